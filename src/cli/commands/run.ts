@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { loadConfig } from '../../config/config';
+import { createLogger } from '../../observability/logger';
+import { Worker } from '../../worker';
+
+/** `ferry run`: consume one mapping's topic into DynamoDB until SIGTERM/SIGINT. */
+export function runCommand(setCode: (code: number) => void): Command {
+  return new Command('run')
+    .description('Run the worker for one mapping until SIGTERM or SIGINT')
+    .option('-m, --mapping <path>', 'mapping module (or FERRY_MAPPING)')
+    .option('-c, --config <file>', 'JSON config file (or FERRY_CONFIG)')
+    .action(async (opts: { mapping?: string; config?: string }) => {
+      const config = loadConfig({ file: opts.config, overrides: opts.mapping ? { mapping: opts.mapping } : {} });
+      const logger = createLogger(config.log.level);
+      const worker = new Worker(config, logger);
+      const stopped = new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          logger.info({ signal }, 'stopping');
+          worker.stop().then(resolve, (err: unknown) => {
+            logger.error({ err }, 'stop failed');
+            setCode(1);
+            resolve();
+          });
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+      await worker.start();
+      await stopped;
+    });
+}

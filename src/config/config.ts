@@ -1,0 +1,150 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors';
+
+const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
+const list = () => z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)).min(1));
+const count = () => z.coerce.number().int().positive();
+
+export const kafkaSchema = z.object({
+  brokers: list().default(['127.0.0.1:9092']).describe('Bootstrap brokers, host:port, comma-separated in env'),
+  clientId: z.string().min(1).default('ferry').describe('Kafka client id'),
+  topicPrefix: z.string().min(1).default('ferry').describe("Debezium's topic.prefix: topics are <prefix>.<db>.<table>"),
+  groupId: z.string().min(1).optional().describe('Consumer group; default ferry.<mapping name>'),
+  fromBeginning: bool().default(true).describe('Where a group without committed offsets starts'),
+  ssl: bool().default(false).describe('Connect with TLS'),
+  sasl: z
+    .object({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+      username: z.string().min(1),
+      password: z.string().min(1),
+    })
+    .optional()
+    .describe('SASL authentication'),
+  connectionTimeoutMs: count().default(10_000),
+  sessionTimeoutMs: count().default(30_000).describe('Consumer session timeout'),
+});
+
+export const dynamoDbSchema = z.object({
+  region: z.string().min(1).default('us-east-1').describe('AWS region (credentials: the default chain)'),
+  endpoint: z.url().optional().describe('Endpoint override, e.g. DynamoDB Local'),
+  createTables: bool().default(false).describe('Create a missing target table (on-demand); for local use'),
+  writeConcurrency: count().default(32).describe('Conditional writes in flight per partition'),
+});
+
+export const configSchema = z.object({
+  mapping: z.string().min(1).describe('Path of the mapping module (.ts or .js)'),
+  format: z.enum(['json', 'avro']).default('json').describe('Debezium converter: JSON with or without schemas, or Avro'),
+  schemaRegistry: z
+    .object({ url: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7') })
+    .default({ url: 'http://127.0.0.1:8081/apis/ccompat/v7' })
+    .describe('Confluent-compatible schema registry, for Avro'),
+  kafka: kafkaSchema.default(kafkaSchema.parse({})),
+  dynamodb: dynamoDbSchema.default(dynamoDbSchema.parse({})),
+  pipeline: z
+    .object({
+      partitionsConsumedConcurrently: count().default(4),
+      maxChunk: count().default(2000).describe('Messages per pipeline pass; offsets commit after each'),
+      decimalOverflow: z.enum(['error', 'string']).default('error').describe('A decimal over 38 digits: dead letter, or store as text'),
+    })
+    .default({ partitionsConsumedConcurrently: 4, maxChunk: 2000, decimalOverflow: 'error' }),
+  http: z
+    .object({
+      host: z.string().default('127.0.0.1').describe('Bind address of /metrics, /healthz, /readyz'),
+      port: z.coerce.number().int().min(0).max(65535).default(9464),
+    })
+    .default({ host: '127.0.0.1', port: 9464 }),
+  log: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .default({ level: 'info' }),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type KafkaSettings = Config['kafka'];
+export type DynamoDbConfig = Config['dynamodb'];
+
+/** Settings that environment variables may set: FERRY_ + the path in SCREAMING_SNAKE_CASE. */
+const ENV_PATHS = [
+  'mapping',
+  'format',
+  'schemaRegistry.url',
+  'kafka.brokers',
+  'kafka.clientId',
+  'kafka.topicPrefix',
+  'kafka.groupId',
+  'kafka.fromBeginning',
+  'kafka.ssl',
+  'kafka.sasl.mechanism',
+  'kafka.sasl.username',
+  'kafka.sasl.password',
+  'kafka.sessionTimeoutMs',
+  'dynamodb.region',
+  'dynamodb.endpoint',
+  'dynamodb.createTables',
+  'dynamodb.writeConcurrency',
+  'pipeline.partitionsConsumedConcurrently',
+  'pipeline.maxChunk',
+  'pipeline.decimalOverflow',
+  'http.host',
+  'http.port',
+  'log.level',
+] as const;
+
+export const envName = (path: string) => `FERRY_${path.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+
+type Tree = Record<string, unknown>;
+
+function setPath(tree: Tree, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let node = tree;
+  for (const part of parts.slice(0, -1)) node = (node[part] ??= {}) as Tree;
+  node[parts.at(-1) as string] = value;
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = out[k];
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? merge(b as Tree, v as Tree) : v;
+  }
+  return out;
+}
+
+export interface ConfigSources {
+  /** A JSON config file; FERRY_CONFIG names one when this does not. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Values from command-line flags: they win over the file and the environment. */
+  overrides?: Tree;
+}
+
+/** Defaults < file < environment < flags; errors name the field, where it came from and what was expected. */
+export function loadConfig(sources: ConfigSources = {}): Config {
+  const env = sources.env ?? process.env;
+  const file = sources.file ?? env.FERRY_CONFIG;
+  let tree: Tree = {};
+  if (file) {
+    try {
+      tree = JSON.parse(readFileSync(file, 'utf8')) as Tree;
+    } catch (err) {
+      throw new ConfigError(`config file ${file}: ${(err as Error).message}`);
+    }
+  }
+  const fromEnv: Tree = {};
+  for (const path of ENV_PATHS) {
+    const value = env[envName(path)];
+    if (value !== undefined && value !== '') setPath(fromEnv, path, value);
+  }
+  if (env.AWS_REGION && !env[envName('dynamodb.region')]) setPath(fromEnv, 'dynamodb.region', env.AWS_REGION);
+  tree = merge(merge(tree, fromEnv), sources.overrides ?? {});
+  const parsed = configSchema.safeParse(tree);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const path = issue.path.join('.');
+      const where = ENV_PATHS.includes(path as (typeof ENV_PATHS)[number]) ? ` (${envName(path)})` : '';
+      return `${path || '(root)'}${where}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return parsed.data;
+}

@@ -1,0 +1,31 @@
+/** A row as the mapping sees it: column name -> decoded value (see source/debezium/logical-types). */
+export type Row = Record<string, unknown>;
+
+export type Operation = 'create' | 'update' | 'delete' | 'snapshot' | 'truncate';
+
+/** Where in the source's history a change happened; orders changes to the same key. */
+export interface SourcePosition {
+  /** Sortable text form: equal for the same change, greater for a later one. Stored on every item. */
+  readonly version: string;
+  readonly snapshot: boolean;
+  /** Source commit time, epoch milliseconds. */
+  readonly committedAtMs: number;
+}
+
+/** Where a message came from in Kafka. */
+export interface KafkaOrigin {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+}
+
+/** The one record type after decoding: nothing downstream parses a Debezium envelope again. */
+export interface ChangeEvent {
+  readonly op: Operation;
+  /** `db.table` of the source row. */
+  readonly table: string;
+  readonly before: Row | null;
+  readonly after: Row | null;
+  readonly position: SourcePosition;
+  readonly origin: KafkaOrigin;
+}

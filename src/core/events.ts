@@ -1,0 +1,42 @@
+import { EventEmitter } from 'node:events';
+import type { Operation } from './change-event';
+
+export type Outcome = 'written' | 'stale' | 'filtered' | 'dead-lettered' | 'skipped';
+
+/** The public instrumentation API: metrics, logs and tests all listen to these. */
+export interface FerryEventMap {
+  'batch.done': {
+    mapping: string;
+    topic: string;
+    partition: number;
+    messages: number;
+    /** Events by source operation and what became of them. */
+    outcomes: Array<{ op: Operation | 'none'; outcome: Outcome; count: number }>;
+    durationMs: number;
+    writeDurationMs: number;
+    /** Source commit time of the newest change in the batch, epoch ms (0 when none). */
+    newestCommitMs: number;
+    lastOffset: string;
+    highWatermark: string;
+  };
+  'sink.retry': { error: unknown; attempt: number; delayMs: number };
+  'sink.throttled': { table: string };
+  'dlq.sent': { mapping: string; topic: string; partition: number; offset: string; error: string };
+  'consumer.state': { state: 'connected' | 'joined' | 'stopped' | 'crashed'; detail?: string };
+}
+
+export type FerryEventName = keyof FerryEventMap;
+
+export class FerryEvents {
+  private readonly emitter = new EventEmitter();
+
+  /** Subscribes; the returned function unsubscribes. */
+  on<E extends FerryEventName>(event: E, listener: (payload: FerryEventMap[E]) => void): () => void {
+    this.emitter.on(event, listener);
+    return () => this.emitter.off(event, listener);
+  }
+
+  emit<E extends FerryEventName>(event: E, payload: FerryEventMap[E]): void {
+    this.emitter.emit(event, payload);
+  }
+}

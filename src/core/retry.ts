@@ -1,0 +1,50 @@
+import { RetriesExhaustedError, isRetriable } from './errors';
+
+export interface RetryOptions {
+  initialDelayMs: number;
+  maxDelayMs: number;
+  /** Attempts in all, including the first; Infinity retries until `shouldStop` says so. */
+  maxAttempts: number;
+  /** Called before each wait, e.g. to heartbeat; returning true abandons the work. */
+  shouldStop?: () => boolean | Promise<boolean>;
+  onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export const defaultRetry: RetryOptions = { initialDelayMs: 100, maxDelayMs: 30_000, maxAttempts: Infinity };
+
+export class RetryAbortedError extends Error {
+  constructor(cause: unknown) {
+    super('retry abandoned: the work is no longer wanted', { cause });
+    this.name = 'RetryAbortedError';
+  }
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Full-jitter exponential backoff: the delay is random in [0, min(max, initial * 2^attempt)]. */
+export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs'>): number {
+  const ceiling = Math.min(options.maxDelayMs, options.initialDelayMs * 2 ** attempt);
+  return Math.round(Math.random() * ceiling);
+}
+
+/** `createRetry(opts)(fn)` runs fn until it succeeds, fails with a non-retriable error, or gives up. */
+export function createRetry(options: Partial<RetryOptions> = {}) {
+  const opts = { ...defaultRetry, ...options };
+  const sleep = opts.sleep ?? defaultSleep;
+  return async function retry<T>(fn: (attempt: number) => Promise<T>): Promise<T> {
+    const started = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn(attempt);
+      } catch (err) {
+        if (!isRetriable(err)) throw err;
+        if (attempt >= opts.maxAttempts) throw new RetriesExhaustedError(attempt, Date.now() - started, err);
+        if (await opts.shouldStop?.()) throw new RetryAbortedError(err);
+        const delayMs = backoffDelay(attempt, opts);
+        opts.onRetry?.(err, attempt, delayMs);
+        await sleep(delayMs);
+      }
+    }
+  };
+}

@@ -1,0 +1,107 @@
+import type { ChangeEvent, Row } from '../core/change-event';
+import { MappingError, describe } from '../core/errors';
+import { type WriteIntent, itemIdentity } from '../core/write-intent';
+import { itemSizeBytes, MAX_ITEM_BYTES } from './item-size';
+import type { ItemAttributes, ItemKey, KeyAttribute, Mapping } from './define-mapping';
+
+/** Reserved attribute: the source position an item was written from (the version guard). */
+export const VERSION_ATTRIBUTE = '_ferry_version';
+
+/**
+ * The write intents one change produces. Keys the old row mapped to and the new row does not
+ * (a key change, a fan-out that shrank, a row that stopped passing the filter) are handled as
+ * the mapping's onDelete says, in the same apply.
+ */
+export function applyMapping(mapping: Mapping, event: ChangeEvent): WriteIntent[] {
+  if (event.op === 'truncate') {
+    if (mapping.onTruncate === 'ignore') return [];
+    throw new MappingError(`TRUNCATE of ${event.table} cannot be applied row by row: rebuild the target table`);
+  }
+  const before = event.op === 'update' || event.op === 'delete' ? itemsFor(mapping, event.before, 'before') : [];
+  const after = event.op === 'delete' ? [] : itemsFor(mapping, event.after, 'after');
+  const intents: WriteIntent[] = after.map(({ key, item }) => put(mapping, key, item, event));
+  const kept = new Set(intents.map(itemIdentity));
+  for (const { key, item } of before) {
+    const gone = { kind: 'delete', table: mapping.targetTable, key, event } as const;
+    if (kept.has(itemIdentity(gone))) continue;
+    if (mapping.onDelete === 'delete') intents.push(gone);
+    else if (mapping.onDelete !== 'ignore') {
+      const deletedAt = new Date(event.position.committedAtMs).toISOString();
+      intents.push(put(mapping, key, { ...item, [mapping.onDelete.soft]: deletedAt }, event));
+    }
+  }
+  return intents;
+}
+
+function itemsFor(mapping: Mapping, row: Row | null, side: 'before' | 'after') {
+  if (row === null) return [];
+  let produced: Array<{ key: ItemKey; item: ItemAttributes }>;
+  try {
+    produced = mapping.itemsOf(row);
+  } catch (cause) {
+    throw new MappingError(`mapping "${mapping.name}" threw on the "${side}" row: ${describe(cause)}`, { cause });
+  }
+  if (!Array.isArray(produced)) throw new MappingError(`mapping "${mapping.name}": items() must return an array`);
+  for (const entry of produced) {
+    checkKey(mapping, entry?.key);
+    if (entry.item === null || typeof entry.item !== 'object' || Array.isArray(entry.item)) {
+      throw new MappingError(`mapping "${mapping.name}": item() must return an object of attributes`);
+    }
+  }
+  return produced;
+}
+
+function put(mapping: Mapping, key: ItemKey, attributes: ItemAttributes, event: ChangeEvent): WriteIntent {
+  if (VERSION_ATTRIBUTE in attributes) {
+    throw new MappingError(`mapping "${mapping.name}": attribute "${VERSION_ATTRIBUTE}" is reserved by ferry`);
+  }
+  const item = { ...stripUndefined(attributes), ...key };
+  const size = itemSizeBytes(item);
+  if (size > MAX_ITEM_BYTES) {
+    throw new MappingError(
+      `mapping "${mapping.name}": item ${JSON.stringify(key)} is ${size} bytes, over DynamoDB's ${MAX_ITEM_BYTES}-byte limit`,
+    );
+  }
+  return { kind: 'put', table: mapping.targetTable, key, item, event };
+}
+
+function stripUndefined(attributes: ItemAttributes): ItemAttributes {
+  const out: ItemAttributes = {};
+  for (const [name, value] of Object.entries(attributes)) if (value !== undefined) out[name] = value;
+  return out;
+}
+
+function checkKey(mapping: Mapping, key: unknown): asserts key is ItemKey {
+  const expected = [mapping.partitionKey, mapping.sortKey].filter((k): k is KeyAttribute => k !== undefined);
+  const problem = keyProblem(key, expected);
+  if (problem) throw new MappingError(`mapping "${mapping.name}": invalid key ${safeJson(key)}: ${problem}`);
+}
+
+function keyProblem(key: unknown, expected: KeyAttribute[]): string | undefined {
+  if (key === null || typeof key !== 'object') return 'key() must return an object';
+  const names = Object.keys(key);
+  const extra = names.filter((n) => !expected.some((k) => k.name === n));
+  if (extra.length > 0) return `unexpected attribute(s) ${extra.join(', ')}; the table's key is ${expected.map((k) => k.name).join(' + ')}`;
+  for (const { name, type } of expected) {
+    const value = (key as Record<string, unknown>)[name];
+    if (value === undefined || value === null) return `missing "${name}"`;
+    const ok =
+      type === 'S'
+        ? typeof value === 'string' && value.length > 0
+        : type === 'N'
+          ? (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint' || isNumberValue(value)
+          : value instanceof Uint8Array && value.length > 0;
+    if (!ok) return `"${name}" must be a non-empty ${type === 'S' ? 'string' : type === 'N' ? 'number' : 'binary'}`;
+  }
+  return undefined;
+}
+
+const isNumberValue = (value: unknown) => value !== null && typeof value === 'object' && 'toAttributeValue' in value;
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+  } catch {
+    return String(value);
+  }
+}

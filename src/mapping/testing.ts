@@ -1,0 +1,52 @@
+/**
+ * ferry/testing: unit-test a mapping without Kafka or DynamoDB. Build Debezium-shaped changes
+ * with `changes`, run them through the mapping exactly as the worker does with `runMapping`.
+ */
+import type { ChangeEvent, Operation, Row } from '../core/change-event';
+import { applyMapping } from './apply-mapping';
+import { type Mapping, type MappingDefinition, compileMapping } from './define-mapping';
+
+let sequence = 0;
+
+function change(op: Operation, table: string, before: Row | null, after: Row | null, at?: Date): ChangeEvent {
+  sequence++;
+  const committedAtMs = (at ?? new Date()).getTime();
+  return {
+    op,
+    table,
+    before,
+    after,
+    position: {
+      version: `${'1'.padStart(10, '0')}-${String(sequence).padStart(20, '0')}-${'0'.padStart(10, '0')}-${op === 'snapshot' ? 0 : 1}`,
+      snapshot: op === 'snapshot',
+      committedAtMs,
+    },
+    origin: { topic: `test.${table}`, partition: 0, offset: String(sequence) },
+  };
+}
+
+/** Builders for the changes Debezium emits; rows hold decoded values (see the README's type rules). */
+export const changes = {
+  insert: (table: string, after: Row, at?: Date) => change('create', table, null, after, at),
+  update: (table: string, before: Row, after: Row, at?: Date) => change('update', table, before, after, at),
+  delete: (table: string, before: Row, at?: Date) => change('delete', table, before, null, at),
+  snapshot: (table: string, row: Row, at?: Date) => change('snapshot', table, null, row, at),
+  truncate: (table: string, at?: Date) => change('truncate', table, null, null, at),
+};
+
+/** A write intent without its source event, as tests compare it. */
+export type PlainIntent =
+  | { kind: 'put'; table: string; key: Record<string, unknown>; item: Record<string, unknown> }
+  | { kind: 'delete'; table: string; key: Record<string, unknown> };
+
+/** What the worker would ask DynamoDB to do for these changes; throws what would go to the dead letters. */
+export function runMapping(mapping: MappingDefinition<never> | Mapping, ...events: ChangeEvent[]): PlainIntent[] {
+  const compiled = 'itemsOf' in mapping ? mapping : compileMapping(mapping);
+  return events.flatMap((event) =>
+    applyMapping(compiled, event).map((intent) =>
+      intent.kind === 'put'
+        ? { kind: 'put' as const, table: intent.table, key: intent.key, item: intent.item }
+        : { kind: 'delete' as const, table: intent.table, key: intent.key },
+    ),
+  );
+}

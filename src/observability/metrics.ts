@@ -1,0 +1,63 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { FerryEvents } from '../core/events';
+
+/** The only place that knows prom-client: turns instrumentation events into Prometheus series. */
+export function createMetrics(events: FerryEvents, sourceTable: string) {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'ferry_' });
+  const changes = new Counter({
+    name: 'ferry_events_total',
+    help: 'Change events by source table, operation and outcome',
+    labelNames: ['mapping', 'table', 'op', 'outcome'],
+    registers: [registry],
+  });
+  const batchSeconds = new Histogram({
+    name: 'ferry_batch_duration_seconds',
+    help: 'Time to decode, map, write and dead-letter one chunk of messages',
+    labelNames: ['mapping'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const writeSeconds = new Histogram({
+    name: 'ferry_write_duration_seconds',
+    help: 'Time to write one chunk to DynamoDB, retries included',
+    labelNames: ['mapping'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  });
+  const freshness = new Histogram({
+    name: 'ferry_freshness_seconds',
+    help: 'Source commit to DynamoDB acknowledgement, newest change of each chunk',
+    labelNames: ['mapping'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+    registers: [registry],
+  });
+  const lag = new Gauge({
+    name: 'ferry_consumer_lag_messages',
+    help: 'Messages between the last processed offset and the partition end',
+    labelNames: ['topic', 'partition'],
+    registers: [registry],
+  });
+  const throttles = new Counter({ name: 'ferry_dynamodb_throttles_total', help: 'Throttled DynamoDB requests', labelNames: ['table'], registers: [registry] });
+  const retries = new Counter({ name: 'ferry_dynamodb_retries_total', help: 'Retry rounds of DynamoDB writes', registers: [registry] });
+  const deadLetters = new Counter({
+    name: 'ferry_dead_letters_total',
+    help: 'Messages sent to the dead-letter topic',
+    labelNames: ['mapping', 'error'],
+    registers: [registry],
+  });
+
+  const unsubscribe = [
+    events.on('batch.done', (b) => {
+      for (const { op, outcome, count } of b.outcomes) changes.inc({ mapping: b.mapping, table: sourceTable, op, outcome }, count);
+      batchSeconds.observe({ mapping: b.mapping }, b.durationMs / 1000);
+      writeSeconds.observe({ mapping: b.mapping }, b.writeDurationMs / 1000);
+      if (b.newestCommitMs > 0) freshness.observe({ mapping: b.mapping }, Math.max(0, Date.now() - b.newestCommitMs) / 1000);
+      lag.set({ topic: b.topic, partition: String(b.partition) }, Math.max(0, Number(b.highWatermark) - Number(b.lastOffset) - 1));
+    }),
+    events.on('sink.throttled', ({ table }) => throttles.inc({ table })),
+    events.on('sink.retry', () => retries.inc()),
+    events.on('dlq.sent', ({ mapping, error }) => deadLetters.inc({ mapping, error })),
+  ];
+  return { registry, close: () => unsubscribe.forEach((off) => off()) };
+}

@@ -1,0 +1,126 @@
+import type { ChangeEvent, Operation } from '../core/change-event';
+import type { FerryEvents, Outcome } from '../core/events';
+import type { WriteIntent } from '../core/write-intent';
+import { applyMapping } from '../mapping/apply-mapping';
+import type { Mapping } from '../mapping/define-mapping';
+import type { WriteResult } from '../sink/dynamodb/dynamodb-writer';
+import type { EnvelopeDecoder } from '../source/debezium/envelope';
+import { coalesce } from './coalesce';
+import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
+
+/** A Kafka message as the pipeline needs it. */
+export interface SourceMessage {
+  key: Buffer | null;
+  value: Buffer | null;
+  offset: string;
+  timestamp?: string;
+}
+
+/** Messages of one partition, in offset order. */
+export interface SourceBatch {
+  topic: string;
+  partition: number;
+  /** Offset of the next message Kafka will append; with the last offset it gives the lag. */
+  highWatermark: string;
+  messages: SourceMessage[];
+}
+
+/** Where write intents go: DynamoDB, or memory in tests and benchmarks. */
+export interface Sink {
+  write(intents: WriteIntent[], shouldStop?: () => boolean | Promise<boolean>): Promise<WriteResult>;
+}
+
+export interface BatchProcessorDeps {
+  mapping: Mapping;
+  decoder: EnvelopeDecoder;
+  sink: Sink;
+  deadLetters: Pick<DeadLetterPublisher, 'publish'>;
+  events?: FerryEvents;
+}
+
+/**
+ * decode -> map -> coalesce -> write -> dead letters, for messages of one partition. It
+ * resolves only once every change is durable in DynamoDB or in the dead-letter topic, so the
+ * caller may then commit past the last message.
+ */
+export class BatchProcessor {
+  constructor(private readonly deps: BatchProcessorDeps) {}
+
+  async process(batch: SourceBatch, shouldStop?: () => boolean | Promise<boolean>): Promise<void> {
+    const { topic, partition, messages } = batch;
+    const started = performance.now();
+    const { mapping, decoder, sink, deadLetters, events } = this.deps;
+    const letters: DeadLetter[] = [];
+    const outcomes = new Map<ChangeEvent | SourceMessage, { op: Operation | 'none'; outcome: Outcome }>();
+    const messageOf = new Map<ChangeEvent, SourceMessage>();
+    const intents: WriteIntent[] = [];
+    let newestCommitMs = 0;
+
+    for (const message of messages) {
+      const origin = { topic, partition, offset: message.offset };
+      let event: ChangeEvent;
+      try {
+        const decoded = await decoder.decode(message.value, origin);
+        if (decoded.kind === 'skip') {
+          outcomes.set(message, { op: 'none', outcome: 'skipped' });
+          continue;
+        }
+        event = decoded.event;
+      } catch (error) {
+        letters.push({ origin: { ...origin, timestamp: message.timestamp }, key: message.key, value: message.value, error });
+        outcomes.set(message, { op: 'none', outcome: 'dead-lettered' });
+        continue;
+      }
+      messageOf.set(event, message);
+      newestCommitMs = Math.max(newestCommitMs, event.position.committedAtMs);
+      try {
+        const produced = applyMapping(mapping, event);
+        intents.push(...produced);
+        outcomes.set(event, { op: event.op, outcome: produced.length === 0 ? 'filtered' : 'written' });
+      } catch (error) {
+        letters.push({ origin: { ...origin, timestamp: message.timestamp }, key: message.key, value: message.value, error });
+        outcomes.set(event, { op: event.op, outcome: 'dead-lettered' });
+      }
+    }
+
+    const writeStarted = performance.now();
+    const result = await sink.write(coalesce(intents), shouldStop);
+    const writeDurationMs = performance.now() - writeStarted;
+    for (const intent of result.stale) {
+      const entry = outcomes.get(intent.event);
+      if (entry?.outcome === 'written') entry.outcome = 'stale';
+    }
+    for (const { intent, error } of result.failed) {
+      const entry = outcomes.get(intent.event);
+      if (entry === undefined || entry.outcome === 'dead-lettered') continue;
+      entry.outcome = 'dead-lettered';
+      const message = messageOf.get(intent.event) as SourceMessage;
+      letters.push({ origin: { ...intent.event.origin, timestamp: message.timestamp }, key: message.key, value: message.value, error });
+    }
+    await deadLetters.publish(letters, shouldStop);
+
+    events?.emit('batch.done', {
+      mapping: mapping.name,
+      topic,
+      partition,
+      messages: messages.length,
+      outcomes: countOutcomes(outcomes.values()),
+      durationMs: performance.now() - started,
+      writeDurationMs,
+      newestCommitMs,
+      lastOffset: messages.at(-1)?.offset ?? '-1',
+      highWatermark: batch.highWatermark,
+    });
+  }
+}
+
+function countOutcomes(entries: Iterable<{ op: Operation | 'none'; outcome: Outcome }>) {
+  const counts = new Map<string, { op: Operation | 'none'; outcome: Outcome; count: number }>();
+  for (const { op, outcome } of entries) {
+    const id = `${op}/${outcome}`;
+    const entry = counts.get(id) ?? { op, outcome, count: 0 };
+    entry.count++;
+    counts.set(id, entry);
+  }
+  return [...counts.values()];
+}

@@ -1,0 +1,14 @@
+import type { Config } from '../../config/config';
+import type { EnvelopeDecoder } from './envelope';
+import { JsonEnvelopeDecoder } from './json-decoder';
+
+/** The decoder for the configured Debezium converter. */
+export function createDecoder(config: Config): EnvelopeDecoder {
+  const options = { decimalOverflow: config.pipeline.decimalOverflow };
+  switch (config.format) {
+    case 'json':
+      return new JsonEnvelopeDecoder(options);
+    case 'avro':
+      throw new Error('avro: see source/debezium/avro-decoder');
+  }
+}

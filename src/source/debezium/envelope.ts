@@ -1,0 +1,63 @@
+import type { ChangeEvent, KafkaOrigin, Operation, Row } from '../../core/change-event';
+import { DecodeError, describe } from '../../core/errors';
+import { type BinlogSource, positionOf } from './position';
+
+/** What decoding a Kafka message gives: a change, or a reason it carries no row. */
+export type Decoded =
+  | { kind: 'change'; event: ChangeEvent }
+  | { kind: 'skip'; reason: 'tombstone' | 'heartbeat' | 'schema-change' };
+
+/** The payload of a Debezium change event, after row values have been decoded. */
+export interface EnvelopePayload {
+  op?: string;
+  before?: Row | null;
+  after?: Row | null;
+  source?: BinlogSource & { db?: string; table?: string };
+  ddl?: string;
+}
+
+const operations: Record<string, Operation> = {
+  c: 'create',
+  u: 'update',
+  d: 'delete',
+  r: 'snapshot',
+  t: 'truncate',
+};
+
+/** Turns a decoded envelope into the one record type the rest of the pipeline knows. */
+export function toChangeEvent(payload: EnvelopePayload, origin: KafkaOrigin): Decoded {
+  if (payload.op === undefined) {
+    if (payload.ddl !== undefined) return { kind: 'skip', reason: 'schema-change' };
+    if (payload.source === undefined && payload.before === undefined) return { kind: 'skip', reason: 'heartbeat' };
+    throw new DecodeError('not a Debezium change event: no "op" field');
+  }
+  const op = operations[payload.op];
+  if (op === undefined) throw new DecodeError(`unknown Debezium operation "${payload.op}"`);
+  const source = payload.source;
+  if (!source?.db || !source.table) throw new DecodeError('change event has no source db/table');
+  const event: ChangeEvent = {
+    op,
+    table: `${source.db}.${source.table}`,
+    before: payload.before ?? null,
+    after: payload.after ?? null,
+    position: positionOf(source),
+    origin,
+  };
+  if ((op === 'create' || op === 'update' || op === 'snapshot') && event.after === null) {
+    throw new DecodeError(`"${payload.op}" event without "after"`);
+  }
+  if (op === 'delete' && event.before === null) throw new DecodeError('"d" event without "before"');
+  return { kind: 'change', event };
+}
+
+/** Decodes one Kafka message value; the format (JSON or Avro) lives behind this. */
+export interface EnvelopeDecoder {
+  decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded>;
+}
+
+export function wrapDecodeError(err: unknown, origin: KafkaOrigin): DecodeError {
+  if (err instanceof DecodeError) return err;
+  return new DecodeError(`cannot decode ${origin.topic}[${origin.partition}]@${origin.offset}: ${describe(err)}`, {
+    cause: err,
+  });
+}

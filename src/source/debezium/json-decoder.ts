@@ -1,0 +1,122 @@
+import { isSafeNumber, parse as parseLossless } from 'lossless-json';
+import type { KafkaOrigin, Row } from '../../core/change-event';
+import { DecodeError } from '../../core/errors';
+import { type Decoded, type EnvelopeDecoder, type EnvelopePayload, toChangeEvent, wrapDecodeError } from './envelope';
+import { type ConnectSchema, type DecodeOptions, rowDecoder } from './logical-types';
+
+interface CompiledSchema {
+  before: (raw: unknown) => Row;
+  after: (raw: unknown) => Row;
+  /** Int64 columns: when one exceeds 2^53 the payload is parsed again without loss. */
+  int64Columns: string[];
+}
+
+const SCHEMA_PREFIX = '{"schema":';
+const PAYLOAD_KEY = ',"payload":';
+
+/**
+ * Debezium JSON (JsonConverter), with or without embedded schemas. Each distinct schema is
+ * compiled once; only the payload is parsed per message.
+ */
+export class JsonEnvelopeDecoder implements EnvelopeDecoder {
+  private readonly compiled = new Map<string, CompiledSchema>();
+
+  constructor(private readonly options: DecodeOptions) {}
+
+  async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
+    if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
+    try {
+      return this.decodeText(value.toString('utf8'), origin);
+    } catch (err) {
+      throw wrapDecodeError(err, origin);
+    }
+  }
+
+  private decodeText(text: string, origin: KafkaOrigin): Decoded {
+    if (!text.startsWith(SCHEMA_PREFIX)) return toChangeEvent(parseObject(text) as EnvelopePayload, origin);
+    const schemaEnd = endOfJsonValue(text, SCHEMA_PREFIX.length);
+    if (!text.startsWith(PAYLOAD_KEY, schemaEnd)) throw new DecodeError('envelope has "schema" but no "payload"');
+    const schemaText = text.slice(SCHEMA_PREFIX.length, schemaEnd);
+    const payloadText = text.slice(schemaEnd + PAYLOAD_KEY.length, text.length - 1);
+    if (payloadText === 'null') return { kind: 'skip', reason: 'tombstone' };
+    const compiled = this.compile(schemaText);
+    let payload = parseObject(payloadText) as EnvelopePayload & { before?: unknown; after?: unknown };
+    if (compiled.int64Columns.length > 0 && hasUnsafeInteger(payload, compiled.int64Columns)) {
+      payload = parseLossless(payloadText, undefined, parseNumberExactly) as typeof payload;
+    }
+    return toChangeEvent(
+      {
+        ...payload,
+        before: payload.before ? compiled.before(payload.before) : null,
+        after: payload.after ? compiled.after(payload.after) : null,
+      },
+      origin,
+    );
+  }
+
+  private compile(schemaText: string): CompiledSchema {
+    let compiled = this.compiled.get(schemaText);
+    if (compiled) return compiled;
+    const schema = parseObject(schemaText) as ConnectSchema;
+    const field = (name: string) => schema.fields?.find((f) => f.field === name);
+    const rowSchema = field('after') ?? field('before');
+    if (!rowSchema) {
+      compiled = { before: identityRow, after: identityRow, int64Columns: [] };
+    } else {
+      const decode = rowDecoder(rowSchema, this.options);
+      const int64Columns = (rowSchema.fields ?? []).filter((f) => f.type === 'int64').map((f) => f.field as string);
+      compiled = { before: decode, after: decode, int64Columns };
+    }
+    this.compiled.set(schemaText, compiled);
+    return compiled;
+  }
+}
+
+const identityRow = (raw: unknown) => raw as Row;
+
+function parseObject(text: string): unknown {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (cause) {
+    throw new DecodeError(`malformed JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (value === null || typeof value !== 'object') throw new DecodeError('message value is not a JSON object');
+  return value;
+}
+
+function hasUnsafeInteger(payload: { before?: unknown; after?: unknown }, columns: string[]): boolean {
+  const unsafe = (row: unknown) =>
+    row !== null &&
+    typeof row === 'object' &&
+    columns.some((c) => {
+      const v = (row as Record<string, unknown>)[c];
+      return typeof v === 'number' && !Number.isSafeInteger(v);
+    });
+  return unsafe(payload.before) || unsafe(payload.after);
+}
+
+function parseNumberExactly(text: string): number | bigint {
+  return isSafeNumber(text) || !/^-?\d+$/.test(text) ? Number(text) : BigInt(text);
+}
+
+/** Index just past the JSON object or array that starts at `start` (strings honoured). */
+export function endOfJsonValue(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (ch === 0x22) {
+      // Skip a string, including escaped quotes.
+      for (i++; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 0x5c) i++;
+        else if (c === 0x22) break;
+      }
+    } else if (ch === 0x7b || ch === 0x5b) depth++;
+    else if (ch === 0x7d || ch === 0x5d) {
+      depth--;
+      if (depth === 0) return i + 1;
+    }
+  }
+  throw new DecodeError('malformed JSON: unterminated schema');
+}

@@ -1,0 +1,219 @@
+import { NumberValue } from '@aws-sdk/lib-dynamodb';
+import { DecodeError } from '../../core/errors';
+
+/**
+ * Column values arrive decoded by one rule, driven by the Kafka Connect schema:
+ * - exact numbers stay exact: DECIMAL -> Decimal (a DynamoDB Number, up to 38 digits),
+ *   BIGINT -> number when it fits in 2^53, else bigint;
+ * - temporals become ISO-8601 text at the column's full precision: DATE '2024-03-01',
+ *   TIME '13:45:00.123456' (may be negative or over 24h, as MySQL allows),
+ *   DATETIME '2024-03-01T13:45:00.123456' (no zone: MySQL stores none),
+ *   TIMESTAMP '2024-03-01T13:45:00.123456Z' (UTC, as Debezium sends it), YEAR -> number;
+ * - JSON -> parsed value, ENUM -> string, SET -> string[], BIT(n>1) -> bigint, BIT(1) -> boolean,
+ *   binary -> Uint8Array, geometry -> { srid, wkb } (plus x, y for points).
+ */
+export type Decimal = NumberValue;
+export const Decimal = NumberValue;
+
+/** What a Kafka Connect schema says of one field (from the JSON envelope or an Avro schema). */
+export interface ConnectSchema {
+  type: string;
+  name?: string;
+  field?: string;
+  optional?: boolean;
+  parameters?: Record<string, string>;
+  fields?: ConnectSchema[];
+  items?: ConnectSchema;
+}
+
+/** Raw values: JSON gives base64 text for bytes, Avro gives Buffers. */
+type Raw = unknown;
+
+const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
+const MAX_DYNAMODB_DIGITS = 38;
+
+export interface DecodeOptions {
+  /** A decimal over DynamoDB's 38 digits is an error (dead letter) unless this says 'string'. */
+  decimalOverflow: 'error' | 'string';
+}
+
+export type ValueDecoder = (raw: Raw) => unknown;
+
+/** Builds, once per schema, a function that decodes a row struct. */
+export function rowDecoder(schema: ConnectSchema, options: DecodeOptions): (raw: Raw) => Record<string, unknown> {
+  const fields = (schema.fields ?? []).map((field) => [field.field as string, valueDecoder(field, options)] as const);
+  return (raw) => {
+    const source = raw as Record<string, Raw>;
+    const row: Record<string, unknown> = {};
+    for (const [name, decode] of fields) {
+      const value = source[name];
+      row[name] = value === null || value === undefined ? null : decode(value);
+    }
+    return row;
+  };
+}
+
+export function valueDecoder(schema: ConnectSchema, options: DecodeOptions): ValueDecoder {
+  const column = schema.field ?? schema.name ?? schema.type;
+  switch (schema.name) {
+    case DECIMAL: {
+      const scale = Number(schema.parameters?.scale ?? 0);
+      return (raw) => toDecimal(unscaled(toBytes(raw)), scale, column, options);
+    }
+    case 'io.debezium.data.VariableScaleDecimal':
+      return (raw) => {
+        const { scale, value } = raw as { scale: number; value: Raw };
+        return toDecimal(unscaled(toBytes(value)), scale, column, options);
+      };
+    case 'io.debezium.time.Date':
+    case 'org.apache.kafka.connect.data.Date':
+      return (raw) => isoDate(raw instanceof Date ? Math.floor(raw.getTime() / 86_400_000) : Number(raw));
+    case 'io.debezium.time.Time':
+    case 'org.apache.kafka.connect.data.Time':
+      return (raw) => isoTime(BigInt(raw instanceof Date ? raw.getTime() : (raw as number)) * 1_000_000n, 3);
+    case 'io.debezium.time.MicroTime':
+      return (raw) => isoTime(BigInt(raw as number) * 1000n, 6);
+    case 'io.debezium.time.NanoTime':
+      return (raw) => isoTime(BigInt(raw as number), 9);
+    case 'io.debezium.time.Timestamp':
+    case 'org.apache.kafka.connect.data.Timestamp':
+      return (raw) => isoDateTime(BigInt(raw instanceof Date ? raw.getTime() : (raw as number)) * 1_000_000n, 3);
+    case 'io.debezium.time.MicroTimestamp':
+      return (raw) => isoDateTime(BigInt(raw as number) * 1000n, 6);
+    case 'io.debezium.time.NanoTimestamp':
+      return (raw) => isoDateTime(BigInt(raw as number), 9);
+    case 'io.debezium.time.ZonedTimestamp':
+    case 'io.debezium.time.ZonedTime':
+    case 'io.debezium.data.Enum':
+      return (raw) => String(raw);
+    case 'io.debezium.time.Year':
+      return (raw) => Number(raw);
+    case 'io.debezium.data.Json':
+      return (raw) => parseJsonColumn(raw as string, column);
+    case 'io.debezium.data.EnumSet':
+      return (raw) => (raw === '' ? [] : String(raw).split(','));
+    case 'io.debezium.data.Bits':
+      return (raw) => littleEndianUnsigned(toBytes(raw));
+    case 'io.debezium.data.geometry.Geometry':
+    case 'io.debezium.data.geometry.Point': {
+      return (raw) => {
+        const { wkb, srid, x, y } = raw as { wkb: Raw; srid: number | null; x?: number; y?: number };
+        return { srid: srid ?? null, wkb: toBytes(wkb), ...(x === undefined ? {} : { x, y }) };
+      };
+    }
+  }
+  switch (schema.type) {
+    case 'int64':
+      return (raw) => toSafeInteger(raw);
+    case 'bytes':
+      return (raw) => toBytes(raw);
+    case 'struct': {
+      const decode = rowDecoder(schema, options);
+      return (raw) => decode(raw);
+    }
+    case 'array': {
+      const item = schema.items ? valueDecoder(schema.items, options) : (raw: Raw) => raw;
+      return (raw) => (raw as Raw[]).map((value) => (value === null ? null : item(value)));
+    }
+    default:
+      return (raw) => raw;
+  }
+}
+
+function toBytes(raw: Raw): Uint8Array {
+  if (raw instanceof Uint8Array) return raw;
+  if (typeof raw === 'string') return Buffer.from(raw, 'base64');
+  throw new DecodeError(`expected bytes, got ${typeof raw}`);
+}
+
+/** Big-endian two's complement, as Kafka Connect encodes a decimal's unscaled value. */
+function unscaled(bytes: Uint8Array): bigint {
+  if (bytes.length === 0) return 0n;
+  let value = 0n;
+  for (const byte of bytes) value = (value << 8n) | BigInt(byte);
+  const negative = (bytes[0] as number) & 0x80;
+  return negative ? value - (1n << BigInt(bytes.length * 8)) : value;
+}
+
+/** BIT(n) columns: Debezium sends the bits little-endian. */
+function littleEndianUnsigned(bytes: Uint8Array): bigint {
+  let value = 0n;
+  for (let i = bytes.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(bytes[i] as number);
+  return value;
+}
+
+export function formatDecimal(unscaledValue: bigint, scale: number): string {
+  const negative = unscaledValue < 0n;
+  const digits = (negative ? -unscaledValue : unscaledValue).toString();
+  if (scale <= 0) return (negative ? '-' : '') + digits + '0'.repeat(-scale);
+  const padded = digits.padStart(scale + 1, '0');
+  const text = `${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
+  return (negative ? '-' : '') + text;
+}
+
+/** Digits DynamoDB counts: from the first to the last non-zero digit. */
+export function significantDigits(decimalText: string): number {
+  const digits = decimalText.replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
+  return digits.length;
+}
+
+function toDecimal(value: bigint, scale: number, column: string, options: DecodeOptions): Decimal | string {
+  const text = formatDecimal(value, scale);
+  if (significantDigits(text) <= MAX_DYNAMODB_DIGITS) return Decimal.from(text);
+  if (options.decimalOverflow === 'string') return text;
+  throw new DecodeError(
+    `column ${column}: ${text} has more than ${MAX_DYNAMODB_DIGITS} significant digits, which a DynamoDB Number cannot hold (set decimalOverflow: 'string' to store such values as text)`,
+  );
+}
+
+function toSafeInteger(raw: Raw): number | bigint {
+  if (typeof raw === 'bigint') return Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
+  if (typeof raw === 'number') return raw;
+  // Avro longs beyond 2^53 and lossless JSON parsing hand over text or Long-like objects.
+  const big = BigInt(String(raw));
+  return Number.isSafeInteger(Number(big)) ? Number(big) : big;
+}
+
+function parseJsonColumn(text: string, column: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (cause) {
+    throw new DecodeError(`column ${column}: invalid JSON text`, { cause });
+  }
+}
+
+const pad = (value: number | bigint, width: number) => value.toString().padStart(width, '0');
+
+export function isoDate(daysSinceEpoch: number): string {
+  const date = new Date(daysSinceEpoch * 86_400_000);
+  const year = date.getUTCFullYear();
+  const yyyy = year < 0 ? `-${pad(-year, 6)}` : year > 9999 ? `+${pad(year, 6)}` : pad(year, 4);
+  return `${yyyy}-${pad(date.getUTCMonth() + 1, 2)}-${pad(date.getUTCDate(), 2)}`;
+}
+
+function fraction(nanos: bigint, digits: number): string {
+  return digits === 0 ? '' : `.${pad(nanos, 9).slice(0, digits)}`;
+}
+
+/** A duration since midnight; MySQL TIME spans -838:59:59 to 838:59:59. */
+export function isoTime(nanosSinceMidnight: bigint, digits: number): string {
+  const negative = nanosSinceMidnight < 0n;
+  const abs = negative ? -nanosSinceMidnight : nanosSinceMidnight;
+  const seconds = abs / 1_000_000_000n;
+  const hh = seconds / 3600n;
+  const mm = (seconds / 60n) % 60n;
+  const ss = seconds % 60n;
+  return `${negative ? '-' : ''}${pad(hh, 2)}:${pad(mm, 2)}:${pad(ss, 2)}${fraction(abs % 1_000_000_000n, digits)}`;
+}
+
+/** A wall-clock date and time without a zone (MySQL DATETIME), from nanoseconds since the epoch. */
+export function isoDateTime(nanosSinceEpoch: bigint, digits: number): string {
+  const nanosPerDay = 86_400_000_000_000n;
+  let days = nanosSinceEpoch / nanosPerDay;
+  let rest = nanosSinceEpoch % nanosPerDay;
+  if (rest < 0n) {
+    days -= 1n;
+    rest += nanosPerDay;
+  }
+  return `${isoDate(Number(days))}T${isoTime(rest, digits)}`;
+}

@@ -1,0 +1,98 @@
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { FerryEvents } from '../../core/events';
+import { RetryAbortedError } from '../../core/retry';
+import type { Logger } from '../../observability/logger';
+import type { BatchProcessor } from '../../pipeline/batch-processor';
+
+export interface ChangeConsumerOptions {
+  groupId: string;
+  topic: string;
+  /** Where a group with no committed offset starts. */
+  fromBeginning: boolean;
+  partitionsConsumedConcurrently: number;
+  /** Messages handed to the pipeline at once; offsets are committed after each chunk. */
+  maxChunk: number;
+  sessionTimeoutMs: number;
+}
+
+/**
+ * The kafkajs consumer lifecycle: eachBatch, partitions in parallel, offsets resolved only after
+ * the pipeline says a chunk is durable. A batch whose partition was revoked (stale) or whose
+ * consumer is stopping is abandoned unresolved: the next owner reads it again.
+ */
+export class ChangeConsumer {
+  private readonly consumer: Consumer;
+
+  constructor(
+    kafka: Kafka,
+    private readonly processor: BatchProcessor,
+    private readonly options: ChangeConsumerOptions,
+    private readonly logger: Logger,
+    private readonly events?: FerryEvents,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      sessionTimeout: options.sessionTimeoutMs,
+      heartbeatInterval: Math.max(1000, Math.floor(options.sessionTimeoutMs / 10)),
+      retry: { retries: 10 },
+    });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.logger.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
+      this.events?.emit('consumer.state', { state: 'joined' });
+    });
+    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+      this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      this.events?.emit('consumer.state', { state: 'crashed', detail: String(payload.error) });
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.consumer.connect();
+    this.events?.emit('consumer.state', { state: 'connected' });
+    await this.consumer.subscribe({ topics: [this.options.topic], fromBeginning: this.options.fromBeginning });
+    await this.consumer.run({
+      autoCommit: true,
+      // kafkajs commits resolved offsets after every batch; this also commits inside long ones.
+      autoCommitInterval: 1000,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently,
+      eachBatch: (payload) => this.eachBatch(payload),
+    });
+  }
+
+  /** Finishes or abandons in-flight batches, commits what is written and leaves the group. */
+  async stop(): Promise<void> {
+    await this.consumer.disconnect();
+    this.events?.emit('consumer.state', { state: 'stopped' });
+  }
+
+  private async eachBatch(payload: EachBatchPayload): Promise<void> {
+    const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
+    const abandoned = () => !isRunning() || isStale();
+    const shouldStop = async () => {
+      try {
+        await heartbeat();
+      } catch {
+        return true; // a rebalance is under way: this partition may no longer be ours
+      }
+      return abandoned();
+    };
+    for (let start = 0; start < batch.messages.length; start += this.options.maxChunk) {
+      if (abandoned()) return;
+      const messages = batch.messages.slice(start, start + this.options.maxChunk);
+      try {
+        await this.processor.process(
+          { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, messages },
+          shouldStop,
+        );
+      } catch (err) {
+        if (err instanceof RetryAbortedError) return;
+        throw err;
+      }
+      if (isStale()) return; // revoked: the new owner replays it; a stopping consumer still commits what is written
+      resolveOffset((messages.at(-1) as { offset: string }).offset);
+      await commitOffsetsIfNecessary();
+      await heartbeat();
+    }
+  }
+}

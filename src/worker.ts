@@ -1,0 +1,101 @@
+import type { Server } from 'node:http';
+import type { Producer } from 'kafkajs';
+import type { Config } from './config/config';
+import { FerryEvents } from './core/events';
+import { loadMapping } from './mapping/load-mapping';
+import type { Mapping } from './mapping/define-mapping';
+import { startHttpServer } from './observability/http-server';
+import type { Logger } from './observability/logger';
+import { createMetrics } from './observability/metrics';
+import { BatchProcessor } from './pipeline/batch-processor';
+import { DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
+import { createDynamoDbClients } from './sink/dynamodb/client';
+import { DynamoDbWriter } from './sink/dynamodb/dynamodb-writer';
+import { ensureTable } from './sink/dynamodb/table-admin';
+import { createDecoder } from './source/debezium/create-decoder';
+import { ChangeConsumer } from './source/kafka/change-consumer';
+import { createKafka } from './source/kafka/kafka-client';
+
+export const topicFor = (prefix: string, mapping: Mapping) => `${prefix}.${mapping.sourceTable}`;
+export const groupFor = (config: Config, mapping: Mapping) => config.kafka.groupId ?? `ferry.${mapping.name}`;
+
+/** One mapping's worker: Kafka topic in, DynamoDB table out, dead letters aside. */
+export class Worker {
+  readonly events = new FerryEvents();
+  private consumer?: ChangeConsumer;
+  private producer?: Producer;
+  private server?: Server;
+  private closeMetrics?: () => void;
+  private joined = false;
+  private crashed = false;
+
+  constructor(
+    private readonly config: Config,
+    private readonly logger: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const { config, logger, events } = this;
+    const mapping = await loadMapping(config.mapping);
+    const topic = topicFor(config.kafka.topicPrefix, mapping);
+    const groupId = groupFor(config, mapping);
+    const dlqTopic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
+
+    const metrics = createMetrics(events, mapping.sourceTable);
+    this.closeMetrics = metrics.close;
+    events.on('consumer.state', ({ state }) => {
+      if (state === 'joined') this.joined = true;
+      if (state === 'crashed') this.crashed = true;
+    });
+    this.server = await startHttpServer(config.http.host, config.http.port, metrics.registry, {
+      live: () => true,
+      ready: () => this.joined && !this.crashed,
+    });
+
+    const dynamo = createDynamoDbClients(config.dynamodb);
+    if (config.dynamodb.createTables) {
+      const outcome = await ensureTable(dynamo.raw, { table: mapping.targetTable, partitionKey: mapping.partitionKey, sortKey: mapping.sortKey });
+      logger.info({ table: mapping.targetTable, outcome }, 'target table ready');
+    }
+
+    const kafka = createKafka(config.kafka, logger);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: dlqTopic }], waitForLeaders: true }).finally(() => admin.disconnect());
+    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await this.producer.connect();
+
+    const processor = new BatchProcessor({
+      mapping,
+      decoder: createDecoder(config),
+      sink: new DynamoDbWriter(dynamo.doc, { concurrency: config.dynamodb.writeConcurrency }, events),
+      deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
+      events,
+    });
+    this.consumer = new ChangeConsumer(
+      kafka,
+      processor,
+      {
+        groupId,
+        topic,
+        fromBeginning: config.kafka.fromBeginning,
+        partitionsConsumedConcurrently: config.pipeline.partitionsConsumedConcurrently,
+        maxChunk: config.pipeline.maxChunk,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+      },
+      logger,
+      events,
+    );
+    await this.consumer.start();
+    logger.info({ mapping: mapping.name, topic, groupId, table: mapping.targetTable, dlqTopic, http: `${config.http.host}:${config.http.port}` }, 'worker started');
+  }
+
+  /** Stops consuming (in-flight work is finished or abandoned, written work committed), then closes. */
+  async stop(): Promise<void> {
+    await this.consumer?.stop();
+    await this.producer?.disconnect();
+    await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
+    this.closeMetrics?.();
+    this.logger.info('worker stopped');
+  }
+}

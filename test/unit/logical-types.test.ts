@@ -1,0 +1,47 @@
+import { formatDecimal, isoDate, isoDateTime, isoTime, significantDigits, valueDecoder } from '../../src/source/debezium/logical-types';
+
+const exact = { decimalOverflow: 'error' as const };
+
+describe('source > debezium > logical types', () => {
+  it('formats decimals from unscaled values without float rounding', () => {
+    expect(formatDecimal(12345n, 2)).toBe('123.45');
+    expect(formatDecimal(-5n, 3)).toBe('-0.005');
+    expect(formatDecimal(0n, 2)).toBe('0.00');
+    expect(formatDecimal(7n, 0)).toBe('7');
+    expect(formatDecimal(123456789012345678901234567890123456789n, 10)).toBe('12345678901234567890123456789.0123456789');
+  });
+
+  it('decodes a Connect Decimal from big-endian two\'s complement bytes', () => {
+    const decode = valueDecoder({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2' } }, exact);
+    expect(String(decode(Buffer.from([0x30, 0x39]).toString('base64')))).toBe('123.45');
+    expect(String(decode(Buffer.from([0xcf, 0xc7]).toString('base64')))).toBe('-123.45');
+  });
+
+  it('counts significant digits the way DynamoDB does and rejects what a Number cannot hold', () => {
+    expect(significantDigits('0.00012300')).toBe(3);
+    const decode = valueDecoder({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', field: 'amount', parameters: { scale: '0' } }, exact);
+    const fortyDigits = 10n ** 39n + 1n;
+    const bytes = Buffer.from(fortyDigits.toString(16).padStart(34, '0'), 'hex');
+    expect(() => decode(bytes)).toThrow(/column amount: .* more than 38 significant digits/);
+    const asText = valueDecoder({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '0' } }, { decimalOverflow: 'string' });
+    expect(asText(bytes)).toBe(fortyDigits.toString());
+  });
+
+  it('renders temporals as ISO-8601 text at full precision', () => {
+    expect(isoDate(0)).toBe('1970-01-01');
+    expect(isoDate(-1)).toBe('1969-12-31');
+    expect(isoTime(49_500_123_456_000n, 6)).toBe('13:45:00.123456');
+    expect(isoTime(-3_600_000_000_000n, 0)).toBe('-01:00:00');
+    expect(isoTime(838n * 3_600_000_000_000n, 0)).toBe('838:00:00');
+    expect(isoDateTime(1_709_300_700_123_456_000n, 6)).toBe('2024-03-01T13:45:00.123456');
+    expect(isoDateTime(-1_000_000n, 6)).toBe('1969-12-31T23:59:59.999000');
+  });
+
+  it('decodes BIGINT beyond 2^53 as bigint, SET as a list, BIT(n) as bigint', () => {
+    expect(valueDecoder({ type: 'int64' }, exact)(9007199254740993n)).toBe(9007199254740993n);
+    expect(valueDecoder({ type: 'int64' }, exact)(42)).toBe(42);
+    expect(valueDecoder({ type: 'string', name: 'io.debezium.data.EnumSet' }, exact)('a,c')).toEqual(['a', 'c']);
+    expect(valueDecoder({ type: 'string', name: 'io.debezium.data.EnumSet' }, exact)('')).toEqual([]);
+    expect(valueDecoder({ type: 'bytes', name: 'io.debezium.data.Bits' }, exact)(Buffer.from([0x01, 0x02]).toString('base64'))).toBe(513n);
+  });
+});

@@ -1,0 +1,81 @@
+import { compileMapping, defineMapping } from '../../src/mapping/define-mapping';
+import { VERSION_ATTRIBUTE } from '../../src/mapping/apply-mapping';
+import { changes, runMapping } from '../../src/mapping/testing';
+
+const base = {
+  name: 'orders',
+  source: { table: 'shop.orders' },
+  target: { table: 'Orders', partitionKey: 'pk', sortKey: 'sk' },
+};
+
+describe('mapping > define and apply', () => {
+  it('names the mapping and the field when a definition is invalid', () => {
+    expect(() => compileMapping({ ...base, target: { table: 'Orders' }, key: () => ({}), item: () => ({}) })).toThrow(
+      'mapping "orders": target.partitionKey must be',
+    );
+    expect(() => compileMapping({ ...base, source: { table: 'orders' }, key: () => ({}), item: () => ({}) })).toThrow(
+      'mapping "orders": source.table must be "db.table"',
+    );
+    expect(() => compileMapping({ ...base })).toThrow('mapping "orders": key is missing');
+    expect(() => compileMapping(undefined, 'mappings/x.ts')).toThrow('mappings/x.ts: the default export');
+  });
+
+  it('deletes the keys a fan-out no longer produces', () => {
+    const lines = defineMapping<{ id: number; skus: string[] }>({
+      ...base,
+      items: (row) => row.skus.map((sku) => ({ key: { pk: `ORDER#${row.id}`, sk: `LINE#${sku}` }, item: { sku } })),
+    });
+    const intents = runMapping(lines, changes.update('shop.orders', { id: 1, skus: ['a', 'b', 'c'] }, { id: 1, skus: ['a', 'c'] }));
+    expect(intents.filter((i) => i.kind === 'delete').map((i) => i.key.sk)).toEqual(['LINE#b']);
+    expect(intents.filter((i) => i.kind === 'put').map((i) => i.key.sk)).toEqual(['LINE#a', 'LINE#c']);
+  });
+
+  it('treats a row that stops passing the filter as gone, and soft-deletes when asked', () => {
+    const mapping = defineMapping<{ id: number; status: string }>({
+      ...base,
+      key: (row) => ({ pk: `ORDER#${row.id}`, sk: 'ORDER' }),
+      item: (row) => ({ status: row.status }),
+      filter: (row) => row.status !== 'draft',
+      onDelete: { soft: 'deletedAt' },
+    });
+    const at = new Date('2024-05-01T00:00:00Z');
+    const [intent] = runMapping(mapping, changes.update('shop.orders', { id: 1, status: 'paid' }, { id: 1, status: 'draft' }, at));
+    expect(intent).toEqual({
+      kind: 'put',
+      table: 'Orders',
+      key: { pk: 'ORDER#1', sk: 'ORDER' },
+      item: { pk: 'ORDER#1', sk: 'ORDER', status: 'paid', deletedAt: '2024-05-01T00:00:00.000Z' },
+    });
+    expect(runMapping(mapping, changes.insert('shop.orders', { id: 2, status: 'draft' }))).toEqual([]);
+  });
+
+  it('rejects bad keys, reserved attributes, oversized items, and passes on what the mapping throws', () => {
+    const make = (key: (r: { id: number }) => Record<string, unknown>, item: (r: { id: number }) => Record<string, unknown>) =>
+      defineMapping<{ id: number }>({ ...base, key: key as never, item });
+    const insert = changes.insert('shop.orders', { id: 1 });
+    expect(() => runMapping(make(() => ({ pk: 'A' }), () => ({})), insert)).toThrow('invalid key {"pk":"A"}: missing "sk"');
+    expect(() => runMapping(make(() => ({ pk: 'A', sk: 'B', x: 1 }), () => ({})), insert)).toThrow('unexpected attribute(s) x');
+    expect(() => runMapping(make(() => ({ pk: 1, sk: 'B' }), () => ({})), insert)).toThrow('"pk" must be a non-empty string');
+    expect(() => runMapping(make(() => ({ pk: 'A', sk: 'B' }), () => ({ [VERSION_ATTRIBUTE]: 1 })), insert)).toThrow('reserved');
+    expect(() => runMapping(make(() => ({ pk: 'A', sk: 'B' }), () => ({ blob: 'x'.repeat(410_000) })), insert)).toThrow(
+      /over DynamoDB's 409600-byte limit/,
+    );
+    expect(() =>
+      runMapping(
+        make(
+          () => ({ pk: 'A', sk: 'B' }),
+          () => {
+            throw new Error('boom');
+          },
+        ),
+        insert,
+      ),
+    ).toThrow('mapping "orders" threw on the "after" row: Error: boom');
+  });
+
+  it('sends a TRUNCATE to the dead letters unless told to ignore it', () => {
+    const mapping = defineMapping({ ...base, key: () => ({ pk: 'A', sk: 'B' }), item: () => ({}) });
+    expect(() => runMapping(mapping, changes.truncate('shop.orders'))).toThrow(/TRUNCATE .* rebuild the target/);
+    expect(runMapping({ ...mapping, onTruncate: 'ignore' }, changes.truncate('shop.orders'))).toEqual([]);
+  });
+});

@@ -1,0 +1,44 @@
+import { FerryError, RetriesExhaustedError } from '../../src/core/errors';
+import { backoffDelay, createRetry } from '../../src/core/retry';
+
+const noSleep = { sleep: async () => undefined };
+
+describe('core > retry', () => {
+  it('retries retriable errors, then succeeds', async () => {
+    let calls = 0;
+    const value = await createRetry({ ...noSleep })(async () => {
+      if (++calls < 3) throw new FerryError('busy', { retriable: true });
+      return 'done';
+    });
+    expect([value, calls]).toEqual(['done', 3]);
+  });
+
+  it('never retries programming errors or non-retriable errors', async () => {
+    let calls = 0;
+    await expect(
+      createRetry(noSleep)(async () => {
+        calls++;
+        throw new TypeError('bug');
+      }),
+    ).rejects.toThrow(TypeError);
+    await expect(createRetry(noSleep)(async () => Promise.reject(new FerryError('bad input')))).rejects.toThrow('bad input');
+    expect(calls).toBe(1);
+  });
+
+  it('wraps the cause with count and time when attempts run out', async () => {
+    const err = await createRetry({ ...noSleep, maxAttempts: 4 })(async () => {
+      throw new FerryError('down', { retriable: true });
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetriesExhaustedError);
+    expect((err as RetriesExhaustedError).attempts).toBe(4);
+    expect((err as Error).message).toMatch(/gave up after 4 attempts .*FerryError: down/);
+  });
+
+  it('backs off exponentially with full jitter under a ceiling', () => {
+    for (let attempt = 1; attempt < 20; attempt++) {
+      const delay = backoffDelay(attempt, { initialDelayMs: 100, maxDelayMs: 5000 });
+      expect(delay).toBeGreaterThanOrEqual(0);
+      expect(delay).toBeLessThanOrEqual(Math.min(5000, 100 * 2 ** attempt));
+    }
+  });
+});
