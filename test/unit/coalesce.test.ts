@@ -8,7 +8,11 @@ const del = (pk: string): WriteIntent => ({ kind: 'delete', table: 'T', key: { p
 
 describe('pipeline > coalesce', () => {
   it('keeps the last intent per item, in the order of last occurrence', () => {
-    expect(coalesce([put('a', 1), put('b', 1), put('a', 2), del('b'), put('c', 1)])).toEqual([put('a', 2), del('b'), put('c', 1)]);
+    expect(coalesce([put('a', 1), put('b', 1), put('a', 2), del('b'), put('c', 1)])).toEqual([
+      put('a', 2),
+      del('b'),
+      put('c', 1),
+    ]);
   });
 
   it('lets a delete followed by a put resurrect the item', () => {

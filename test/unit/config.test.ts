@@ -24,9 +24,9 @@ describe('config', () => {
   });
 
   it('names the field, its variable and what was expected', () => {
-    expect(() => loadConfig({ env: { FERRY_MAPPING: 'm.ts', FERRY_DYNAMODB_WRITE_CONCURRENCY: 'lots', FERRY_FORMAT: 'xml' } })).toThrow(
-      /format \(FERRY_FORMAT\): .*\n.*dynamodb\.writeConcurrency \(FERRY_DYNAMODB_WRITE_CONCURRENCY\): /,
-    );
+    expect(() =>
+      loadConfig({ env: { FERRY_MAPPING: 'm.ts', FERRY_DYNAMODB_WRITE_CONCURRENCY: 'lots', FERRY_FORMAT: 'xml' } }),
+    ).toThrow(/format \(FERRY_FORMAT\): .*\n.*dynamodb\.writeConcurrency \(FERRY_DYNAMODB_WRITE_CONCURRENCY\): /);
     expect(() => loadConfig({ env: {} })).toThrow(/mapping \(FERRY_MAPPING\)/);
   });
 });

@@ -42,9 +42,15 @@ describe('sink > dynamodb > writer', () => {
     const throttles: string[] = [];
     events.on('sink.throttled', ({ table }) => throttles.push(table));
     const { client, sent } = scriptedClient({
-      a: [awsError('ProvisionedThroughputExceededException'), Object.assign(new Error('refused'), { code: 'ECONNREFUSED' })],
+      a: [
+        awsError('ProvisionedThroughputExceededException'),
+        Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }),
+      ],
     });
-    const result = await new DynamoDbWriter(client, { concurrency: 2, retry: fast }, events).write([put('a'), put('b')]);
+    const result = await new DynamoDbWriter(client, { concurrency: 2, retry: fast }, events).write([
+      put('a'),
+      put('b'),
+    ]);
     expect(result.written.map((i) => i.key.pk).sort()).toEqual(['a', 'b']);
     expect(sent.map((s) => (s.input.Item as { pk: string }).pk)).toEqual(['a', 'b', 'a', 'a']);
     expect(throttles).toEqual(['T']);

@@ -1,4 +1,11 @@
-import { formatDecimal, isoDate, isoDateTime, isoTime, significantDigits, valueDecoder } from '../../src/source/debezium/logical-types';
+import {
+  formatDecimal,
+  isoDate,
+  isoDateTime,
+  isoTime,
+  significantDigits,
+  valueDecoder,
+} from '../../src/source/debezium/logical-types';
 
 const exact = { decimalOverflow: 'error' as const };
 
@@ -8,22 +15,33 @@ describe('source > debezium > logical types', () => {
     expect(formatDecimal(-5n, 3)).toBe('-0.005');
     expect(formatDecimal(0n, 2)).toBe('0.00');
     expect(formatDecimal(7n, 0)).toBe('7');
-    expect(formatDecimal(123456789012345678901234567890123456789n, 10)).toBe('12345678901234567890123456789.0123456789');
+    expect(formatDecimal(123456789012345678901234567890123456789n, 10)).toBe(
+      '12345678901234567890123456789.0123456789',
+    );
   });
 
-  it('decodes a Connect Decimal from big-endian two\'s complement bytes', () => {
-    const decode = valueDecoder({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2' } }, exact);
+  it("decodes a Connect Decimal from big-endian two's complement bytes", () => {
+    const decode = valueDecoder(
+      { type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '2' } },
+      exact,
+    );
     expect(String(decode(Buffer.from([0x30, 0x39]).toString('base64')))).toBe('123.45');
     expect(String(decode(Buffer.from([0xcf, 0xc7]).toString('base64')))).toBe('-123.45');
   });
 
   it('counts significant digits the way DynamoDB does and rejects what a Number cannot hold', () => {
     expect(significantDigits('0.00012300')).toBe(3);
-    const decode = valueDecoder({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', field: 'amount', parameters: { scale: '0' } }, exact);
+    const decode = valueDecoder(
+      { type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', field: 'amount', parameters: { scale: '0' } },
+      exact,
+    );
     const fortyDigits = 10n ** 39n + 1n;
     const bytes = Buffer.from(fortyDigits.toString(16).padStart(34, '0'), 'hex');
     expect(() => decode(bytes)).toThrow(/column amount: .* more than 38 significant digits/);
-    const asText = valueDecoder({ type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '0' } }, { decimalOverflow: 'string' });
+    const asText = valueDecoder(
+      { type: 'bytes', name: 'org.apache.kafka.connect.data.Decimal', parameters: { scale: '0' } },
+      { decimalOverflow: 'string' },
+    );
     expect(asText(bytes)).toBe(fortyDigits.toString());
   });
 
@@ -42,6 +60,11 @@ describe('source > debezium > logical types', () => {
     expect(valueDecoder({ type: 'int64' }, exact)(42)).toBe(42);
     expect(valueDecoder({ type: 'string', name: 'io.debezium.data.EnumSet' }, exact)('a,c')).toEqual(['a', 'c']);
     expect(valueDecoder({ type: 'string', name: 'io.debezium.data.EnumSet' }, exact)('')).toEqual([]);
-    expect(valueDecoder({ type: 'bytes', name: 'io.debezium.data.Bits' }, exact)(Buffer.from([0x01, 0x02]).toString('base64'))).toBe(513n);
+    expect(
+      valueDecoder(
+        { type: 'bytes', name: 'io.debezium.data.Bits' },
+        exact,
+      )(Buffer.from([0x01, 0x02]).toString('base64')),
+    ).toBe(513n);
   });
 });

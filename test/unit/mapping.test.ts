@@ -25,7 +25,10 @@ describe('mapping > define and apply', () => {
       ...base,
       items: (row) => row.skus.map((sku) => ({ key: { pk: `ORDER#${row.id}`, sk: `LINE#${sku}` }, item: { sku } })),
     });
-    const intents = runMapping(lines, changes.update('shop.orders', { id: 1, skus: ['a', 'b', 'c'] }, { id: 1, skus: ['a', 'c'] }));
+    const intents = runMapping(
+      lines,
+      changes.update('shop.orders', { id: 1, skus: ['a', 'b', 'c'] }, { id: 1, skus: ['a', 'c'] }),
+    );
     expect(intents.filter((i) => i.kind === 'delete').map((i) => i.key.sk)).toEqual(['LINE#b']);
     expect(intents.filter((i) => i.kind === 'put').map((i) => i.key.sk)).toEqual(['LINE#a', 'LINE#c']);
   });
@@ -39,7 +42,10 @@ describe('mapping > define and apply', () => {
       onDelete: { soft: 'deletedAt' },
     });
     const at = new Date('2024-05-01T00:00:00Z');
-    const [intent] = runMapping(mapping, changes.update('shop.orders', { id: 1, status: 'paid' }, { id: 1, status: 'draft' }, at));
+    const [intent] = runMapping(
+      mapping,
+      changes.update('shop.orders', { id: 1, status: 'paid' }, { id: 1, status: 'draft' }, at),
+    );
     expect(intent).toEqual({
       kind: 'put',
       table: 'Orders',
@@ -50,16 +56,56 @@ describe('mapping > define and apply', () => {
   });
 
   it('rejects bad keys, reserved attributes, oversized items, and passes on what the mapping throws', () => {
-    const make = (key: (r: { id: number }) => Record<string, unknown>, item: (r: { id: number }) => Record<string, unknown>) =>
-      defineMapping<{ id: number }>({ ...base, key: key as never, item });
+    const make = (
+      key: (r: { id: number }) => Record<string, unknown>,
+      item: (r: { id: number }) => Record<string, unknown>,
+    ) => defineMapping<{ id: number }>({ ...base, key: key as never, item });
     const insert = changes.insert('shop.orders', { id: 1 });
-    expect(() => runMapping(make(() => ({ pk: 'A' }), () => ({})), insert)).toThrow('invalid key {"pk":"A"}: missing "sk"');
-    expect(() => runMapping(make(() => ({ pk: 'A', sk: 'B', x: 1 }), () => ({})), insert)).toThrow('unexpected attribute(s) x');
-    expect(() => runMapping(make(() => ({ pk: 1, sk: 'B' }), () => ({})), insert)).toThrow('"pk" must be a non-empty string');
-    expect(() => runMapping(make(() => ({ pk: 'A', sk: 'B' }), () => ({ [VERSION_ATTRIBUTE]: 1 })), insert)).toThrow('reserved');
-    expect(() => runMapping(make(() => ({ pk: 'A', sk: 'B' }), () => ({ blob: 'x'.repeat(410_000) })), insert)).toThrow(
-      /over DynamoDB's 409600-byte limit/,
-    );
+    expect(() =>
+      runMapping(
+        make(
+          () => ({ pk: 'A' }),
+          () => ({}),
+        ),
+        insert,
+      ),
+    ).toThrow('invalid key {"pk":"A"}: missing "sk"');
+    expect(() =>
+      runMapping(
+        make(
+          () => ({ pk: 'A', sk: 'B', x: 1 }),
+          () => ({}),
+        ),
+        insert,
+      ),
+    ).toThrow('unexpected attribute(s) x');
+    expect(() =>
+      runMapping(
+        make(
+          () => ({ pk: 1, sk: 'B' }),
+          () => ({}),
+        ),
+        insert,
+      ),
+    ).toThrow('"pk" must be a non-empty string');
+    expect(() =>
+      runMapping(
+        make(
+          () => ({ pk: 'A', sk: 'B' }),
+          () => ({ [VERSION_ATTRIBUTE]: 1 }),
+        ),
+        insert,
+      ),
+    ).toThrow('reserved');
+    expect(() =>
+      runMapping(
+        make(
+          () => ({ pk: 'A', sk: 'B' }),
+          () => ({ blob: 'x'.repeat(410_000) }),
+        ),
+        insert,
+      ),
+    ).toThrow(/over DynamoDB's 409600-byte limit/);
     expect(() =>
       runMapping(
         make(

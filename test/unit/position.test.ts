@@ -2,7 +2,8 @@ import { positionOf } from '../../src/source/debezium/position';
 
 describe('source > debezium > position', () => {
   it('orders by binlog file, then position, then row', () => {
-    const v = (file: string, pos: number, row = 0) => positionOf({ file, pos, row, snapshot: 'false', ts_ms: 1 }).version;
+    const v = (file: string, pos: number, row = 0) =>
+      positionOf({ file, pos, row, snapshot: 'false', ts_ms: 1 }).version;
     expect(v('mariadb-bin.000002', 4) > v('mariadb-bin.000001', 999_999)).toBe(true);
     expect(v('mariadb-bin.000001', 1200) > v('mariadb-bin.000001', 990)).toBe(true);
     expect(v('mariadb-bin.000001', 990, 2) > v('mariadb-bin.000001', 990, 1)).toBe(true);

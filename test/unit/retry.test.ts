@@ -21,7 +21,9 @@ describe('core > retry', () => {
         throw new TypeError('bug');
       }),
     ).rejects.toThrow(TypeError);
-    await expect(createRetry(noSleep)(async () => Promise.reject(new FerryError('bad input')))).rejects.toThrow('bad input');
+    await expect(createRetry(noSleep)(async () => Promise.reject(new FerryError('bad input')))).rejects.toThrow(
+      'bad input',
+    );
     expect(calls).toBe(1);
   });
 

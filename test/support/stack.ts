@@ -1,0 +1,187 @@
+/** Endpoints of the local stack (scripts/stack.sh) and helpers for tests that use it. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { Kafka, logLevel } from 'kafkajs';
+import mysql from 'mysql2/promise';
+
+export const ROOT = join(__dirname, '..', '..');
+const env = process.env;
+
+export const stack = {
+  kafkaBrokers: [`127.0.0.1:${env.FERRY_KAFKA_PORT ?? 9092}`],
+  connectUrl: `http://127.0.0.1:${env.FERRY_CONNECT_PORT ?? 8083}`,
+  registryUrl: `http://127.0.0.1:${env.FERRY_REGISTRY_PORT ?? 8081}`,
+  dynamoDbEndpoint: `http://127.0.0.1:${env.FERRY_DYNAMODB_PORT ?? 8000}`,
+  mariadb: { host: '127.0.0.1', port: Number(env.FERRY_MARIADB_PORT ?? 3307), user: 'ferry', password: 'ferry' },
+};
+
+/** A short id that keeps tests' databases, topics, tables and groups apart. */
+export const uniqueId = () => randomBytes(4).toString('hex');
+
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== false) return value;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export function mariadb(database?: string) {
+  return mysql.createConnection({
+    ...stack.mariadb,
+    database,
+    multipleStatements: true,
+    supportBigNumbers: true,
+    bigNumberStrings: true,
+  });
+}
+
+export const kafka = () =>
+  new Kafka({ clientId: 'ferry-test', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
+
+export function dynamoDb() {
+  const raw = new DynamoDBClient({
+    endpoint: stack.dynamoDbEndpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  return { raw, doc: DynamoDBDocumentClient.from(raw, { unmarshallOptions: { wrapNumbers: false } }) };
+}
+
+export async function scanAll(table: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  for await (const page of paginateScan({ client: dynamoDb().doc }, { TableName: table, ConsistentRead: true }))
+    items.push(...(page.Items ?? []));
+  return items;
+}
+
+export async function dropTable(table: string): Promise<void> {
+  await dynamoDb()
+    .raw.send(new DeleteTableCommand({ TableName: table }))
+    .catch(() => undefined);
+}
+
+/** Registers a Debezium connector for one test database, from debezium/mariadb-<format>.json. */
+export async function registerConnector(options: {
+  id: string;
+  database: string;
+  format?: 'json' | 'avro';
+  overrides?: Record<string, string>;
+}) {
+  const format = options.format ?? 'json';
+  const text = readFileSync(join(ROOT, 'debezium', `mariadb-${format}.json`), 'utf8').replace(
+    /\$\{(\w+)(?::-([^}]*))?\}/g,
+    (_m, k: string, d: string) => env[k] ?? d,
+  );
+  const base = JSON.parse(text) as { config: Record<string, string> };
+  const name = `ferry-test-${options.id}`;
+  const prefix = `t${options.id}`;
+  const config: Record<string, string> = {
+    ...base.config,
+    'topic.prefix': prefix,
+    'database.include.list': options.database,
+    'table.exclude.list': `${options.database}.debezium_signal`,
+    'database.server.id': String(200_000 + (parseInt(options.id.slice(0, 6), 16) % 1_000_000)),
+    'schema.history.internal.kafka.topic': `${prefix}.schema-history`,
+    'signal.data.collection': `${options.database}.debezium_signal`,
+    ...options.overrides,
+  };
+  const res = await fetch(`${stack.connectUrl}/connectors/${name}/config`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(config),
+  });
+  if (!res.ok) throw new Error(`registering ${name}: HTTP ${res.status} ${await res.text()}`);
+  await waitFor(`connector ${name} RUNNING`, async () => {
+    const status = (await (await fetch(`${stack.connectUrl}/connectors/${name}/status`)).json()) as {
+      connector: { state: string };
+      tasks: Array<{ state: string; trace?: string }>;
+    };
+    const failed = status.tasks.find((t) => t.state === 'FAILED');
+    if (failed) throw new Error(`connector ${name} failed: ${failed.trace?.slice(0, 2000)}`);
+    return (
+      status.connector.state === 'RUNNING' &&
+      status.tasks.length > 0 &&
+      status.tasks.every((t) => t.state === 'RUNNING')
+    );
+  });
+  return {
+    name,
+    prefix,
+    remove: () => fetch(`${stack.connectUrl}/connectors/${name}`, { method: 'DELETE' }).then(() => undefined),
+  };
+}
+
+export interface RunningWorker {
+  process: ChildProcess;
+  httpPort: number;
+  output: () => string;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+let nextHttpPort = 19_400 + (process.pid % 500);
+
+/** Runs `ferry run` as its own process, the way it is deployed, and waits until it is ready. */
+export async function startWorker(settings: Record<string, string>): Promise<RunningWorker> {
+  const httpPort = nextHttpPort++;
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), 'run'], {
+    cwd: ROOT,
+    env: {
+      PATH: env.PATH,
+      HOME: env.HOME,
+      FERRY_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+      FERRY_DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
+      FERRY_DYNAMODB_CREATE_TABLES: 'true',
+      FERRY_HTTP_PORT: String(httpPort),
+      FERRY_LOG_LEVEL: 'info',
+      FERRY_KAFKA_SESSION_TIMEOUT_MS: '10000',
+      ...settings,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let done = false;
+  void exited.then(() => (done = true));
+  await waitFor(
+    `worker ready on :${httpPort}`,
+    async () => {
+      if (done) throw new Error(`worker exited early:\n${output.slice(-3000)}`);
+      return (await fetch(`http://127.0.0.1:${httpPort}/readyz`)).ok;
+    },
+    90_000,
+  ).catch((err: Error) => {
+    child.kill('SIGKILL');
+    throw new Error(`${err.message}\n--- worker output ---\n${output.slice(-3000)}`);
+  });
+  return {
+    process: child,
+    httpPort,
+    output: () => output,
+    exited,
+    stop: (signal = 'SIGTERM') => {
+      if (!done) child.kill(signal);
+      return exited;
+    },
+  };
+}
