@@ -54,7 +54,11 @@ export class Worker {
 
     const dynamo = createDynamoDbClients(config.dynamodb);
     if (config.dynamodb.createTables) {
-      const outcome = await ensureTable(dynamo.raw, { table: mapping.targetTable, partitionKey: mapping.partitionKey, sortKey: mapping.sortKey });
+      const outcome = await ensureTable(dynamo.raw, {
+        table: mapping.targetTable,
+        partitionKey: mapping.partitionKey,
+        sortKey: mapping.sortKey,
+      });
       logger.info({ table: mapping.targetTable, outcome }, 'target table ready');
     }
 
@@ -87,7 +91,17 @@ export class Worker {
       events,
     );
     await this.consumer.start();
-    logger.info({ mapping: mapping.name, topic, groupId, table: mapping.targetTable, dlqTopic, http: `${config.http.host}:${config.http.port}` }, 'worker started');
+    logger.info(
+      {
+        mapping: mapping.name,
+        topic,
+        groupId,
+        table: mapping.targetTable,
+        dlqTopic,
+        http: `${config.http.host}:${config.http.port}`,
+      },
+      'worker started',
+    );
   }
 
   /** Stops consuming (in-flight work is finished or abandoned, written work committed), then closes. */

@@ -3,7 +3,17 @@ import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 
 const bool = () => z.preprocess((v) => (v === 'true' ? true : v === 'false' ? false : v), z.boolean());
-const list = () => z.preprocess((v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v), z.array(z.string().min(1)).min(1));
+const list = () =>
+  z.preprocess(
+    (v) =>
+      typeof v === 'string'
+        ? v
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : v,
+    z.array(z.string().min(1)).min(1),
+  );
 const count = () => z.coerce.number().int().positive();
 
 export const kafkaSchema = z.object({
@@ -34,7 +44,10 @@ export const dynamoDbSchema = z.object({
 
 export const configSchema = z.object({
   mapping: z.string().min(1).describe('Path of the mapping module (.ts or .js)'),
-  format: z.enum(['json', 'avro']).default('json').describe('Debezium converter: JSON with or without schemas, or Avro'),
+  format: z
+    .enum(['json', 'avro'])
+    .default('json')
+    .describe('Debezium converter: JSON with or without schemas, or Avro'),
   schemaRegistry: z
     .object({ url: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7') })
     .default({ url: 'http://127.0.0.1:8081/apis/ccompat/v7' })
@@ -45,7 +58,10 @@ export const configSchema = z.object({
     .object({
       partitionsConsumedConcurrently: count().default(4),
       maxChunk: count().default(2000).describe('Messages per pipeline pass; offsets commit after each'),
-      decimalOverflow: z.enum(['error', 'string']).default('error').describe('A decimal over 38 digits: dead letter, or store as text'),
+      decimalOverflow: z
+        .enum(['error', 'string'])
+        .default('error')
+        .describe('A decimal over 38 digits: dead letter, or store as text'),
     })
     .default({ partitionsConsumedConcurrently: 4, maxChunk: 2000, decimalOverflow: 'error' }),
   http: z
@@ -90,7 +106,11 @@ const ENV_PATHS = [
   'log.level',
 ] as const;
 
-export const envName = (path: string) => `FERRY_${path.replace(/\./g, '_').replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
+export const envName = (path: string) =>
+  `FERRY_${path
+    .replace(/\./g, '_')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .toUpperCase()}`;
 
 type Tree = Record<string, unknown>;
 
@@ -105,7 +125,10 @@ function merge(base: Tree, over: Tree): Tree {
   const out: Tree = { ...base };
   for (const [k, v] of Object.entries(over)) {
     const b = out[k];
-    out[k] = v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b) ? merge(b as Tree, v as Tree) : v;
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && b && typeof b === 'object' && !Array.isArray(b)
+        ? merge(b as Tree, v as Tree)
+        : v;
   }
   return out;
 }

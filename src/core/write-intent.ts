@@ -14,5 +14,7 @@ export function itemIdentity(intent: WriteIntent): string {
 }
 
 function keyValueText(value: unknown): string {
-  return value instanceof Uint8Array ? `b:${Buffer.from(value).toString('base64')}` : `${typeof value}:${String(value)}`;
+  return value instanceof Uint8Array
+    ? `b:${Buffer.from(value).toString('base64')}`
+    : `${typeof value}:${String(value)}`;
 }

@@ -81,7 +81,8 @@ function keyProblem(key: unknown, expected: KeyAttribute[]): string | undefined 
   if (key === null || typeof key !== 'object') return 'key() must return an object';
   const names = Object.keys(key);
   const extra = names.filter((n) => !expected.some((k) => k.name === n));
-  if (extra.length > 0) return `unexpected attribute(s) ${extra.join(', ')}; the table's key is ${expected.map((k) => k.name).join(' + ')}`;
+  if (extra.length > 0)
+    return `unexpected attribute(s) ${extra.join(', ')}; the table's key is ${expected.map((k) => k.name).join(' + ')}`;
   for (const { name, type } of expected) {
     const value = (key as Record<string, unknown>)[name];
     if (value === undefined || value === null) return `missing "${name}"`;

@@ -71,20 +71,28 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
     const name = typeof d?.name === 'string' ? d.name : origin;
     throw new ConfigError(`mapping "${name}": ${field} ${problem}`);
   };
-  if (d === null || typeof d !== 'object') throw new ConfigError(`${origin}: the default export must be a mapping built with defineMapping()`);
-  if (typeof d.name !== 'string' || !NAME.test(d.name)) fail('name', 'must be 1-100 characters of letters, digits, "_", "-" or "."');
-  if (typeof d.source?.table !== 'string' || !/^[^.]+\.[^.]+$/.test(d.source.table)) fail('source.table', 'must be "db.table"');
-  if (typeof d.target?.table !== 'string' || d.target.table.length < 3) fail('target.table', 'must name a DynamoDB table (3-255 characters)');
+  if (d === null || typeof d !== 'object')
+    throw new ConfigError(`${origin}: the default export must be a mapping built with defineMapping()`);
+  if (typeof d.name !== 'string' || !NAME.test(d.name))
+    fail('name', 'must be 1-100 characters of letters, digits, "_", "-" or "."');
+  if (typeof d.source?.table !== 'string' || !/^[^.]+\.[^.]+$/.test(d.source.table))
+    fail('source.table', 'must be "db.table"');
+  if (typeof d.target?.table !== 'string' || d.target.table.length < 3)
+    fail('target.table', 'must name a DynamoDB table (3-255 characters)');
   const partitionKey = keyAttribute(d.target?.partitionKey, 'target.partitionKey', fail);
   const sortKey = d.target?.sortKey === undefined ? undefined : keyAttribute(d.target.sortKey, 'target.sortKey', fail);
   const single = d.key !== undefined || d.item !== undefined;
-  if (single && d.items !== undefined) fail('items', 'cannot be combined with key/item: use key + item, or items for fan-out');
+  if (single && d.items !== undefined)
+    fail('items', 'cannot be combined with key/item: use key + item, or items for fan-out');
   if (single && typeof d.key !== 'function') fail('key', 'must be a function (row) => key');
   if (single && typeof d.item !== 'function') fail('item', 'must be a function (row) => attributes');
   if (!single && typeof d.items !== 'function') fail('key', 'is missing: give key + item, or items for fan-out');
   if (d.filter !== undefined && typeof d.filter !== 'function') fail('filter', 'must be a function (row) => boolean');
   const onDelete = d.onDelete ?? 'delete';
-  const validDelete = onDelete === 'delete' || onDelete === 'ignore' || (typeof onDelete === 'object' && typeof onDelete.soft === 'string' && onDelete.soft.length > 0);
+  const validDelete =
+    onDelete === 'delete' ||
+    onDelete === 'ignore' ||
+    (typeof onDelete === 'object' && typeof onDelete.soft === 'string' && onDelete.soft.length > 0);
   if (!validDelete) fail('onDelete', `must be 'delete', 'ignore' or { soft: '<attribute>' }`);
   const onTruncate = d.onTruncate ?? 'dead-letter';
   if (onTruncate !== 'dead-letter' && onTruncate !== 'ignore') fail('onTruncate', `must be 'dead-letter' or 'ignore'`);

@@ -8,7 +8,16 @@ export function createLogger(level: string, bindings: Record<string, unknown> = 
     level,
     base: { service: 'ferry', ...bindings },
     redact: {
-      paths: ['password', '*.password', '*.*.password', 'sasl', '*.sasl', 'secretAccessKey', '*.secretAccessKey', 'credentials'],
+      paths: [
+        'password',
+        '*.password',
+        '*.*.password',
+        'sasl',
+        '*.sasl',
+        'secretAccessKey',
+        '*.secretAccessKey',
+        'credentials',
+      ],
       censor: '[redacted]',
     },
   });

@@ -38,8 +38,17 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
     labelNames: ['topic', 'partition'],
     registers: [registry],
   });
-  const throttles = new Counter({ name: 'ferry_dynamodb_throttles_total', help: 'Throttled DynamoDB requests', labelNames: ['table'], registers: [registry] });
-  const retries = new Counter({ name: 'ferry_dynamodb_retries_total', help: 'Retry rounds of DynamoDB writes', registers: [registry] });
+  const throttles = new Counter({
+    name: 'ferry_dynamodb_throttles_total',
+    help: 'Throttled DynamoDB requests',
+    labelNames: ['table'],
+    registers: [registry],
+  });
+  const retries = new Counter({
+    name: 'ferry_dynamodb_retries_total',
+    help: 'Retry rounds of DynamoDB writes',
+    registers: [registry],
+  });
   const deadLetters = new Counter({
     name: 'ferry_dead_letters_total',
     help: 'Messages sent to the dead-letter topic',
@@ -49,11 +58,16 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
 
   const unsubscribe = [
     events.on('batch.done', (b) => {
-      for (const { op, outcome, count } of b.outcomes) changes.inc({ mapping: b.mapping, table: sourceTable, op, outcome }, count);
+      for (const { op, outcome, count } of b.outcomes)
+        changes.inc({ mapping: b.mapping, table: sourceTable, op, outcome }, count);
       batchSeconds.observe({ mapping: b.mapping }, b.durationMs / 1000);
       writeSeconds.observe({ mapping: b.mapping }, b.writeDurationMs / 1000);
-      if (b.newestCommitMs > 0) freshness.observe({ mapping: b.mapping }, Math.max(0, Date.now() - b.newestCommitMs) / 1000);
-      lag.set({ topic: b.topic, partition: String(b.partition) }, Math.max(0, Number(b.highWatermark) - Number(b.lastOffset) - 1));
+      if (b.newestCommitMs > 0)
+        freshness.observe({ mapping: b.mapping }, Math.max(0, Date.now() - b.newestCommitMs) / 1000);
+      lag.set(
+        { topic: b.topic, partition: String(b.partition) },
+        Math.max(0, Number(b.highWatermark) - Number(b.lastOffset) - 1),
+      );
     }),
     events.on('sink.throttled', ({ table }) => throttles.inc({ table })),
     events.on('sink.retry', () => retries.inc()),

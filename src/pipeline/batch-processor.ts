@@ -67,7 +67,12 @@ export class BatchProcessor {
         }
         event = decoded.event;
       } catch (error) {
-        letters.push({ origin: { ...origin, timestamp: message.timestamp }, key: message.key, value: message.value, error });
+        letters.push({
+          origin: { ...origin, timestamp: message.timestamp },
+          key: message.key,
+          value: message.value,
+          error,
+        });
         outcomes.set(message, { op: 'none', outcome: 'dead-lettered' });
         continue;
       }
@@ -78,7 +83,12 @@ export class BatchProcessor {
         intents.push(...produced);
         outcomes.set(event, { op: event.op, outcome: produced.length === 0 ? 'filtered' : 'written' });
       } catch (error) {
-        letters.push({ origin: { ...origin, timestamp: message.timestamp }, key: message.key, value: message.value, error });
+        letters.push({
+          origin: { ...origin, timestamp: message.timestamp },
+          key: message.key,
+          value: message.value,
+          error,
+        });
         outcomes.set(event, { op: event.op, outcome: 'dead-lettered' });
       }
     }
@@ -95,7 +105,12 @@ export class BatchProcessor {
       if (entry === undefined || entry.outcome === 'dead-lettered') continue;
       entry.outcome = 'dead-lettered';
       const message = messageOf.get(intent.event) as SourceMessage;
-      letters.push({ origin: { ...intent.event.origin, timestamp: message.timestamp }, key: message.key, value: message.value, error });
+      letters.push({
+        origin: { ...intent.event.origin, timestamp: message.timestamp },
+        key: message.key,
+        value: message.value,
+        error,
+      });
     }
     await deadLetters.publish(letters, shouldStop);
 

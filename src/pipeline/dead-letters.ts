@@ -50,7 +50,10 @@ export class DeadLetterPublisher {
       try {
         await this.producer.send({ topic: this.topic, acks: -1, messages });
       } catch (cause) {
-        throw new FerryError(`cannot publish dead letters to ${this.topic}: ${describe(cause)}`, { retriable: true, cause });
+        throw new FerryError(`cannot publish dead letters to ${this.topic}: ${describe(cause)}`, {
+          retriable: true,
+          cause,
+        });
       }
     });
     for (const letter of letters) {

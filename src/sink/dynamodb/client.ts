@@ -9,7 +9,9 @@ export function createDynamoDbClients(config: DynamoDbConfig) {
     endpoint: config.endpoint,
     // ferry retries with heartbeats itself; the SDK's own retries stay short.
     maxAttempts: 3,
-    ...(config.endpoint && isLocal(config.endpoint) ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(config.endpoint && isLocal(config.endpoint)
+      ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
   });
   const doc = DynamoDBDocumentClient.from(raw, {
     marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },

@@ -4,8 +4,7 @@ import { type BinlogSource, positionOf } from './position';
 
 /** What decoding a Kafka message gives: a change, or a reason it carries no row. */
 export type Decoded =
-  | { kind: 'change'; event: ChangeEvent }
-  | { kind: 'skip'; reason: 'tombstone' | 'heartbeat' | 'schema-change' };
+  { kind: 'change'; event: ChangeEvent } | { kind: 'skip'; reason: 'tombstone' | 'heartbeat' | 'schema-change' };
 
 /** The payload of a Debezium change event, after row values have been decoded. */
 export interface EnvelopePayload {

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The whole test suite: lint and type check, then unit, integration and e2e tests against the
+# local stack (started if it is not running). Extra arguments go to jest, e.g. --selectProjects unit.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+bash scripts/setup.sh
+bash scripts/stack.sh up
+npm run --silent lint
+
+mkdir -p .stack
+status=0
+npx jest --json --outputFile=.stack/jest-results.json "$@" || status=$?
+# One closing line that any CI can read.
+node -e 'const r=require("./.stack/jest-results.json"); console.log(`jest: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (r.numPendingTests ? `, ${r.numPendingTests} skipped` : ""))' || status=1
+exit $status
