@@ -29,21 +29,39 @@ async function scan() {
 }
 
 async function main() {
-  const db = await mysql.createConnection({ host: '127.0.0.1', port: Number(env.FERRY_MARIADB_PORT ?? 3307), user: 'ferry', password: 'ferry', database: 'inventory' });
+  const db = await mysql.createConnection({
+    host: '127.0.0.1',
+    port: Number(env.FERRY_MARIADB_PORT ?? 3307),
+    user: 'ferry',
+    password: 'ferry',
+    database: 'inventory',
+  });
   const [[{ n }]] = (await db.query('SELECT COUNT(*) AS n FROM customers')) as unknown as [[{ n: number }]];
   const items = await until(`${n} customers in DynamoDB table ${TABLE}`, async () => {
     const found = await scan();
     return found.length >= n ? found : undefined;
   });
   console.log(`\ndemo: DynamoDB table ${TABLE} holds ${items.length} items for ${n} rows of inventory.customers:`);
-  console.table(items.slice(0, 5).map(({ pk, email, name, status, _ferry_version }) => ({ pk, email, name, status, _ferry_version })));
+  console.table(
+    items
+      .slice(0, 5)
+      .map(({ pk, email, name, status, _ferry_version }) => ({ pk, email, name, status, _ferry_version })),
+  );
 
   const email = `demo-${Date.now()}@example.com`;
   const started = Date.now();
-  const [result] = (await db.query("INSERT INTO customers (first_name, last_name, email) VALUES ('Demo', 'Arrival', ?)", [email])) as unknown as [{ insertId: number }];
+  const [result] = (await db.query(
+    "INSERT INTO customers (first_name, last_name, email) VALUES ('Demo', 'Arrival', ?)",
+    [email],
+  )) as unknown as [{ insertId: number }];
   const key = { pk: `CUSTOMER#${result.insertId}`, sk: 'PROFILE' };
-  const item = await until(`item ${key.pk}`, async () => (await doc.send(new GetCommand({ TableName: TABLE, Key: key }))).Item);
-  console.log(`\ndemo: inserted customer ${result.insertId} into MariaDB; it reached DynamoDB ${Date.now() - started} ms later:`);
+  const item = await until(
+    `item ${key.pk}`,
+    async () => (await doc.send(new GetCommand({ TableName: TABLE, Key: key }))).Item,
+  );
+  console.log(
+    `\ndemo: inserted customer ${result.insertId} into MariaDB; it reached DynamoDB ${Date.now() - started} ms later:`,
+  );
   console.log(item);
   await db.end();
 }

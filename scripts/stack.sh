@@ -1,0 +1,413 @@
+#!/usr/bin/env bash
+# Local ferry stack without Docker: MariaDB, Kafka (KRaft), Kafka Connect + Debezium,
+# Apicurio Registry (Confluent-compatible API) and DynamoDB Local, all on 127.0.0.1.
+#
+#   scripts/stack.sh up                  install what is missing, start everything, wait until ready
+#   scripts/stack.sh down [--purge]      stop what we started (--purge also deletes data, keeps the cache)
+#   scripts/stack.sh reset               same as down --purge
+#   scripts/stack.sh status              one line per component
+#   scripts/stack.sh logs [component] [-f]
+#
+# Ports: FERRY_MARIADB_PORT (3307) FERRY_KAFKA_PORT (9092) FERRY_KAFKA_CONTROLLER_PORT (9093)
+#        FERRY_CONNECT_PORT (8083) FERRY_REGISTRY_PORT (8081) FERRY_DYNAMODB_PORT (8000)
+# Other: FERRY_STACK_DIR (.stack), FERRY_STACK_TIMEOUT (180 s per component)
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TPL=$ROOT/scripts/stack
+export STACK_DIR=${FERRY_STACK_DIR:-$ROOT/.stack}
+export STACK_CACHE=$STACK_DIR/cache
+
+export FERRY_MARIADB_PORT=${FERRY_MARIADB_PORT:-3307}
+export FERRY_KAFKA_PORT=${FERRY_KAFKA_PORT:-9092}
+export FERRY_KAFKA_CONTROLLER_PORT=${FERRY_KAFKA_CONTROLLER_PORT:-9093}
+export FERRY_CONNECT_PORT=${FERRY_CONNECT_PORT:-8083}
+export FERRY_REGISTRY_PORT=${FERRY_REGISTRY_PORT:-8081}
+export FERRY_DYNAMODB_PORT=${FERRY_DYNAMODB_PORT:-8000}
+TIMEOUT=${FERRY_STACK_TIMEOUT:-180}
+
+COMPONENTS=(mariadb kafka connect registry dynamodb)
+# Fast JVM startup and a small footprint; these are dev servers.
+JVM_OPTS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true)
+TOOL_JVM=(java -Xmx128m "${JVM_OPTS[@]}" -Dlog4j.configuration="file:$TPL/log4j-tools.properties")
+ME=$(id -un)
+MARIADBD=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+
+say() { echo "stack: $*"; }
+die() { echo "stack: $*" >&2; exit 1; }
+
+port_of() {
+  case $1 in
+    mariadb) echo "$FERRY_MARIADB_PORT" ;; kafka) echo "$FERRY_KAFKA_PORT" ;;
+    connect) echo "$FERRY_CONNECT_PORT" ;; registry) echo "$FERRY_REGISTRY_PORT" ;;
+    dynamodb) echo "$FERRY_DYNAMODB_PORT" ;;
+  esac
+}
+log_of() { echo "$STACK_DIR/$1/$1.log"; }
+pid_file() { echo "$STACK_DIR/$1/$1.pid"; }
+
+# A pid counts as ours only if it is alive and its command line points into $STACK_DIR.
+is_ours() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$STACK_DIR/"; }
+
+running_pid() {
+  local f pid
+  f=$(pid_file "$1")
+  [[ -f $f ]] || return 1
+  pid=$(<"$f")
+  if is_ours "$pid"; then echo "$pid"; return 0; fi
+  rm -f "$f"  # stale
+  return 1
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Fill ${VAR} placeholders of a template with the stack variables only (pure bash, no envsubst needed).
+render() {
+  local line v
+  while IFS= read -r line || [[ -n $line ]]; do
+    for v in STACK_DIR STACK_CACHE FERRY_MARIADB_PORT FERRY_KAFKA_PORT FERRY_KAFKA_CONTROLLER_PORT \
+      FERRY_CONNECT_PORT FERRY_REGISTRY_PORT FERRY_DYNAMODB_PORT; do
+      line=${line//"\${$v}"/${!v}}
+    done
+    printf '%s\n' "$line"
+  done <"$1" >"$2"
+}
+
+# Start a server detached from this shell (own session), append its output to the log, record its pid.
+launch() {
+  local c=$1 cwd=$2; shift 2
+  local log; log=$(log_of "$c")
+  echo "----- $(date -Is) starting $c -----" >>"$log"
+  ( cd "$cwd" && exec setsid "$@" >>"$log" 2>&1 </dev/null ) &
+  local pid=$! i
+  echo "$pid" >"$(pid_file "$c")"
+  # Until exec happens the child still looks like this shell; wait so is_ours() sees the server.
+  for ((i = 0; i < 50; i++)); do is_ours "$pid" || ! kill -0 "$pid" 2>/dev/null && return 0; sleep 0.1; done
+}
+
+# Poll check_<component> until it passes, the process dies, or the deadline passes.
+wait_ready() {
+  local c=$1 deadline=$((SECONDS + TIMEOUT))
+  while ((SECONDS < deadline)); do
+    running_pid "$c" >/dev/null || { echo "process exited" >>"$(log_of "$c")"; return 1; }
+    "check_$c" && return 0
+    sleep 1
+  done
+  echo "stack: not ready after ${TIMEOUT}s" >>"$(log_of "$c")"
+  return 1
+}
+
+# ---------------------------------------------------------------- install
+
+install_mariadb_pkg() {
+  [[ -x $MARIADBD ]] && command -v mariadb-install-db >/dev/null && command -v mariadb >/dev/null && return 0
+  say "installing mariadb-server and mariadb-client with apt"
+  local sudo=(); [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+  # Forbid the package from starting the system service; we run our own mariadbd.
+  local policy=/usr/sbin/policy-rc.d added=0
+  if [[ ! -e $policy ]]; then
+    printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+    "${sudo[@]}" chmod +x "$policy"; added=1
+  fi
+  "${sudo[@]}" apt-get update -q
+  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q mariadb-server mariadb-client || { ((added)) && "${sudo[@]}" rm -f "$policy"; return 1; }
+  ((added)) && "${sudo[@]}" rm -f "$policy"
+  MARIADBD=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+}
+
+mvn_fetch() {
+  local log=$STACK_CACHE/maven.log
+  mvn -B -f "$TPL/pom.xml" -Dstack.cache="$STACK_CACHE" "$@" >"$log" 2>&1 ||
+    { tail -n 40 "$log" >&2; die "maven download failed (see ${log#"$ROOT"/})"; }
+}
+
+# Download Kafka, Debezium, the Apicurio server + converter and DynamoDB Local into the cache.
+# Each part has a .complete marker, so a warm start makes no Maven call at all.
+install_artifacts() {
+  local todo=0 part
+  for part in kafka/libs plugins/debezium-connector-mariadb plugins/apicurio-converter apicurio dynamodb; do
+    [[ -f $STACK_CACHE/$part/.complete ]] || todo=1
+  done
+  ((todo)) || return 0
+  command -v mvn >/dev/null || die "mvn is required to download the stack into $STACK_CACHE"
+  mkdir -p "$STACK_CACHE"
+  if [[ ! -f $STACK_CACHE/kafka/libs/.complete ]]; then
+    say "downloading Kafka + Connect (Maven)"
+    rm -rf "$STACK_CACHE/kafka/libs"; mvn_fetch -P kafka dependency:copy-dependencies
+    touch "$STACK_CACHE/kafka/libs/.complete"
+  fi
+  if [[ ! -f $STACK_CACHE/plugins/debezium-connector-mariadb/.complete || ! -f $STACK_CACHE/apicurio/.complete ]]; then
+    say "downloading Debezium MariaDB connector + Apicurio Registry (Maven)"
+    rm -rf "$STACK_CACHE/plugins/debezium-connector-mariadb" "$STACK_CACHE/apicurio"; mvn_fetch dependency:unpack
+    touch "$STACK_CACHE/plugins/debezium-connector-mariadb/.complete" "$STACK_CACHE/apicurio/.complete"
+  fi
+  if [[ ! -f $STACK_CACHE/plugins/apicurio-converter/.complete ]]; then
+    say "downloading Apicurio converter (Maven)"
+    rm -rf "$STACK_CACHE/plugins/apicurio-converter"; mvn_fetch -P converter dependency:copy-dependencies
+    touch "$STACK_CACHE/plugins/apicurio-converter/.complete"
+  fi
+  if [[ ! -f $STACK_CACHE/dynamodb/.complete ]]; then
+    say "downloading DynamoDB Local (Maven)"
+    local d=$STACK_CACHE/dynamodb
+    rm -rf "$d"; mvn_fetch -P dynamodb dependency:copy-dependencies
+    mkdir -p "$d/native" "$d/classes"
+    local ver; ver=$(basename "$(ls "$d"/lib/sqlite4java-[0-9]*.jar)" .jar); ver=${ver#sqlite4java-}
+    if ! ls "$d"/lib/libsqlite4java-linux-amd64*.so >/dev/null 2>&1; then
+      mvn_fetch dependency:copy -Dartifact="com.almworks.sqlite4java:libsqlite4java-linux-amd64:$ver:so" -DoutputDirectory="$d/lib"
+    fi
+    # sqlite4java looks for the versioned and the plain name; provide both.
+    mv "$d"/lib/libsqlite4java-linux-amd64*.so "$d/native/libsqlite4java-linux-amd64-$ver.so"
+    ln -sf "libsqlite4java-linux-amd64-$ver.so" "$d/native/libsqlite4java-linux-amd64.so"
+    rm -f "$d"/lib/*.so "$d"/lib/*.dll "$d"/lib/*.dylib
+    touch "$d/.complete"
+  fi
+  rm -rf "$STACK_CACHE/mvn-target"
+}
+
+# DynamoDB Local has no bind-address option; a tiny launcher binds its Jetty to 127.0.0.1.
+build_dynamodb_launcher() {
+  local src=$TPL/DynamoDbLocalLoopback.java out=$STACK_CACHE/dynamodb/classes
+  [[ $out/DynamoDbLocalLoopback.class -nt $src ]] && return 0
+  mkdir -p "$out"
+  javac -nowarn -d "$out" -cp "$STACK_CACHE/dynamodb/lib/*" "$src"
+}
+
+# ---------------------------------------------------------------- mariadb
+
+MYSQL_ADMIN=(mariadb --no-defaults --default-character-set=utf8mb4 -S "$STACK_DIR/mariadb/mariadb.sock" -u "$ME")
+
+check_mariadb() {
+  mariadb --no-defaults --protocol=TCP -h 127.0.0.1 -P "$FERRY_MARIADB_PORT" -u ferry -pferry -N -e 'SELECT 1' >/dev/null 2>&1
+}
+
+# Users are (re)asserted on every start; the sample DB is loaded only when missing.
+bootstrap_mariadb() {
+  local host sql=""
+  for host in 127.0.0.1 localhost; do
+    sql+="CREATE USER IF NOT EXISTS 'ferry_cdc'@'$host' IDENTIFIED BY 'ferry_cdc';
+GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, LOCK TABLES ON *.* TO 'ferry_cdc'@'$host';
+CREATE USER IF NOT EXISTS 'ferry'@'$host' IDENTIFIED BY 'ferry';
+GRANT ALL PRIVILEGES ON \`inventory\`.* TO 'ferry'@'$host';
+GRANT ALL PRIVILEGES ON \`ferry\\_test%\`.* TO 'ferry'@'$host';
+"
+  done
+  "${MYSQL_ADMIN[@]}" -e "$sql FLUSH PRIVILEGES;" || return 1
+  local have; have=$("${MYSQL_ADMIN[@]}" -N -e "SHOW DATABASES LIKE 'inventory'") || return 1
+  if [[ -z $have ]]; then
+    echo "loading scripts/sql/inventory.sql"
+    "${MYSQL_ADMIN[@]}" <"$ROOT/scripts/sql/inventory.sql" || return 1
+  fi
+}
+
+start_mariadb() {
+  local d=$STACK_DIR/mariadb
+  render "$TPL/my.cnf" "$d/my.cnf"
+  if [[ ! -d $d/data/mysql ]]; then
+    rm -rf "$d/data"
+    mariadb-install-db --defaults-file="$d/my.cnf" --user="$ME" --auth-root-authentication-method=socket \
+      --skip-test-db >>"$(log_of mariadb)" 2>&1 || return 1
+  fi
+  launch mariadb "$d" "$MARIADBD" --defaults-file="$d/my.cnf" --user="$ME"
+  local deadline=$((SECONDS + TIMEOUT))
+  until "${MYSQL_ADMIN[@]}" -N -e 'SELECT 1' >/dev/null 2>&1; do
+    running_pid mariadb >/dev/null && ((SECONDS < deadline)) || return 1
+    sleep 0.5
+  done
+  bootstrap_mariadb >>"$(log_of mariadb)" 2>&1
+}
+
+# ---------------------------------------------------------------- kafka
+
+check_kafka() {
+  port_open "$FERRY_KAFKA_PORT" &&
+    "${TOOL_JVM[@]}" -cp "$STACK_CACHE/kafka/libs/*" kafka.admin.BrokerApiVersionsCommand \
+      --bootstrap-server "127.0.0.1:$FERRY_KAFKA_PORT" >/dev/null 2>&1
+}
+
+start_kafka() {
+  local d=$STACK_DIR/kafka
+  render "$TPL/server.properties" "$d/server.properties"
+  if [[ ! -f $d/data/meta.properties ]]; then
+    # KRaft needs a formatted log dir; the cluster id is 16 random bytes, base64url.
+    local id; id=$(head -c16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')
+    "${TOOL_JVM[@]}" -cp "$STACK_CACHE/kafka/libs/*" kafka.tools.StorageTool format \
+      -t "$id" -c "$d/server.properties" --ignore-formatted >>"$(log_of kafka)" 2>&1 || return 1
+  fi
+  launch kafka "$d" java -Xms256m -Xmx"${FERRY_KAFKA_HEAP:-512m}" "${JVM_OPTS[@]}" \
+    -Dlog4j.configuration="file:$TPL/log4j.properties" -Dkafka.logs.dir="$d" \
+    -cp "$STACK_CACHE/kafka/libs/*" kafka.Kafka "$d/server.properties"
+}
+
+# ---------------------------------------------------------------- connect
+
+check_connect() {
+  local base=http://127.0.0.1:$FERRY_CONNECT_PORT
+  curl -fsS -o /dev/null "$base/connectors" 2>/dev/null &&
+    curl -fsS "$base/connector-plugins" 2>/dev/null | grep -q 'io.debezium.connector.mariadb.MariaDbConnector'
+}
+
+start_connect() {
+  local d=$STACK_DIR/connect
+  render "$TPL/connect-distributed.properties" "$d/connect-distributed.properties"
+  launch connect "$d" java -Xms256m -Xmx"${FERRY_CONNECT_HEAP:-768m}" "${JVM_OPTS[@]}" \
+    -Dlog4j.configuration="file:$TPL/log4j.properties" -Dkafka.logs.dir="$d" \
+    -cp "$STACK_CACHE/kafka/libs/*" org.apache.kafka.connect.cli.ConnectDistributed "$d/connect-distributed.properties"
+}
+
+# ---------------------------------------------------------------- registry
+
+check_registry() {
+  curl -fsS -o /dev/null "http://127.0.0.1:$FERRY_REGISTRY_PORT/apis/ccompat/v7/subjects" 2>/dev/null
+}
+
+start_registry() {
+  local d=$STACK_DIR/registry jar
+  mkdir -p "$d/config"
+  # Quarkus reads ./config/application.properties from the working directory.
+  render "$TPL/registry.properties" "$d/config/application.properties"
+  jar=$(ls "$STACK_CACHE"/apicurio/apicurio-registry-app-*-runner.jar)
+  launch registry "$d" java -Xmx"${FERRY_REGISTRY_HEAP:-384m}" "${JVM_OPTS[@]}" \
+    -Djava.util.logging.manager=org.jboss.logmanager.LogManager -jar "$jar"
+}
+
+# ---------------------------------------------------------------- dynamodb
+
+check_dynamodb() {
+  # Any JSON answer from the server (even a 400 about the missing signature) means it is up.
+  curl -sS -X POST -H 'X-Amz-Target: DynamoDB_20120810.ListTables' -H 'Content-Type: application/x-amz-json-1.0' \
+    -d '{}' "http://127.0.0.1:$FERRY_DYNAMODB_PORT/" 2>/dev/null | grep -q '^{'
+}
+
+start_dynamodb() {
+  local d=$STACK_DIR/dynamodb c=$STACK_CACHE/dynamodb
+  launch dynamodb "$d" java -Xmx"${FERRY_DYNAMODB_HEAP:-384m}" "${JVM_OPTS[@]}" \
+    -Djava.library.path="$c/native" -cp "$c/classes:$c/lib/*" DynamoDbLocalLoopback \
+    -inMemory -sharedDb -port "$FERRY_DYNAMODB_PORT" -disableTelemetry
+}
+
+# ---------------------------------------------------------------- commands
+
+# Start one component (unless already running) and wait until it is really ready.
+up_one() {
+  local c=$1 t0=$SECONDS port
+  mkdir -p "$STACK_DIR/$c"
+  rm -f "$STACK_DIR/$c/.ready"
+  if running_pid "$c" >/dev/null; then
+    wait_ready "$c" || return 1
+    say "$c already running (pid $(running_pid "$c"))"
+  else
+    port=$(port_of "$c")
+    if port_open "$port"; then
+      echo "stack: port $port is already in use by a process this script did not start" >>"$(log_of "$c")"
+      return 1
+    fi
+    "start_$c" || return 1
+    wait_ready "$c" || return 1
+    say "$c ready in $((SECONDS - t0))s (pid $(running_pid "$c"), 127.0.0.1:$port)"
+  fi
+  touch "$STACK_DIR/$c/.ready"
+}
+
+cmd_up() {
+  local t0=$SECONDS c failed=0
+  command -v java >/dev/null || die "java (17+) is required"
+  install_mariadb_pkg
+  install_artifacts
+  build_dynamodb_launcher
+  declare -A jobs
+  for c in mariadb kafka registry dynamodb; do
+    up_one "$c" & jobs[$c]=$!
+  done
+  # Connect stores its state in Kafka, so it starts once the broker answers.
+  (
+    while [[ ! -f $STACK_DIR/kafka/.ready ]]; do
+      kill -0 "${jobs[kafka]}" 2>/dev/null || { mkdir -p "$STACK_DIR/connect"; echo "stack: kafka did not start" >>"$(log_of connect)"; exit 1; }
+      sleep 0.5
+    done
+    up_one connect
+  ) & jobs[connect]=$!
+  for c in "${COMPONENTS[@]}"; do
+    if ! wait "${jobs[$c]}"; then
+      failed=1
+      echo "stack: $c failed to start (see ${STACK_DIR#"$ROOT"/}/$c/$c.log)"
+      tail -n 30 "$(log_of "$c")" 2>/dev/null | sed 's/^/    /'
+    fi
+  done
+  ((failed)) && exit 1
+  cat <<EOF
+stack: up in $((SECONDS - t0))s
+  MariaDB         127.0.0.1:$FERRY_MARIADB_PORT  (ferry/ferry, ferry_cdc/ferry_cdc; root via socket $STACK_DIR/mariadb/mariadb.sock)
+  Kafka           127.0.0.1:$FERRY_KAFKA_PORT
+  Kafka Connect   http://127.0.0.1:$FERRY_CONNECT_PORT
+  Registry        http://127.0.0.1:$FERRY_REGISTRY_PORT/apis/ccompat/v7  (Apicurio API: /apis/registry/v2)
+  DynamoDB Local  http://127.0.0.1:$FERRY_DYNAMODB_PORT
+EOF
+}
+
+stop_pid() {
+  local c=$1 pid=$2 i
+  kill -TERM "$pid" 2>/dev/null || return 0
+  for ((i = 0; i < 60; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+  say "$c (pid $pid) did not stop in 30s, killing"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cmd_down() {
+  local c pid purge=0
+  [[ ${1:-} == --purge ]] && purge=1
+  # The demo worker (scripts/demo.sh) stops first, so it commits what it wrote while Kafka is up.
+  pid=$(cat "$STACK_DIR/worker/worker.pid" 2>/dev/null || true)
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then stop_pid worker "$pid"; say "worker stopped"; fi
+  # Connect first (it writes to Kafka), the rest in parallel.
+  if pid=$(running_pid connect); then stop_pid connect "$pid"; say "connect stopped"; fi
+  for c in kafka registry dynamodb mariadb; do
+    if pid=$(running_pid "$c"); then (stop_pid "$c" "$pid"; say "$c stopped") & fi
+  done
+  wait
+  rm -f "$STACK_DIR"/*/*.pid "$STACK_DIR"/*/.ready
+  # Leftovers from a lost pid file still carry a .stack path in their command line.
+  for pid in $(pgrep -f "$STACK_DIR/" || true); do
+    is_ours "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == @(java|mariadbd) ]] || continue
+    say "stopping leftover process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-100)"
+    stop_pid leftover "$pid"
+  done
+  if ((purge)); then
+    for c in "${COMPONENTS[@]}"; do rm -rf "${STACK_DIR:?}/$c"; done
+    say "data removed (cache kept in $STACK_CACHE)"
+  fi
+}
+
+cmd_status() {
+  local c pid
+  for c in "${COMPONENTS[@]}"; do
+    if pid=$(running_pid "$c"); then
+      printf '%-9s running  pid %-7s 127.0.0.1:%s\n' "$c" "$pid" "$(port_of "$c")"
+    else
+      printf '%-9s stopped  %-11s 127.0.0.1:%s\n' "$c" "" "$(port_of "$c")"
+    fi
+  done
+}
+
+cmd_logs() {
+  local c=${1:-} follow=()
+  [[ ${2:-} == -f || ${1:-} == -f ]] && follow=(-f)
+  [[ $c == -f ]] && c=""
+  if [[ -n $c ]]; then
+    [[ " ${COMPONENTS[*]} " == *" $c "* ]] || die "unknown component '$c' (${COMPONENTS[*]})"
+    tail -n "${FERRY_LOG_LINES:-100}" "${follow[@]}" "$(log_of "$c")"
+  else
+    local files=()
+    for c in "${COMPONENTS[@]}"; do [[ -f $(log_of "$c") ]] && files+=("$(log_of "$c")"); done
+    ((${#files[@]})) || die "no logs yet in $STACK_DIR"
+    tail -n "${FERRY_LOG_LINES:-20}" "${follow[@]}" "${files[@]}"
+  fi
+}
+
+case ${1:-} in
+  up) cmd_up ;;
+  down) cmd_down "${2:-}" ;;
+  reset) cmd_down --purge ;;
+  status) cmd_status ;;
+  logs) shift; cmd_logs "$@" ;;
+  *) echo "usage: $0 up | down [--purge] | reset | status | logs [component] [-f]" >&2; exit 2 ;;
+esac
