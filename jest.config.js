@@ -1,6 +1,6 @@
 /** Unit tests need nothing running; integration and e2e tests use the local stack (scripts/stack.sh). */
 const base = {
-  transform: { '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   moduleNameMapper: { '^ferry$': '<rootDir>/src/index.ts', '^ferry/testing$': '<rootDir>/src/mapping/testing.ts' },
   testEnvironment: 'node',
 };

@@ -23,7 +23,7 @@ FERRY_MAPPING=mappings/customers.ts FERRY_DYNAMODB_ENDPOINT=http://127.0.0.1:${F
   setsid node --import tsx src/cli/bin.ts run >>"$dir/worker.log" 2>&1 </dev/null &
 echo $! >"$dir/worker.pid"
 
-npx tsx scripts/demo.ts
+FERRY_DEMO_WORKER_PID=$(<"$dir/worker.pid") npx tsx scripts/demo.ts
 echo
 echo "demo: the worker keeps running (pid $(<"$dir/worker.pid")). Watch it: tail -f $dir/worker.log"
 echo "demo: metrics: curl -s 127.0.0.1:9464/metrics | grep ferry_events_total"

@@ -1,6 +1,7 @@
 /** Shows the demo worker at work: the snapshot copied to DynamoDB, then a new row arriving. */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import { readFileSync } from 'node:fs';
 import mysql from 'mysql2/promise';
 
 const env = process.env;
@@ -12,15 +13,30 @@ const raw = new DynamoDBClient({
 });
 const doc = DynamoDBDocumentClient.from(raw);
 
+const workerPid = Number(env.FERRY_DEMO_WORKER_PID);
+
+function workerAlive(): boolean {
+  try {
+    process.kill(workerPid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 async function until<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 120_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    if (workerPid && !workerAlive())
+      throw new Error(`demo: the worker exited; the end of .stack/worker/worker.log:\n${logTail()}`);
     const value = await probe().catch(() => undefined);
     if (value !== undefined) return value;
     if (Date.now() > deadline) throw new Error(`demo: timed out waiting for ${what} (see .stack/worker/worker.log)`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }
+
+const logTail = () => readFileSync('.stack/worker/worker.log', 'utf8').split('\n').slice(-8).join('\n');
 
 async function scan() {
   const items: Record<string, unknown>[] = [];

@@ -70,6 +70,9 @@ export const configSchema = z.object({
       port: z.coerce.number().int().min(0).max(65535).default(9464),
     })
     .default({ host: '127.0.0.1', port: 9464 }),
+  shutdownTimeoutMs: count()
+    .default(30_000)
+    .describe('How long a SIGTERM may take to finish, commit and leave the group'),
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
@@ -104,6 +107,7 @@ const ENV_PATHS = [
   'http.host',
   'http.port',
   'log.level',
+  'shutdownTimeoutMs',
 ] as const;
 
 export const envName = (path: string) =>

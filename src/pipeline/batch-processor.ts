@@ -1,5 +1,6 @@
 import type { ChangeEvent, Operation } from '../core/change-event';
 import type { FerryEvents, Outcome } from '../core/events';
+import { RetryAbortedError, createRetry } from '../core/retry';
 import type { WriteIntent } from '../core/write-intent';
 import { applyMapping } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
@@ -60,13 +61,15 @@ export class BatchProcessor {
       const origin = { topic, partition, offset: message.offset };
       let event: ChangeEvent;
       try {
-        const decoded = await decoder.decode(message.value, origin);
+        // A retriable failure (the schema registry is down) blocks; only a bad message is a dead letter.
+        const decoded = await createRetry({ shouldStop })(() => decoder.decode(message.value, origin));
         if (decoded.kind === 'skip') {
           outcomes.set(message, { op: 'none', outcome: 'skipped' });
           continue;
         }
         event = decoded.event;
       } catch (error) {
+        if (error instanceof RetryAbortedError) throw error;
         letters.push({
           origin: { ...origin, timestamp: message.timestamp },
           key: message.key,

@@ -14,16 +14,22 @@ export function runCommand(setCode: (code: number) => void): Command {
       const logger = createLogger(config.log.level);
       const worker = new Worker(config, logger);
       const stopped = new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          logger.info({ signal }, 'stopping');
-          worker.stop().then(resolve, (err: unknown) => {
-            logger.error({ err }, 'stop failed');
-            setCode(1);
-            resolve();
-          });
+        let stopping = false;
+        const fail = (message: string, err?: unknown) => {
+          logger.error({ err }, message);
+          setCode(1);
+          resolve();
         };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
+        const stop = (signal: string) => {
+          // A second signal, or Kafka unreachable during leave: give up; uncommitted work only replays.
+          if (stopping) return fail(`${signal} again: exiting without a clean stop`);
+          stopping = true;
+          logger.info({ signal, deadlineMs: config.shutdownTimeoutMs }, 'stopping');
+          setTimeout(() => fail('clean stop took too long: exiting'), config.shutdownTimeoutMs).unref();
+          worker.stop().then(resolve, (err: unknown) => fail('stop failed', err));
+        };
+        process.on('SIGTERM', () => stop('SIGTERM'));
+        process.on('SIGINT', () => stop('SIGINT'));
       });
       await worker.start();
       await stopped;

@@ -1,5 +1,6 @@
 import type { Config } from '../../config/config';
 import type { EnvelopeDecoder } from './envelope';
+import { AvroEnvelopeDecoder } from './avro-decoder';
 import { JsonEnvelopeDecoder } from './json-decoder';
 
 /** The decoder for the configured Debezium converter. */
@@ -9,6 +10,6 @@ export function createDecoder(config: Config): EnvelopeDecoder {
     case 'json':
       return new JsonEnvelopeDecoder(options);
     case 'avro':
-      throw new Error('avro: see source/debezium/avro-decoder');
+      return new AvroEnvelopeDecoder(config.schemaRegistry.url, options);
   }
 }

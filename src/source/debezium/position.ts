@@ -4,10 +4,10 @@ import { DecodeError } from '../../core/errors';
 /** The `source` block Debezium's MySQL and MariaDB connectors attach to every change. */
 export interface BinlogSource {
   file?: string;
-  pos?: number;
-  row?: number;
+  pos?: number | bigint;
+  row?: number | bigint;
   snapshot?: string | boolean;
-  ts_ms?: number;
+  ts_ms?: number | bigint;
 }
 
 const pad = (value: number | bigint, width: number) => value.toString().padStart(width, '0');
@@ -26,5 +26,5 @@ export function positionOf(source: BinlogSource): SourcePosition {
   }
   const snapshot = source.snapshot !== undefined && source.snapshot !== false && source.snapshot !== 'false';
   const version = `${pad(BigInt(fileSequence), 10)}-${pad(source.pos, 20)}-${pad(source.row ?? 0, 10)}-${snapshot ? 0 : 1}`;
-  return { version, snapshot, committedAtMs: source.ts_ms ?? 0 };
+  return { version, snapshot, committedAtMs: Number(source.ts_ms ?? 0) };
 }
