@@ -3,6 +3,7 @@
  * with `changes`, run them through the mapping exactly as the worker does with `runMapping`.
  */
 import type { ChangeEvent, Operation, Row } from '../core/change-event';
+import { formatVersion, phaseOf } from '../source/debezium/position';
 import { applyMapping } from './apply-mapping';
 import { type Mapping, type MappingDefinition, compileMapping } from './define-mapping';
 
@@ -17,7 +18,7 @@ function change(op: Operation, table: string, before: Row | null, after: Row | n
     before,
     after,
     position: {
-      version: `${'1'.padStart(10, '0')}-${String(sequence).padStart(20, '0')}-${'0'.padStart(10, '0')}-${op === 'snapshot' ? 0 : 1}`,
+      version: formatVersion(1, sequence, 0, phaseOf(op === 'delete' ? 'd' : 'c', op === 'snapshot')),
       snapshot: op === 'snapshot',
       committedAtMs,
     },

@@ -23,7 +23,7 @@ describe('e2e > first change end to end', () => {
   let connector: Awaited<ReturnType<typeof registerConnector>>;
   let worker: RunningWorker | undefined;
 
-  const VERSION = expect.stringMatching(/^\d{10}-\d{20}-\d{10}-[01]$/);
+  const VERSION = expect.stringMatching(/^\d{10}-\d{20}-\d{10}-[012]$/);
   const item = (cid: number, email: string, name: string, status: string, createdAt: string) => ({
     pk: `CUSTOMER#${cid}`,
     sk: 'PROFILE',

@@ -61,7 +61,7 @@ export function dynamoDb() {
     region: 'us-east-1',
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
   });
-  return { raw, doc: DynamoDBDocumentClient.from(raw, { unmarshallOptions: { wrapNumbers: false } }) };
+  return { raw, doc: DynamoDBDocumentClient.from(raw, { unmarshallOptions: { wrapNumbers: true } }) };
 }
 
 export async function scanAll(table: string): Promise<Record<string, unknown>[]> {

@@ -39,7 +39,7 @@ export function toChangeEvent(payload: EnvelopePayload, origin: KafkaOrigin): De
     table: `${source.db}.${source.table}`,
     before: payload.before ?? null,
     after: payload.after ?? null,
-    position: positionOf(source),
+    position: positionOf(source, payload.op),
     origin,
   };
   if ((op === 'create' || op === 'update' || op === 'snapshot') && event.after === null) {

@@ -12,19 +12,37 @@ export interface BinlogSource {
 
 const pad = (value: number | bigint, width: number) => value.toString().padStart(width, '0');
 
+/** At one binlog row: a snapshot read, then a delete, then a create or update. */
+export type Phase = 0 | 1 | 2;
+
+export const phaseOf = (op: string, snapshot: boolean): Phase => (snapshot ? 0 : op === 'd' ? 1 : 2);
+
+/** Sortable text: equal for the same change, greater for a later one. */
+export function formatVersion(
+  fileSequence: bigint | number,
+  pos: bigint | number,
+  row: bigint | number,
+  phase: Phase,
+): string {
+  return `${pad(fileSequence, 10)}-${pad(pos, 20)}-${pad(row, 10)}-${phase}`;
+}
+
 /**
  * Orders changes by where they sit in the binlog: file sequence, then byte position of the
- * rows event, then the row inside it; at the same coordinates a snapshot read sorts before a
- * streamed change, because a snapshot carries the binlog position at which it started.
+ * rows event, then the row inside it, then the phase. A snapshot read carries the binlog
+ * position at which the snapshot started, so it sorts before anything streamed there. A
+ * primary-key change is one binlog row that Debezium emits as a delete of the old key and a
+ * create of the new one, on different partitions: the create must win wherever they touch the
+ * same item, so deletes sort before creates at the same row.
  * Positions are only comparable for one source server: after a failover to a server with
  * other binlog files, rebuild the target.
  */
-export function positionOf(source: BinlogSource): SourcePosition {
+export function positionOf(source: BinlogSource, op: string): SourcePosition {
   const fileSequence = source.file ? /\.(\d+)$/.exec(source.file)?.[1] : undefined;
   if (fileSequence === undefined || source.pos === undefined || source.pos === null) {
     throw new DecodeError(`source block has no binlog coordinates (file=${source.file}, pos=${source.pos})`);
   }
   const snapshot = source.snapshot !== undefined && source.snapshot !== false && source.snapshot !== 'false';
-  const version = `${pad(BigInt(fileSequence), 10)}-${pad(source.pos, 20)}-${pad(source.row ?? 0, 10)}-${snapshot ? 0 : 1}`;
+  const version = formatVersion(BigInt(fileSequence), source.pos, source.row ?? 0, phaseOf(op, snapshot));
   return { version, snapshot, committedAtMs: Number(source.ts_ms ?? 0) };
 }

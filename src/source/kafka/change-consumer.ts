@@ -90,7 +90,12 @@ export class ChangeConsumer {
         throw err;
       }
       if (isStale()) return; // revoked: the new owner replays it; a stopping consumer still commits what is written
-      resolveOffset((messages.at(-1) as { offset: string }).offset);
+      const last = (messages.at(-1) as { offset: string }).offset;
+      resolveOffset(last);
+      this.logger.debug(
+        { topic: batch.topic, partition: batch.partition, first: messages[0]?.offset, last },
+        'chunk durable',
+      );
       await commitOffsetsIfNecessary();
       await heartbeat();
     }

@@ -1,0 +1,38 @@
+import { type WriteIntent, itemIdentity } from '../../core/write-intent';
+import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
+import type { Sink } from '../../pipeline/batch-processor';
+import type { WriteResult } from '../dynamodb/dynamodb-writer';
+
+/**
+ * A Sink that keeps items in memory, for tests and benchmarks. It applies DynamoDbWriter's
+ * version guard (`attribute_not_exists(#v) OR #v <= :v`): a put or delete applies only over no
+ * item or an item from the same or an older source position; otherwise the intent is stale.
+ */
+export class MemorySink implements Sink {
+  /** Current items by table, then by item identity (see itemIdentity). */
+  readonly tables = new Map<string, Map<string, Record<string, unknown>>>();
+
+  async write(intents: WriteIntent[]): Promise<WriteResult> {
+    const result: WriteResult = { written: [], stale: [], failed: [] };
+    for (const intent of intents) {
+      let table = this.tables.get(intent.table);
+      if (!table) this.tables.set(intent.table, (table = new Map()));
+      const id = itemIdentity(intent);
+      const version = intent.event.position.version;
+      const current = table.get(id)?.[VERSION_ATTRIBUTE];
+      if (typeof current === 'string' && current > version) {
+        result.stale.push(intent);
+        continue;
+      }
+      if (intent.kind === 'put') table.set(id, { ...intent.item, [VERSION_ATTRIBUTE]: version });
+      else table.delete(id);
+      result.written.push(intent);
+    }
+    return result;
+  }
+
+  /** Items of one table, in no particular order. */
+  items(table: string): Record<string, unknown>[] {
+    return [...(this.tables.get(table)?.values() ?? [])];
+  }
+}
