@@ -152,7 +152,7 @@ export async function startWorker(settings: Record<string, string>): Promise<Run
       FERRY_DYNAMODB_CREATE_TABLES: 'true',
       FERRY_HTTP_PORT: String(httpPort),
       FERRY_LOG_LEVEL: 'info',
-      FERRY_KAFKA_SESSION_TIMEOUT_MS: '10000',
+      FERRY_KAFKA_SESSION_TIMEOUT_MS: '6000',
       ...settings,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

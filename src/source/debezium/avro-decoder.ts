@@ -1,11 +1,10 @@
-import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import avsc from 'avsc';
 import type { KafkaOrigin, Row } from '../../core/change-event';
 import { DecodeError, FerryError } from '../../core/errors';
 import { type Decoded, type EnvelopeDecoder, type EnvelopePayload, toChangeEvent, wrapDecodeError } from './envelope';
 import { type ConnectSchema, type DecodeOptions, rowDecoder } from './logical-types';
 
-// Avro longs as BigInt: Debezium's nanosecond timestamps and BIGINT columns exceed 2^53.
+// Avro longs as BigInt: Debezium's microsecond timestamps and BIGINT columns exceed 2^53.
 const exactLong = avsc.types.LongType.__with({
   fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
   toBuffer: (n: bigint) => {
@@ -19,26 +18,42 @@ const exactLong = avsc.types.LongType.__with({
   compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
 });
 
+/** Every `long`, named (`"long"`) or not (`{"type": "long", "connect.name": ...}`), read exactly. */
+const longsAsBigInt = (schema: unknown) =>
+  schema === 'long' || (isObject(schema) && schema.type === 'long' && schema.logicalType === undefined)
+    ? exactLong
+    : undefined;
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
 type AvroType = string | AvroType[] | { type: AvroType; [attribute: string]: unknown };
 
-/** Debezium Avro in the Confluent wire format: magic byte 0, a 4-byte schema id, the Avro body. */
+/** What one writer schema (one registry id) compiles to. */
+interface WriterSchema {
+  type: avsc.Type;
+  decodeRow: (raw: unknown) => Row;
+}
+
+/**
+ * Debezium Avro in the Confluent wire format: magic byte 0, a 4-byte schema id, the Avro body.
+ * Each writer schema is fetched once from the registry's Confluent API and compiled on its own
+ * (a schema change registers a new id whose record names repeat the old ones).
+ */
 export class AvroEnvelopeDecoder implements EnvelopeDecoder {
-  private readonly registry: SchemaRegistry;
-  private readonly rows = new Map<number, Promise<(raw: unknown) => Row>>();
+  private readonly schemas = new Map<number, Promise<WriterSchema>>();
 
   constructor(
     private readonly registryUrl: string,
     private readonly options: DecodeOptions,
-  ) {
-    this.registry = new SchemaRegistry({ host: registryUrl }, { [SchemaType.AVRO]: { registry: { long: exactLong } } });
-  }
+  ) {}
 
   async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
     try {
       if (value.length < 5 || value[0] !== 0) throw new DecodeError('not in the Confluent wire format (magic byte 0)');
-      const decodeRow = await this.rowDecoderFor(value.readInt32BE(1));
-      const payload = (await this.registry.decode(value)) as EnvelopePayload & { source?: { ts_ms?: unknown } };
+      const { type, decodeRow } = await this.writerSchema(value.readInt32BE(1));
+      const payload = type.fromBuffer(value.subarray(5)) as EnvelopePayload;
       return toChangeEvent(
         {
           ...payload,
@@ -58,29 +73,36 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
     }
   }
 
-  /** The writer schema's row decoder, from its raw text (avsc drops the connect.* attributes). */
-  private rowDecoderFor(id: number): Promise<(raw: unknown) => Row> {
-    let decoder = this.rows.get(id);
-    if (!decoder) {
+  /** The writer schema's Avro type and row decoder, from its raw text (avsc drops the connect.* attributes). */
+  private writerSchema(id: number): Promise<WriterSchema> {
+    let schema = this.schemas.get(id);
+    if (!schema) {
       const url = `${this.registryUrl}/schemas/ids/${id}`;
       const unavailable = (cause: unknown) => {
         throw Object.assign(new Error(`cannot reach ${url}: ${(cause as Error).message}`), {
           registryUnavailable: true,
         });
       };
-      decoder = fetch(url).then(async (res) => {
+      schema = fetch(url).then(async (res) => {
         if (res.status === 404) throw new DecodeError(`schema id ${id} is not in the registry`);
         if (!res.ok)
           throw Object.assign(new Error(`HTTP ${res.status} for schema ${id}`), { registryUnavailable: true });
-        const envelope = toConnect(JSON.parse(((await res.json()) as { schema: string }).schema) as AvroType);
-        const rowSchema = envelope.fields?.find((f) => f.field === 'after' || f.field === 'before');
-        return rowSchema ? rowDecoder(rowSchema, this.options) : (raw: unknown) => raw as Row;
+        const text = ((await res.json()) as { schema: string }).schema;
+        return compile(JSON.parse(text) as AvroType, this.options);
       }, unavailable);
-      decoder.catch(() => this.rows.delete(id));
-      this.rows.set(id, decoder);
+      schema.catch(() => this.schemas.delete(id));
+      this.schemas.set(id, schema);
     }
-    return decoder;
+    return schema;
   }
+}
+
+function compile(avro: AvroType, options: DecodeOptions): WriterSchema {
+  // A fresh registry of names for every schema: versions of one table share record names.
+  const type = avsc.Type.forSchema(avro as avsc.Schema, { registry: {}, typeHook: longsAsBigInt });
+  const envelope = toConnect(avro);
+  const rowSchema = envelope.fields?.find((f) => (f.field === 'after' || f.field === 'before') && f.fields);
+  return { type, decodeRow: rowSchema ? rowDecoder(rowSchema, options) : (raw: unknown) => raw as Row };
 }
 
 const isRegistryUnavailable = (err: unknown) => Boolean((err as { registryUnavailable?: boolean }).registryUnavailable);
@@ -95,14 +117,27 @@ const primitives: Record<string, string> = {
   bytes: 'bytes',
 };
 
-/** Reads an Avro schema the way Debezium's AvroConverter wrote it back into Connect terms. */
-export function toConnect(avro: AvroType, field?: string): ConnectSchema {
+/**
+ * Reads an Avro schema the way Debezium's AvroConverter wrote it back into Connect terms. A
+ * record defined once and referenced again by name (the envelope's `after`, a second geometry
+ * column) resolves to its definition.
+ */
+export function toConnect(
+  avro: AvroType,
+  field?: string,
+  named = new Map<string, ConnectSchema>(),
+  namespace?: string,
+): ConnectSchema {
   if (Array.isArray(avro)) {
     const branches = avro.filter((t) => t !== 'null');
     if (branches.length !== 1) throw new DecodeError(`unsupported Avro union for ${field}`);
-    return { ...toConnect(branches[0] as AvroType, field), optional: true };
+    return { ...toConnect(branches[0] as AvroType, field, named, namespace), optional: true };
   }
-  if (typeof avro === 'string') return { type: primitives[avro] ?? avro, field };
+  if (typeof avro === 'string') {
+    const definition = named.get(avro) ?? (namespace ? named.get(`${namespace}.${avro}`) : undefined);
+    if (definition) return { ...definition, field };
+    return { type: primitives[avro] ?? avro, field };
+  }
   const attrs = avro as Record<string, unknown>;
   const base: ConnectSchema = {
     type:
@@ -113,11 +148,21 @@ export function toConnect(avro: AvroType, field?: string): ConnectSchema {
     parameters: attrs['connect.parameters'] as Record<string, string> | undefined,
   };
   if (avro.type === 'record') {
+    const name = attrs.name as string;
+    const ns = (attrs.namespace as string | undefined) ?? (name.includes('.') ? undefined : namespace);
+    const fullName = name.includes('.') || !ns ? name : `${ns}.${name}`;
+    const inner = fullName.includes('.') ? fullName.slice(0, fullName.lastIndexOf('.')) : undefined;
+    const record: ConnectSchema = { ...base, type: 'struct', fields: [] };
+    named.set(fullName, record);
     const fields = attrs.fields as Array<{ name: string; type: AvroType }>;
-    return { ...base, type: 'struct', fields: fields.map((f) => toConnect(f.type, f.name)) };
+    record.fields = fields.map((f) => toConnect(f.type, f.name, named, inner));
+    return record;
   }
-  if (avro.type === 'array') return { ...base, type: 'array', items: toConnect(attrs.items as AvroType) };
-  if (typeof avro.type !== 'string')
-    return { ...toConnect(avro.type, field), name: base.name ?? toConnect(avro.type).name };
+  if (avro.type === 'array')
+    return { ...base, type: 'array', items: toConnect(attrs.items as AvroType, undefined, named, namespace) };
+  if (typeof avro.type !== 'string') {
+    const inner = toConnect(avro.type, field, named, namespace);
+    return { ...inner, name: base.name ?? inner.name };
+  }
   return base;
 }

@@ -1,4 +1,5 @@
 import { NumberValue } from '@aws-sdk/lib-dynamodb';
+import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { DecodeError } from '../../core/errors';
 
 /**
@@ -8,7 +9,7 @@ import { DecodeError } from '../../core/errors';
  * - temporals become ISO-8601 text at the column's full precision: DATE '2024-03-01',
  *   TIME '13:45:00.123456' (may be negative or over 24h, as MySQL allows),
  *   DATETIME '2024-03-01T13:45:00.123456' (no zone: MySQL stores none),
- *   TIMESTAMP '2024-03-01T13:45:00.123456Z' (UTC, as Debezium sends it), YEAR -> number;
+ *   TIMESTAMP '2024-03-01T13:45:00.123456Z' (UTC, always six fractional digits), YEAR -> number;
  * - JSON -> parsed value, ENUM -> string, SET -> string[], BIT(n>1) -> bigint, BIT(1) -> boolean,
  *   binary -> Uint8Array, geometry -> { srid, wkb } (plus x, y for points).
  */
@@ -31,6 +32,9 @@ type Raw = unknown;
 
 const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
 const MAX_DYNAMODB_DIGITS = 38;
+/** Set by Debezium's `column.propagate.source.type` / `datatype.propagate.source.type`. */
+const SOURCE_TYPE = '__debezium.source.column.type';
+const UNSIGNED_BIGINT = /^BIGINT UNSIGNED\b/i;
 
 export interface DecodeOptions {
   /** A decimal over DynamoDB's 38 digits is an error (dead letter) unless this says 'string'. */
@@ -55,9 +59,12 @@ export function rowDecoder(schema: ConnectSchema, options: DecodeOptions): (raw:
 
 export function valueDecoder(schema: ConnectSchema, options: DecodeOptions): ValueDecoder {
   const column = schema.field ?? schema.name ?? schema.type;
+  const unsignedBigint = UNSIGNED_BIGINT.test(schema.parameters?.[SOURCE_TYPE] ?? '');
   switch (schema.name) {
     case DECIMAL: {
       const scale = Number(schema.parameters?.scale ?? 0);
+      // BIGINT UNSIGNED under bigint.unsigned.handling.mode=precise, when the source type says so.
+      if (unsignedBigint && scale === 0) return (raw) => toSafeInteger(unscaled(toBytes(raw)));
       return (raw) => toDecimal(unscaled(toBytes(raw)), scale, column, options);
     }
     case 'io.debezium.data.VariableScaleDecimal':
@@ -83,6 +90,7 @@ export function valueDecoder(schema: ConnectSchema, options: DecodeOptions): Val
     case 'io.debezium.time.NanoTimestamp':
       return (raw) => isoDateTime(BigInt(raw as number), 9);
     case 'io.debezium.time.ZonedTimestamp':
+      return (raw) => isoZonedTimestamp(String(raw), column);
     case 'io.debezium.time.ZonedTime':
     case 'io.debezium.data.Enum':
       return (raw) => String(raw);
@@ -104,7 +112,11 @@ export function valueDecoder(schema: ConnectSchema, options: DecodeOptions): Val
   }
   switch (schema.type) {
     case 'int64':
+      // BIGINT UNSIGNED under bigint.unsigned.handling.mode=long arrives as two's complement.
+      if (unsignedBigint) return (raw) => toSafeInteger(unsignedLong(raw));
       return (raw) => toSafeInteger(raw);
+    case 'float32':
+      return (raw) => shortestFloat32(raw as number);
     case 'bytes':
       return (raw) => toBytes(raw);
     case 'struct': {
@@ -166,6 +178,25 @@ function toDecimal(value: bigint, scale: number, column: string, options: Decode
   );
 }
 
+function unsignedLong(raw: Raw): bigint {
+  const value = BigInt(typeof raw === 'bigint' || typeof raw === 'number' ? raw : String(raw));
+  return value < 0n ? value + (1n << 64n) : value;
+}
+
+/**
+ * A FLOAT column holds a 32-bit float. Avro hands over its exact binary value
+ * (3.140000104904175), JSON the shortest decimal that reads back as the same float (3.14), as
+ * MySQL itself prints it: both become the latter.
+ */
+export function shortestFloat32(value: number): number {
+  if (!Number.isFinite(value) || Math.fround(value) !== value) return value;
+  for (let digits = 1; digits < 17; digits++) {
+    const candidate = Number(value.toPrecision(digits));
+    if (Math.fround(candidate) === value) return candidate;
+  }
+  return value;
+}
+
 function toSafeInteger(raw: Raw): number | bigint {
   if (typeof raw === 'bigint') return Number.isSafeInteger(Number(raw)) ? Number(raw) : raw;
   if (typeof raw === 'number') return raw;
@@ -174,9 +205,12 @@ function toSafeInteger(raw: Raw): number | bigint {
   return Number.isSafeInteger(Number(big)) ? Number(big) : big;
 }
 
+/** A JSON document; integers beyond 2^53 become bigint (as BIGINT columns do) instead of losing digits. */
 function parseJsonColumn(text: string, column: string): unknown {
   try {
-    return JSON.parse(text);
+    return parseLossless(text, undefined, (digits) =>
+      isSafeNumber(digits) || !/^-?\d+$/.test(digits) ? Number(digits) : BigInt(digits),
+    );
   } catch (cause) {
     throw new DecodeError(`column ${column}: invalid JSON text`, { cause });
   }
@@ -204,6 +238,27 @@ export function isoTime(nanosSinceMidnight: bigint, digits: number): string {
   const mm = (seconds / 60n) % 60n;
   const ss = seconds % 60n;
   return `${negative ? '-' : ''}${pad(hh, 2)}:${pad(mm, 2)}:${pad(ss, 2)}${fraction(abs % 1_000_000_000n, digits)}`;
+}
+
+const ZONED_TIMESTAMP = /^([+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
+
+/**
+ * A TIMESTAMP as UTC text with six fractional digits (or nine, if Debezium sent more than six).
+ * Debezium drops trailing zeros of the fraction when it reads a snapshot ('…00:01Z',
+ * '…00.12Z') but pads them to the column's width when it streams ('…00:01.000000Z'): the same
+ * value must give the same text, and text must sort as time does.
+ */
+export function isoZonedTimestamp(text: string, column = 'timestamp'): string {
+  const match = ZONED_TIMESTAMP.exec(text);
+  if (!match) throw new DecodeError(`column ${column}: unexpected ZonedTimestamp "${text}"`);
+  const [, dateTime, digits = '', zone] = match as unknown as [string, string, string | undefined, string];
+  let utc = dateTime;
+  if (zone !== 'Z' && zone !== '+00:00' && zone !== '-00:00') {
+    const instant = new Date(`${dateTime}${zone}`);
+    if (Number.isNaN(instant.getTime())) throw new DecodeError(`column ${column}: unexpected ZonedTimestamp "${text}"`);
+    utc = instant.toISOString().slice(0, -5); // drop '.sssZ'
+  }
+  return `${utc}.${digits.padEnd(digits.length > 6 ? 9 : 6, '0')}Z`;
 }
 
 /** A wall-clock date and time without a zone (MySQL DATETIME), from nanoseconds since the epoch. */

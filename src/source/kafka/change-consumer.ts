@@ -80,6 +80,13 @@ export class ChangeConsumer {
     for (let start = 0; start < batch.messages.length; start += this.options.maxChunk) {
       if (abandoned()) return;
       const messages = batch.messages.slice(start, start + this.options.maxChunk);
+      const range = {
+        topic: batch.topic,
+        partition: batch.partition,
+        first: messages[0]?.offset,
+        last: messages.at(-1)?.offset,
+      };
+      this.logger.debug(range, 'chunk received');
       try {
         await this.processor.process(
           { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, messages },
@@ -92,10 +99,6 @@ export class ChangeConsumer {
       if (isStale()) return; // revoked: the new owner replays it; a stopping consumer still commits what is written
       const last = (messages.at(-1) as { offset: string }).offset;
       resolveOffset(last);
-      this.logger.debug(
-        { topic: batch.topic, partition: batch.partition, first: messages[0]?.offset, last },
-        'chunk durable',
-      );
       await commitOffsetsIfNecessary();
       await heartbeat();
     }
