@@ -1,0 +1,92 @@
+import { Scenario } from '../support/scenario';
+import {
+  ACCOUNTS_SCHEMA,
+  ACCOUNTS_SELECT,
+  AccountsWorkload,
+  accountsMapping,
+  decodeAccount,
+} from '../support/accounts-workload';
+import { kafka, waitFor } from '../support/stack';
+import { DLQ_HEADERS } from '../../src/pipeline/dead-letters';
+
+/** Guarantee 4: poison goes to the dead-letter topic with its origin and error; everything else is written. */
+describe('e2e > poison messages', () => {
+  const scenario = new Scenario();
+
+  beforeAll(async () => {
+    await scenario.setUp(ACCOUNTS_SCHEMA);
+    await new AccountsWorkload(scenario.db).insert(20);
+    await scenario.startConnector();
+  }, 180_000);
+
+  afterAll(() => scenario.tearDown());
+
+  it('dead-letters undecodable messages and rows the mapping throws on, and keeps going', async () => {
+    const name = `accounts-${scenario.id}`;
+    const throwing = accountsMapping(name)
+      .replace(
+        'items: (row) => [',
+        `items: (row) => { if (row.email.startsWith('poison')) throw new Error('cannot map ' + row.email); return [`,
+      )
+      .replace(/\],$/, ']; },');
+    const mapping = scenario.writeMapping('accounts.ts', throwing);
+    await scenario.startWorker(mapping);
+
+    const producer = kafka().producer();
+    await producer.connect();
+    const sent = await producer.send({
+      topic: scenario.topic(),
+      messages: [
+        { key: 'k1', value: '{"schema":{"type":"struct"},"payload":{"op":"c"' },
+        { key: 'k2', value: 'not json at all' },
+      ],
+    });
+    await producer.disconnect();
+    await scenario.db.query(`INSERT INTO accounts VALUES
+      (1001, 'poison1@example.com', 'free', 1.00, NOW(6)), (1002, 'fine@example.com', 'pro', 2.00, NOW(6)),
+      (1003, 'poison2@example.com', 'team', 3.00, NOW(6))`);
+    await scenario.db.query(`UPDATE accounts SET balance = 99.99 WHERE id = 1002`);
+
+    const healthy = `${ACCOUNTS_SELECT} WHERE email NOT LIKE 'poison%'`;
+    await scenario.expectConverged(mapping, healthy, decodeAccount);
+
+    const letters = await readTopic(`${scenario.connector?.prefix}.dlq.${name}`, 4);
+    const headers = letters.map((m) =>
+      Object.fromEntries(Object.entries(m.headers ?? {}).map(([k, v]) => [k, String(v)])),
+    );
+    const byClass = (cls: string) => headers.filter((h) => h[DLQ_HEADERS.errorClass] === cls);
+    expect(byClass('DecodeError')).toHaveLength(2);
+    expect(
+      byClass('MappingError')
+        .map((h) => h[DLQ_HEADERS.errorMessage])
+        .sort(),
+    ).toEqual([
+      expect.stringContaining('cannot map poison1@example.com'),
+      expect.stringContaining('cannot map poison2@example.com'),
+    ]);
+    for (const h of headers) {
+      expect(h).toMatchObject({ [DLQ_HEADERS.topic]: scenario.topic(), [DLQ_HEADERS.mapping]: name });
+      expect(h[DLQ_HEADERS.offset]).toMatch(/^\d+$/);
+      expect(Date.parse(h[DLQ_HEADERS.failedAt] as string)).not.toBeNaN();
+    }
+    const malformed = headers.find(
+      (h) => h[DLQ_HEADERS.offset] === sent[0]?.baseOffset && h[DLQ_HEADERS.partition] === String(sent[0]?.partition),
+    );
+    expect(malformed?.[DLQ_HEADERS.errorMessage]).toMatch(/malformed JSON/);
+    expect(letters.map((m) => m.value?.toString())).toContain('not json at all');
+  }, 300_000);
+});
+
+async function readTopic(topic: string, count: number) {
+  const consumer = kafka().consumer({ groupId: `ferry-test-reader-${Date.now()}` });
+  const messages: Array<{ value: Buffer | null; headers?: Record<string, unknown> }> = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message as never) });
+  try {
+    await waitFor(`${count} messages on ${topic}`, async () => messages.length >= count, 60_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
+}

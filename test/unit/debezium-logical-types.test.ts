@@ -1,0 +1,95 @@
+/**
+ * The decoding rules that the captured fixtures (debezium-decoding.test.ts) showed were needed,
+ * pinned down on their own.
+ */
+import { DecodeError } from '../../src/core/errors';
+import { toConnect } from '../../src/source/debezium/avro-decoder';
+import { isoZonedTimestamp, shortestFloat32, valueDecoder } from '../../src/source/debezium/logical-types';
+
+const exact = { decimalOverflow: 'error' as const };
+
+describe('source > debezium > logical types seen in real messages', () => {
+  it('renders a TIMESTAMP with six fractional digits, however Debezium trimmed it', () => {
+    // Snapshot reads trim trailing zeros; streamed changes pad to the column's width.
+    expect(isoZonedTimestamp('2024-03-01T13:45:00.12Z')).toBe('2024-03-01T13:45:00.120000Z');
+    expect(isoZonedTimestamp('2024-03-01T13:45:00.120000Z')).toBe('2024-03-01T13:45:00.120000Z');
+    expect(isoZonedTimestamp('1970-01-01T00:00:01Z')).toBe('1970-01-01T00:00:01.000000Z');
+    expect(isoZonedTimestamp('2024-03-01T13:45:00.123456789Z')).toBe('2024-03-01T13:45:00.123456789Z');
+    expect(isoZonedTimestamp('2024-03-01T01:00:00.5+02:00')).toBe('2024-02-29T23:00:00.500000Z');
+    // Text order is time order once the width is fixed ('Z' sorts after '.').
+    expect(isoZonedTimestamp('2024-03-01T13:45:00Z') < isoZonedTimestamp('2024-03-01T13:45:00.5Z')).toBe(true);
+    expect(() => isoZonedTimestamp('yesterday', 'c_ts')).toThrow(DecodeError);
+    expect(() => isoZonedTimestamp('yesterday', 'c_ts')).toThrow(/column c_ts/);
+  });
+
+  it('gives a FLOAT the shortest decimal that reads back as the same 32-bit float', () => {
+    expect(shortestFloat32(Math.fround(3.14))).toBe(3.14);
+    expect(shortestFloat32(Math.fround(1e-10))).toBe(1e-10);
+    expect(shortestFloat32(Math.fround(16777217))).toBe(16777216);
+    expect(shortestFloat32(-1.5)).toBe(-1.5);
+    expect(valueDecoder({ type: 'float32' }, exact)(Math.fround(0.1))).toBe(0.1);
+    // A double that no float32 equals is left alone.
+    expect(shortestFloat32(0.1)).toBe(0.1);
+  });
+
+  it('reads BIGINT UNSIGNED exactly when Debezium names the source type', () => {
+    const parameters = { '__debezium.source.column.type': 'BIGINT UNSIGNED' };
+    // bigint.unsigned.handling.mode=long: two's complement.
+    const long = valueDecoder({ type: 'int64', field: 'u', parameters }, exact);
+    expect(long(-1)).toBe(18446744073709551615n);
+    expect(long(-9223372036854775808n)).toBe(9223372036854775808n);
+    expect(long(42)).toBe(42);
+    // bigint.unsigned.handling.mode=precise: a Decimal of scale 0.
+    const precise = valueDecoder(
+      {
+        type: 'bytes',
+        name: 'org.apache.kafka.connect.data.Decimal',
+        field: 'u',
+        parameters: { scale: '0', 'connect.decimal.precision': '20', ...parameters },
+      },
+      exact,
+    );
+    expect(precise(Buffer.from('00ffffffffffffffff', 'hex').toString('base64'))).toBe(18446744073709551615n);
+    expect(precise(Buffer.from('00', 'hex'))).toBe(0);
+    // Without the source type, int64 stays signed (Debezium's data is all there is).
+    expect(valueDecoder({ type: 'int64' }, exact)(-1)).toBe(-1);
+  });
+
+  it('parses a JSON column without losing integers beyond 2^53', () => {
+    const decode = valueDecoder({ type: 'string', name: 'io.debezium.data.Json', field: 'doc' }, exact);
+    expect(decode('{"big": 12345678901234567890, "neg": -9223372036854775809, "n": 42, "f": 1.5}')).toEqual({
+      big: 12345678901234567890n,
+      neg: -9223372036854775809n,
+      n: 42,
+      f: 1.5,
+    });
+    expect(() => decode('{nope')).toThrow(/column doc: invalid JSON/);
+  });
+
+  it('resolves an Avro record referenced by name (a second geometry column)', () => {
+    const geometry = {
+      type: 'record',
+      name: 'Geometry',
+      namespace: 'io.debezium.data.geometry',
+      fields: [
+        { name: 'wkb', type: 'bytes' },
+        { name: 'srid', type: ['null', 'int'], default: null },
+      ],
+      'connect.name': 'io.debezium.data.geometry.Geometry',
+    };
+    const value = toConnect({
+      type: 'record',
+      name: 'Value',
+      namespace: 'p.db.t',
+      fields: [
+        { name: 'g1', type: ['null', geometry] },
+        { name: 'g2', type: ['null', 'io.debezium.data.geometry.Geometry'] },
+      ],
+    });
+    const [g1, g2] = value.fields ?? [];
+    expect(g2).toEqual({ ...g1, field: 'g2' });
+    expect(g2?.name).toBe('io.debezium.data.geometry.Geometry');
+    const row = valueDecoder(value, exact)({ g1: null, g2: { wkb: Buffer.from([1]), srid: null } });
+    expect(row).toEqual({ g1: null, g2: { srid: null, wkb: Buffer.from([1]) } });
+  });
+});
