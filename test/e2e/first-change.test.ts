@@ -136,6 +136,20 @@ export default defineMapping<{ id: number; first_name: string; last_name: string
     ]);
   }, 180_000);
 
+  it('counts what it did on /metrics and reports lag and freshness', async () => {
+    const metrics = await (await fetch(`http://127.0.0.1:${worker?.httpPort}/metrics`)).text();
+    const value = (series: string) =>
+      Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    const labels = `mapping="customers-${id}",table="${database}.customers"`;
+    expect(value(`ferry_events_total{${labels},op="snapshot",outcome="written"}`)).toBe(2);
+    expect(value(`ferry_events_total{${labels},op="create",outcome="written"}`)).toBe(1);
+    expect(value(`ferry_events_total{${labels},op="update",outcome="written"}`)).toBe(1);
+    expect(value(`ferry_events_total{${labels},op="delete",outcome="written"}`)).toBe(1);
+    expect(value(`ferry_freshness_seconds_count{mapping="customers-${id}"}`)).toBeGreaterThan(0);
+    expect(metrics).toMatch(/^ferry_consumer_lag_messages\{topic="[^"]+",partition="\d+"\} 0$/m);
+    expect((await fetch(`http://127.0.0.1:${worker?.httpPort}/readyz`)).status).toBe(200);
+  });
+
   it('stops cleanly on SIGTERM with exit code 0', async () => {
     expect(await worker?.stop('SIGTERM')).toBe(0);
   }, 60_000);
