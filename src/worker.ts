@@ -2,7 +2,6 @@ import type { Server } from 'node:http';
 import type { Producer } from 'kafkajs';
 import type { Config } from './config/config';
 import { FerryEvents } from './core/events';
-import { loadMapping } from './mapping/load-mapping';
 import type { Mapping } from './mapping/define-mapping';
 import { startHttpServer } from './observability/http-server';
 import type { Logger } from './observability/logger';
@@ -31,14 +30,15 @@ export class Worker {
 
   constructor(
     private readonly config: Config,
+    private readonly mapping: Mapping,
     private readonly logger: Logger,
+    /** Another consumer group than the mapping's, e.g. for a rebuild into a shadow table. */
+    private readonly groupId = groupFor(config, mapping),
   ) {}
 
   async start(): Promise<void> {
-    const { config, logger, events } = this;
-    const mapping = await loadMapping(config.mapping);
+    const { config, logger, events, mapping, groupId } = this;
     const topic = topicFor(config.kafka.topicPrefix, mapping);
-    const groupId = groupFor(config, mapping);
     const dlqTopic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
 
     const metrics = createMetrics(events, mapping.sourceTable);

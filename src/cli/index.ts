@@ -1,9 +1,11 @@
 import { Command, CommanderError } from 'commander';
-import { FerryError } from '../core/errors';
+import { ConfigError, FerryError, RefusedError } from '../core/errors';
+import { dlqCommand } from './commands/dlq';
+import { offsetsCommand } from './commands/offsets';
 import { runCommand } from './commands/run';
 
 /** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, diverged: 4 } as const;
 
 /** Composes the commands; each action returns its exit code, only bin.ts exits. */
 export async function main(argv: string[]): Promise<number> {
@@ -16,13 +18,15 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   program.addCommand(runCommand(setCode));
+  program.addCommand(offsetsCommand());
+  program.addCommand(dlqCommand());
   try {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
     if (err instanceof FerryError) {
       process.stderr.write(`ferry: ${err.message}\n`);
-      return EXIT.failure;
+      return err instanceof ConfigError ? EXIT.usage : err instanceof RefusedError ? EXIT.refused : EXIT.failure;
     }
     throw err;
   }

@@ -43,7 +43,7 @@ export const dynamoDbSchema = z.object({
 });
 
 export const configSchema = z.object({
-  mapping: z.string().min(1).describe('Path of the mapping module (.ts or .js)'),
+  mapping: z.string().min(1).describe('The mapping: a module path (.ts or .js) or a name in mappingsDir'),
   format: z
     .enum(['json', 'avro'])
     .default('json')
@@ -70,6 +70,19 @@ export const configSchema = z.object({
       port: z.coerce.number().int().min(0).max(65535).default(9464),
     })
     .default({ host: '127.0.0.1', port: 9464 }),
+  source: z
+    .object({
+      url: z
+        .string()
+        .default('mysql://ferry:ferry@127.0.0.1:3307')
+        .describe('MySQL/MariaDB to read for verify, snapshot signals and mapping scaffolds'),
+      signalTable: z
+        .string()
+        .default('debezium_signal')
+        .describe("Debezium's signalling table, in the mapped table's database"),
+    })
+    .default({ url: 'mysql://ferry:ferry@127.0.0.1:3307', signalTable: 'debezium_signal' }),
+  mappingsDir: z.string().default('mappings').describe('Where --mapping <name> finds <name>.ts or <name>.js'),
   shutdownTimeoutMs: count()
     .default(30_000)
     .describe('How long a SIGTERM may take to finish, commit and leave the group'),
@@ -108,6 +121,9 @@ const ENV_PATHS = [
   'http.port',
   'log.level',
   'shutdownTimeoutMs',
+  'source.url',
+  'source.signalTable',
+  'mappingsDir',
 ] as const;
 
 export const envName = (path: string) =>

@@ -12,6 +12,9 @@ export class FerryError extends Error {
 /** Bad configuration, a bad CLI argument or a mapping that fails validation. */
 export class ConfigError extends FerryError {}
 
+/** An operator action that would be unsafe now (e.g. moving offsets under running workers). */
+export class RefusedError extends FerryError {}
+
 /** A message that can never be decoded. */
 export class DecodeError extends FerryError {}
 

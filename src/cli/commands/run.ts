@@ -1,6 +1,5 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../config/config';
-import { createLogger } from '../../observability/logger';
+import { commandContext } from '../context';
 import { Worker } from '../../worker';
 
 /** `ferry run`: consume one mapping's topic into DynamoDB until SIGTERM/SIGINT. */
@@ -10,9 +9,8 @@ export function runCommand(setCode: (code: number) => void): Command {
     .option('-m, --mapping <path>', 'mapping module (or FERRY_MAPPING)')
     .option('-c, --config <file>', 'JSON config file (or FERRY_CONFIG)')
     .action(async (opts: { mapping?: string; config?: string }) => {
-      const config = loadConfig({ file: opts.config, overrides: opts.mapping ? { mapping: opts.mapping } : {} });
-      const logger = createLogger(config.log.level);
-      const worker = new Worker(config, logger);
+      const { config, logger, mapping } = await commandContext(opts, {});
+      const worker = new Worker(config, mapping, logger);
       const stopped = new Promise<void>((resolve) => {
         let stopping = false;
         const fail = (message: string, err?: unknown) => {

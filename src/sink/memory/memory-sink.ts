@@ -9,8 +9,8 @@ import type { WriteResult } from '../dynamodb/dynamodb-writer';
  * item or an item from the same or an older source position; otherwise the intent is stale.
  */
 export class MemorySink implements Sink {
-  /** Current items by table, then by item identity (see itemIdentity). */
-  readonly tables = new Map<string, Map<string, Record<string, unknown>>>();
+  /** Current items by table, then by item identity (see itemIdentity), with the version they were written from. */
+  readonly tables = new Map<string, Map<string, { version: string; item: Record<string, unknown> }>>();
 
   async write(intents: WriteIntent[]): Promise<WriteResult> {
     const result: WriteResult = { written: [], stale: [], failed: [] };
@@ -19,20 +19,23 @@ export class MemorySink implements Sink {
       if (!table) this.tables.set(intent.table, (table = new Map()));
       const id = itemIdentity(intent);
       const version = intent.event.position.version;
-      const current = table.get(id)?.[VERSION_ATTRIBUTE];
-      if (typeof current === 'string' && current > version) {
+      const current = table.get(id);
+      if (current && current.version > version) {
         result.stale.push(intent);
         continue;
       }
-      if (intent.kind === 'put') table.set(id, { ...intent.item, [VERSION_ATTRIBUTE]: version });
+      if (intent.kind === 'put') table.set(id, { version, item: intent.item });
       else table.delete(id);
       result.written.push(intent);
     }
     return result;
   }
 
-  /** Items of one table, in no particular order. */
+  /** Items of one table as DynamoDbWriter would have stored them, in no particular order. */
   items(table: string): Record<string, unknown>[] {
-    return [...(this.tables.get(table)?.values() ?? [])];
+    return [...(this.tables.get(table)?.values() ?? [])].map(({ version, item }) => ({
+      ...item,
+      [VERSION_ATTRIBUTE]: version,
+    }));
   }
 }

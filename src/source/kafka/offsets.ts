@@ -1,5 +1,5 @@
 import type { Admin } from 'kafkajs';
-import { ConfigError, FerryError } from '../../core/errors';
+import { ConfigError, RefusedError } from '../../core/errors';
 
 export interface PartitionOffsets {
   partition: number;
@@ -85,11 +85,11 @@ export async function resetGroupOffsets(
   groupId: string,
   topic: string,
   target: ResetTarget,
-  options: { dryRun: boolean },
+  options: { dryRun: boolean; beforeApply?: (plan: ResetPlan[]) => Promise<void> },
 ): Promise<ResetPlan[]> {
   const members = await groupMembers(admin, groupId);
   if (members.length > 0) {
-    throw new FerryError(
+    throw new RefusedError(
       `group ${groupId} has ${members.length} active member(s): ${members.map((m) => `${m.clientId}@${m.host}`).join(', ')}; stop its workers first`,
     );
   }
@@ -101,6 +101,7 @@ export async function resetGroupOffsets(
     to: targets.get(p.partition) ?? p.committed ?? p.start,
   }));
   if (!options.dryRun) {
+    await options.beforeApply?.(plan);
     await admin.setOffsets({
       groupId,
       topic,

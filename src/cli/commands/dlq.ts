@@ -1,0 +1,116 @@
+import { Command } from 'commander';
+import type { KafkaMessage } from 'kafkajs';
+import { deadLetterTopic } from '../../pipeline/dead-letters';
+import { type DeadLetterView, redriveDeadLetters, redriveGroup, viewDeadLetter } from '../../pipeline/redrive';
+import { groupOffsets } from '../../source/kafka/offsets';
+import { readRange } from '../../source/kafka/read-range';
+import { commandContext, type CommandContext } from '../context';
+import { json, print, table } from '../output';
+import { progressBar } from '../progress';
+
+interface Opts {
+  mapping: string;
+  config?: string;
+  json?: boolean;
+}
+
+const withMapping = (cmd: Command) =>
+  cmd
+    .requiredOption('-m, --mapping <mapping>', 'mapping name or module path')
+    .option('-c, --config <file>', 'JSON config file')
+    .option('--json', 'machine-readable output');
+
+async function readLetters(ctx: CommandContext): Promise<DeadLetterView[]> {
+  const letters: DeadLetterView[] = [];
+  await readRange(ctx.kafka(), {
+    topic: deadLetterTopic(ctx.config.kafka.topicPrefix, ctx.mapping.name),
+    onBatch: async (partition, messages: KafkaMessage[]) =>
+      void letters.push(...messages.map((m) => viewDeadLetter(partition, m))),
+  });
+  return letters;
+}
+
+/** `ferry dlq list|show|redrive`: inspect dead letters and run them through the current mapping. */
+export function dlqCommand(): Command {
+  const dlq = new Command('dlq').description("Inspect a mapping's dead letters and redrive them after a fix");
+
+  withMapping(dlq.command('list'))
+    .description('Dead letters by error class, and how many the redrive has not reached yet')
+    .action(async (opts: Opts) => {
+      const ctx = await commandContext(opts);
+      try {
+        const letters = await readLetters(ctx);
+        const topic = deadLetterTopic(ctx.config.kafka.topicPrefix, ctx.mapping.name);
+        const pending = (await groupOffsets(await ctx.admin(), redriveGroup(ctx.groupId), topic)).reduce(
+          (sum, p) => sum + p.lag,
+          0,
+        );
+        const classes = new Map<string, { errorClass: string; count: number; first: string; last: string }>();
+        for (const l of letters) {
+          const entry = classes.get(l.errorClass) ?? {
+            errorClass: l.errorClass,
+            count: 0,
+            first: l.failedAt,
+            last: l.failedAt,
+          };
+          entry.count++;
+          entry.first = l.failedAt < entry.first ? l.failedAt : entry.first;
+          entry.last = l.failedAt > entry.last ? l.failedAt : entry.last;
+          classes.set(l.errorClass, entry);
+        }
+        if (opts.json)
+          return print(
+            json({ topic, total: letters.length, notRedriven: pending, byErrorClass: [...classes.values()] }),
+          );
+        print(`${topic}: ${letters.length} dead letters, ${pending} not redriven yet`);
+        print(table([...classes.values()], ['errorClass', 'count', 'first', 'last']));
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  withMapping(dlq.command('show'))
+    .description('Dead letters with their origin, error and message')
+    .option('-n, --limit <n>', 'how many, newest last', '20')
+    .action(async (opts: Opts & { limit: string }) => {
+      const ctx = await commandContext(opts);
+      try {
+        const letters = (await readLetters(ctx)).slice(-Number(opts.limit));
+        if (opts.json) return print(json(letters));
+        for (const l of letters) {
+          print(
+            `${l.partition}@${l.offset}  from ${l.origin.topic}[${l.origin.partition}]@${l.origin.offset}  ${l.failedAt}`,
+          );
+          print(`  ${l.errorClass}: ${l.errorMessage}`);
+          print(
+            `  value: ${l.value === null ? '(null)' : l.value.length > 300 ? `${l.value.slice(0, 300)}…` : l.value}`,
+          );
+        }
+        if (letters.length === 0) print('(no dead letters)');
+      } finally {
+        await ctx.close();
+      }
+    });
+
+  withMapping(dlq.command('redrive'))
+    .description('Run dead letters not yet redriven through the current mapping; failures become new dead letters')
+    .option('--dry-run', 'decode and map only: write nothing, move nothing')
+    .action(async (opts: Opts & { dryRun?: boolean }) => {
+      const ctx = await commandContext(opts);
+      try {
+        const bar = progressBar(!opts.json, 'redriving');
+        const report = await redriveDeadLetters(ctx.kafka(), ctx.config, ctx.mapping, ctx.groupId, {
+          dryRun: opts.dryRun === true,
+          onProgress: (n) => bar.update(n),
+        });
+        bar.stop();
+        if (opts.json) return print(json({ dryRun: opts.dryRun === true, ...report }));
+        print(
+          `${opts.dryRun ? 'dry run: would redrive' : 'redrove'} ${report.messages} dead letters: ${report.written} written, ${report.stale} stale, ${report.filtered} filtered, ${report['dead-lettered']} dead-lettered again, ${report.skipped} skipped`,
+        );
+      } finally {
+        await ctx.close();
+      }
+    });
+  return dlq;
+}

@@ -1,0 +1,106 @@
+import type { Kafka, KafkaMessage } from 'kafkajs';
+import type { Config } from '../config/config';
+import { FerryEvents, type Outcome } from '../core/events';
+import type { Mapping } from '../mapping/define-mapping';
+import type { WriteResult } from '../sink/dynamodb/dynamodb-writer';
+import { createDynamoDbClients } from '../sink/dynamodb/client';
+import { DynamoDbWriter } from '../sink/dynamodb/dynamodb-writer';
+import { createDecoder } from '../source/debezium/create-decoder';
+import { readRange } from '../source/kafka/read-range';
+import { BatchProcessor, type Sink } from './batch-processor';
+import { DLQ_HEADERS, type DeadLetter, DeadLetterPublisher, deadLetterTopic } from './dead-letters';
+
+export interface DeadLetterView {
+  partition: number;
+  offset: string;
+  origin: { topic: string; partition: number; offset: string };
+  errorClass: string;
+  errorMessage: string;
+  mapping: string;
+  failedAt: string;
+  value: string | null;
+}
+
+const header = (m: KafkaMessage, name: string) => m.headers?.[name]?.toString() ?? '';
+
+export function viewDeadLetter(partition: number, m: KafkaMessage): DeadLetterView {
+  return {
+    partition,
+    offset: m.offset,
+    origin: {
+      topic: header(m, DLQ_HEADERS.topic),
+      partition: Number(header(m, DLQ_HEADERS.partition)),
+      offset: header(m, DLQ_HEADERS.offset),
+    },
+    errorClass: header(m, DLQ_HEADERS.errorClass),
+    errorMessage: header(m, DLQ_HEADERS.errorMessage),
+    mapping: header(m, DLQ_HEADERS.mapping),
+    failedAt: header(m, DLQ_HEADERS.failedAt),
+    value: m.value === null ? null : m.value.toString('utf8'),
+  };
+}
+
+export const redriveGroup = (groupId: string) => `${groupId}.redrive`;
+
+export type RedriveReport = Record<Outcome, number> & { messages: number };
+
+/**
+ * Runs dead letters through the current mapping again, at their original origin, so the version
+ * guard still applies (a letter older than what the item holds is counted stale). Letters that
+ * fail again are appended to the dead-letter topic anew. The redrive group's offsets record how
+ * far it got; a dry run reads under a throwaway group and writes nothing.
+ */
+export async function redriveDeadLetters(
+  kafka: Kafka,
+  config: Config,
+  mapping: Mapping,
+  groupId: string,
+  options: { dryRun: boolean; onProgress?: (done: number) => void },
+): Promise<RedriveReport> {
+  const topic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
+  const events = new FerryEvents();
+  const report: RedriveReport = { messages: 0, written: 0, stale: 0, filtered: 0, 'dead-lettered': 0, skipped: 0 };
+  events.on('batch.done', ({ outcomes }) => outcomes.forEach(({ outcome, count }) => (report[outcome] += count)));
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const sink: Sink = options.dryRun
+    ? { write: async (intents): Promise<WriteResult> => ({ written: intents, stale: [], failed: [] }) }
+    : new DynamoDbWriter(
+        createDynamoDbClients(config.dynamodb).doc,
+        { concurrency: config.dynamodb.writeConcurrency },
+        events,
+      );
+  const deadLetters = options.dryRun
+    ? { publish: async (_letters: DeadLetter[]) => undefined }
+    : new DeadLetterPublisher(producer, topic, mapping.name, events);
+  if (!options.dryRun) await producer.connect();
+  try {
+    const processor = new BatchProcessor({ mapping, decoder: createDecoder(config), sink, deadLetters, events });
+    await readRange(kafka, {
+      topic,
+      groupId: options.dryRun ? undefined : redriveGroup(groupId),
+      onBatch: async (partition, messages) => {
+        for (const m of messages) {
+          const { origin } = viewDeadLetter(partition, m);
+          await processor.process({
+            topic: origin.topic,
+            partition: origin.partition,
+            highWatermark: '-1',
+            messages: [
+              {
+                key: m.key,
+                value: m.value,
+                offset: origin.offset,
+                timestamp: header(m, DLQ_HEADERS.timestamp) || undefined,
+              },
+            ],
+          });
+          report.messages++;
+          options.onProgress?.(report.messages);
+        }
+      },
+    });
+  } finally {
+    if (!options.dryRun) await producer.disconnect();
+  }
+  return report;
+}

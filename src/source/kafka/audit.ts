@@ -1,0 +1,27 @@
+import { hostname, userInfo } from 'node:os';
+import type { Kafka } from 'kafkajs';
+
+export interface AuditEntry {
+  action: string;
+  group: string;
+  topic: string;
+  detail: Record<string, unknown>;
+}
+
+export const auditTopic = (topicPrefix: string) => `${topicPrefix}.ferry-audit`;
+
+/** Appends who did what, and when, to a Kafka topic: as durable as the offsets it describes. */
+export async function recordAudit(kafka: Kafka, topicPrefix: string, entry: AuditEntry): Promise<void> {
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    const record = { ...entry, who: `${userInfo().username}@${hostname()}`, when: new Date().toISOString() };
+    await producer.send({
+      topic: auditTopic(topicPrefix),
+      acks: -1,
+      messages: [{ key: entry.group, value: JSON.stringify(record) }],
+    });
+  } finally {
+    await producer.disconnect();
+  }
+}
