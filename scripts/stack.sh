@@ -180,7 +180,8 @@ check_mariadb() {
   mariadb --no-defaults --protocol=TCP -h 127.0.0.1 -P "$FERRY_MARIADB_PORT" -u ferry -pferry -N -e 'SELECT 1' >/dev/null 2>&1
 }
 
-# Users are (re)asserted on every start; the sample DB is loaded only when missing.
+# Users are (re)asserted on every start (ferry reads the binlog position for verify --repair);
+# the sample DB is loaded only when missing.
 bootstrap_mariadb() {
   local host sql=""
   for host in 127.0.0.1 localhost; do
@@ -189,6 +190,7 @@ GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, LOCK TA
 CREATE USER IF NOT EXISTS 'ferry'@'$host' IDENTIFIED BY 'ferry';
 GRANT ALL PRIVILEGES ON \`inventory\`.* TO 'ferry'@'$host';
 GRANT ALL PRIVILEGES ON \`ferry\\_test%\`.* TO 'ferry'@'$host';
+GRANT BINLOG MONITOR ON *.* TO 'ferry'@'$host';
 "
   done
   "${MYSQL_ADMIN[@]}" -e "$sql FLUSH PRIVILEGES;" || return 1

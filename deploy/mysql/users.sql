@@ -9,5 +9,7 @@ GRANT INSERT, UPDATE, DELETE ON inventory.debezium_signal TO 'ferry_cdc'@'%';
 -- Application account for demos and `ferry verify`.
 CREATE USER IF NOT EXISTS 'ferry'@'%' IDENTIFIED BY 'ferry';
 GRANT ALL PRIVILEGES ON inventory.* TO 'ferry'@'%';
+-- verify --repair stamps repairs with the binlog position.
+GRANT REPLICATION CLIENT ON *.* TO 'ferry'@'%';
 
 FLUSH PRIVILEGES;

@@ -3,9 +3,10 @@ import { ConfigError, FerryError, RefusedError } from '../core/errors';
 import { dlqCommand } from './commands/dlq';
 import { offsetsCommand } from './commands/offsets';
 import { runCommand } from './commands/run';
+import { verifyCommand } from './commands/verify';
+import { EXIT } from './exit-codes';
 
-/** Exit codes scripts can rely on. */
-export const EXIT = { ok: 0, failure: 1, usage: 2, refused: 3, diverged: 4 } as const;
+export { EXIT } from './exit-codes';
 
 /** Composes the commands; each action returns its exit code, only bin.ts exits. */
 export async function main(argv: string[]): Promise<number> {
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(runCommand(setCode));
   program.addCommand(offsetsCommand());
   program.addCommand(dlqCommand());
+  program.addCommand(verifyCommand(setCode));
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -55,15 +55,10 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(valueDecoder({ type: 'int64' }, exact)(-1)).toBe(-1);
   });
 
-  it('parses a JSON column without losing integers beyond 2^53', () => {
-    const decode = valueDecoder({ type: 'string', name: 'io.debezium.data.Json', field: 'doc' }, exact);
-    expect(decode('{"big": 12345678901234567890, "neg": -9223372036854775809, "n": 42, "f": 1.5}')).toEqual({
-      big: 12345678901234567890n,
-      neg: -9223372036854775809n,
-      n: 42,
-      f: 1.5,
-    });
-    expect(() => decode('{nope')).toThrow(/column doc: invalid JSON/);
+  it('keeps a JSON column as its exact text, whichever way Debezium marked it', () => {
+    const text = '{"big": 12345678901234567890, "neg": -9223372036854775809, "n": 42, "f": 1.5}';
+    expect(valueDecoder({ type: 'string', name: 'io.debezium.data.Json', field: 'doc' }, exact)(text)).toBe(text);
+    expect(valueDecoder({ type: 'string', field: 'doc' }, exact)(text)).toBe(text);
   });
 
   it('resolves an Avro record referenced by name (a second geometry column)', () => {

@@ -1,16 +1,15 @@
 import { NumberValue } from '@aws-sdk/lib-dynamodb';
-import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import { DecodeError } from '../../core/errors';
 
 /**
  * Column values arrive decoded by one rule, driven by the Kafka Connect schema:
  * - exact numbers stay exact: DECIMAL -> Decimal (a DynamoDB Number, up to 38 digits),
  *   BIGINT -> number when it fits in 2^53, else bigint;
- * - temporals become ISO-8601 text at the column's full precision: DATE '2024-03-01',
- *   TIME '13:45:00.123456' (may be negative or over 24h, as MySQL allows),
- *   DATETIME '2024-03-01T13:45:00.123456' (no zone: MySQL stores none),
+ * - temporals become ISO-8601 text: DATE '2024-03-01', TIME '13:45:00.123456' (may be negative
+ *   or over 24h, as MySQL allows), DATETIME '2024-03-01T13:45:00.123' for DATETIME(0-3) and
+ *   '2024-03-01T13:45:00.123456' for DATETIME(4-6) (no zone: MySQL stores none),
  *   TIMESTAMP '2024-03-01T13:45:00.123456Z' (UTC, always six fractional digits), YEAR -> number;
- * - JSON -> parsed value, ENUM -> string, SET -> string[], BIT(n>1) -> bigint, BIT(1) -> boolean,
+ * - JSON -> its text, ENUM -> string, SET -> string[], BIT(n>1) -> bigint, BIT(1) -> boolean,
  *   binary -> Uint8Array, geometry -> { srid, wkb } (plus x, y for points).
  */
 export type Decimal = NumberValue;
@@ -97,7 +96,8 @@ export function valueDecoder(schema: ConnectSchema, options: DecodeOptions): Val
     case 'io.debezium.time.Year':
       return (raw) => Number(raw);
     case 'io.debezium.data.Json':
-      return (raw) => parseJsonColumn(raw as string, column);
+      // MariaDB's JSON is LONGTEXT: Debezium marks it JSON only sometimes, so JSON is always text.
+      return (raw) => String(raw);
     case 'io.debezium.data.EnumSet':
       return (raw) => (raw === '' ? [] : String(raw).split(','));
     case 'io.debezium.data.Bits':
@@ -203,17 +203,6 @@ function toSafeInteger(raw: Raw): number | bigint {
   // Avro longs beyond 2^53 and lossless JSON parsing hand over text or Long-like objects.
   const big = BigInt(String(raw));
   return Number.isSafeInteger(Number(big)) ? Number(big) : big;
-}
-
-/** A JSON document; integers beyond 2^53 become bigint (as BIGINT columns do) instead of losing digits. */
-function parseJsonColumn(text: string, column: string): unknown {
-  try {
-    return parseLossless(text, undefined, (digits) =>
-      isSafeNumber(digits) || !/^-?\d+$/.test(digits) ? Number(digits) : BigInt(digits),
-    );
-  } catch (cause) {
-    throw new DecodeError(`column ${column}: invalid JSON text`, { cause });
-  }
 }
 
 const pad = (value: number | bigint, width: number) => value.toString().padStart(width, '0');

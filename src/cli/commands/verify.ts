@@ -1,0 +1,84 @@
+import { Command } from 'commander';
+import { ConfigError } from '../../core/errors';
+import { createDynamoDbClients } from '../../sink/dynamodb/client';
+import { verifyMapping } from '../../verify/reconcile';
+import { connectSource } from '../../verify/source-reader';
+import { commandContext } from '../context';
+import { EXIT } from '../exit-codes';
+import { json, print, table } from '../output';
+import { progressBar } from '../progress';
+
+/** `ferry verify`: does DynamoDB hold what the mapping says of the source table? */
+export function verifyCommand(setCode: (code: number) => void): Command {
+  return new Command('verify')
+    .description(
+      'Compare DynamoDB with the mapping applied to the source table; exit 4 when divergence exceeds the threshold',
+    )
+    .requiredOption('-m, --mapping <mapping>', 'mapping name or module path')
+    .option('--sample <percent>', 'check this percent of source rows (no extra-item check)', parseFloat)
+    .option('--max-divergence <ratio>', 'highest acceptable (missing + extra + different) / items', parseFloat, 0)
+    .option('--repair', 'rewrite divergent items from the source, delete extras (never over a newer change)')
+    .option('--table <name>', "verify another DynamoDB table than the mapping's target (e.g. a rebuild's)")
+    .option('-c, --config <file>', 'JSON config file')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (opts: {
+        mapping: string;
+        sample?: number;
+        maxDivergence: number;
+        repair?: boolean;
+        table?: string;
+        config?: string;
+        json?: boolean;
+      }) => {
+        if (opts.sample !== undefined && !(opts.sample > 0 && opts.sample <= 100))
+          throw new ConfigError('--sample must be a percent in (0, 100]');
+        if (!(opts.maxDivergence >= 0 && opts.maxDivergence <= 1))
+          throw new ConfigError('--max-divergence must be a ratio in [0, 1]');
+        const ctx = await commandContext(opts);
+        const source = await connectSource(ctx.config.source.url);
+        try {
+          const bar = progressBar(!opts.json, 'verifying');
+          const report = await verifyMapping(
+            source,
+            createDynamoDbClients(ctx.config.dynamodb).doc,
+            ctx.config,
+            ctx.mapping,
+            {
+              samplePercent: opts.sample,
+              repair: opts.repair === true,
+              table: opts.table,
+              onProgress: (n, total) => bar.update(n, total),
+            },
+          );
+          bar.stop();
+          const within = report.divergenceRatio <= opts.maxDivergence;
+          setCode(within ? EXIT.ok : EXIT.diverged);
+          if (opts.json) return print(json({ ...report, maxDivergence: opts.maxDivergence, within }));
+          print(
+            `${report.table}: ${report.sourceRows} source rows -> ${report.expectedItems} items; ${report.missing} missing, ${report.extra} extra${report.checkedExtras ? '' : ' (not checked when sampling)'}, ${report.different} different, ${report.unmappable} unmappable`,
+          );
+          print(
+            `divergence ${report.divergenceRatio.toFixed(6)} (max ${opts.maxDivergence}): ${within ? 'OK' : 'DIVERGED'}`,
+          );
+          if (report.examples.length > 0)
+            print(
+              table(
+                report.examples.map((e) => ({
+                  kind: e.kind,
+                  key: JSON.stringify(e.key),
+                  detail: e.error ?? (e.actual ? `${JSON.stringify(e.actual)} != ${JSON.stringify(e.expected)}` : ''),
+                })),
+              ),
+            );
+          if (report.repaired)
+            print(
+              `repaired: ${report.repaired.written} written, ${report.repaired.deleted} deleted, ${report.repaired.skippedNewer} left alone (a newer change is already there)`,
+            );
+        } finally {
+          await source.end();
+          await ctx.close();
+        }
+      },
+    );
+}

@@ -1,0 +1,178 @@
+import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
+import type { Row } from '../core/change-event';
+import { ConfigError, describe } from '../core/errors';
+import { Decimal, type DecodeOptions, significantDigits } from '../source/debezium/logical-types';
+
+export interface Column {
+  name: string;
+  dataType: string;
+  columnType: string;
+  nullable: boolean;
+  /** DATETIME/TIMESTAMP/TIME fractional digits, BIT length. */
+  precision: number;
+}
+
+export interface TableShape {
+  db: string;
+  table: string;
+  columns: Column[];
+  primaryKey: string[];
+}
+
+export async function connectSource(url: string): Promise<Connection> {
+  try {
+    const connection = await mysql.createConnection({
+      uri: url,
+      dateStrings: true,
+      supportBigNumbers: true,
+      bigNumberStrings: true,
+      timezone: 'Z',
+    });
+    // TIMESTAMP columns are read in UTC, as Debezium sends them.
+    await connection.query("SET time_zone = '+00:00'");
+    return connection;
+  } catch (err) {
+    throw new ConfigError(
+      `cannot connect to the source database (${redact(url)}): ${describe(err)} (check FERRY_SOURCE_URL)`,
+    );
+  }
+}
+
+const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
+
+export async function describeTable(connection: Connection, qualified: string): Promise<TableShape> {
+  const [db, table] = qualified.split('.') as [string, string];
+  const [columns] = await connection.query<RowDataPacket[]>(
+    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, IS_NULLABLE = 'YES' AS nullable,
+       COALESCE(DATETIME_PRECISION, NUMERIC_PRECISION, 0) AS \`precision\`
+     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
+    [db, table],
+  );
+  if (columns.length === 0) throw new ConfigError(`source table ${qualified} not found (or not readable by this user)`);
+  const [keys] = await connection.query<RowDataPacket[]>(
+    `SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
+     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
+    [db, table],
+  );
+  if (keys.length === 0)
+    throw new ConfigError(`source table ${qualified} has no primary key; ferry needs one to read it in ranges`);
+  return {
+    db,
+    table,
+    columns: columns.map((c) => ({ ...c, nullable: Boolean(c.nullable), precision: Number(c.precision) }) as Column),
+    primaryKey: keys.map((k) => k.name as string),
+  };
+}
+
+/** The select expression that reads a column as text ferry can decode exactly. */
+function selectExpression(c: Column): string {
+  const col = quote(c.name);
+  switch (c.dataType) {
+    case 'datetime':
+    case 'timestamp':
+      return `DATE_FORMAT(${col}, '%Y-%m-%dT%H:%i:%s.%f') AS ${col}`;
+    case 'date':
+      return `DATE_FORMAT(${col}, '%Y-%m-%d') AS ${col}`;
+    case 'time':
+      return `TIME_FORMAT(${col}, '%H:%i:%s.%f') AS ${col}`;
+    case 'decimal':
+    case 'bigint':
+    case 'json':
+    case 'longtext':
+      return `CAST(${col} AS CHAR) AS ${col}`;
+    case 'bit':
+      return `CAST(${col} AS UNSIGNED) AS ${col}`;
+    case 'geometry':
+    case 'point':
+    case 'linestring':
+    case 'polygon':
+      return `ST_SRID(${col}) AS ${quote(`${c.name}.srid`)}, ST_AsWKB(${col}) AS ${col}`;
+    default:
+      return col;
+  }
+}
+
+/** Converts one selected value by the same rules ferry decodes Debezium events with (see the README). */
+function convert(c: Column, raw: unknown, row: RowDataPacket, options: DecodeOptions): unknown {
+  if (raw === null || raw === undefined) return null;
+  switch (c.dataType) {
+    case 'datetime':
+      return (raw as string).slice(0, c.precision <= 3 ? 23 : 26);
+    case 'timestamp':
+      return `${raw as string}Z`;
+    case 'time':
+      return raw as string;
+    case 'decimal': {
+      const text = raw as string;
+      if (significantDigits(text) > 38 && options.decimalOverflow === 'string') return text;
+      return Decimal.from(text);
+    }
+    case 'bigint': {
+      const big = BigInt(raw as string);
+      return Number.isSafeInteger(Number(big)) ? Number(big) : big;
+    }
+    case 'bit':
+      return c.precision === 1 ? String(raw) === '1' : BigInt(raw as string);
+    case 'set':
+      return raw === '' ? [] : (raw as string).split(',');
+    case 'year':
+      return Number(raw);
+    case 'geometry':
+    case 'point':
+    case 'linestring':
+    case 'polygon':
+      return { srid: row[`${c.name}.srid`] ?? null, wkb: raw as Uint8Array };
+    default:
+      return raw;
+  }
+}
+
+export interface ReadOptions {
+  batchSize: number;
+  /** Percent of rows to read, chosen by a hash of the primary key so a rerun reads the same ones. */
+  samplePercent?: number;
+  /** An extra SQL condition. */
+  where?: string;
+  decode: DecodeOptions;
+}
+
+/** Streams a table in primary-key order, one batch at a time: the table is never all in memory. */
+export async function* readTable(
+  connection: Connection,
+  shape: TableShape,
+  options: ReadOptions,
+): AsyncGenerator<Row[]> {
+  const from = `${quote(shape.db)}.${quote(shape.table)}`;
+  const select = shape.columns.map(selectExpression).join(', ');
+  const pk = shape.primaryKey.map(quote);
+  const conditions: string[] = [];
+  if (options.samplePercent !== undefined && options.samplePercent < 100) {
+    conditions.push(`CRC32(CONCAT_WS(',', ${pk.join(', ')})) % 10000 < ${Math.round(options.samplePercent * 100)}`);
+  }
+  if (options.where) conditions.push(`(${options.where})`);
+  let after: unknown[] | undefined;
+  for (;;) {
+    const where = [...conditions, ...(after ? [`(${pk.join(', ')}) > (${pk.map(() => '?').join(', ')})`] : [])];
+    const sql = `SELECT ${select} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${pk.join(', ')} LIMIT ${options.batchSize}`;
+    const [rows] = await connection.query<RowDataPacket[]>(sql, after ?? []);
+    if (rows.length === 0) return;
+    const last = rows.at(-1) as RowDataPacket;
+    after = shape.primaryKey.map((k) => last[k]);
+    yield rows.map((raw) =>
+      Object.fromEntries(shape.columns.map((c) => [c.name, convert(c, raw[c.name], raw, options.decode)])),
+    );
+    if (rows.length < options.batchSize) return;
+  }
+}
+
+/** The binlog position now, as file sequence and byte position (MariaDB and MySQL before 8.4). */
+export async function binlogPosition(connection: Connection): Promise<{ file: string; position: number }> {
+  const [rows] = await connection.query<RowDataPacket[]>('SHOW MASTER STATUS');
+  const row = rows[0];
+  if (!row)
+    throw new ConfigError(
+      'the source has no binary log position (is log-bin on, and does the user have BINLOG MONITOR?)',
+    );
+  return { file: row.File as string, position: Number(row.Position) };
+}
