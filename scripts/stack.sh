@@ -180,13 +180,16 @@ check_mariadb() {
   mariadb --no-defaults --protocol=TCP -h 127.0.0.1 -P "$FERRY_MARIADB_PORT" -u ferry -pferry -N -e 'SELECT 1' >/dev/null 2>&1
 }
 
-# Users are (re)asserted on every start (ferry reads the binlog position for verify --repair);
+# Users are (re)asserted on every start. Debezium writes incremental-snapshot watermarks into
+# the signalling table; ferry reads the binlog position for verify --repair.
 # the sample DB is loaded only when missing.
 bootstrap_mariadb() {
   local host sql=""
   for host in 127.0.0.1 localhost; do
     sql+="CREATE USER IF NOT EXISTS 'ferry_cdc'@'$host' IDENTIFIED BY 'ferry_cdc';
 GRANT SELECT, RELOAD, SHOW DATABASES, REPLICATION SLAVE, BINLOG MONITOR, LOCK TABLES ON *.* TO 'ferry_cdc'@'$host';
+GRANT INSERT, DELETE ON \`inventory\`.* TO 'ferry_cdc'@'$host';
+GRANT INSERT, DELETE ON \`ferry\\_test%\`.* TO 'ferry_cdc'@'$host';
 CREATE USER IF NOT EXISTS 'ferry'@'$host' IDENTIFIED BY 'ferry';
 GRANT ALL PRIVILEGES ON \`inventory\`.* TO 'ferry'@'$host';
 GRANT ALL PRIVILEGES ON \`ferry\\_test%\`.* TO 'ferry'@'$host';

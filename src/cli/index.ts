@@ -1,12 +1,22 @@
 import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, FerryError, RefusedError } from '../core/errors';
 import { dlqCommand } from './commands/dlq';
+import { mappingCommand } from './commands/mapping';
 import { offsetsCommand } from './commands/offsets';
+import { rebuildCommand } from './commands/rebuild';
+import { snapshotCommand } from './commands/snapshot';
 import { runCommand } from './commands/run';
 import { verifyCommand } from './commands/verify';
 import { EXIT } from './exit-codes';
 
 export { EXIT } from './exit-codes';
+
+// The same path from src/cli and dist/cli.
+const { version } = JSON.parse(readFileSync(join(__dirname, '..', '..', 'package.json'), 'utf8')) as {
+  version: string;
+};
 
 /** Composes the commands; each action returns its exit code, only bin.ts exits. */
 export async function main(argv: string[]): Promise<number> {
@@ -16,12 +26,23 @@ export async function main(argv: string[]): Promise<number> {
   };
   const program = new Command('ferry')
     .description('Carries MySQL/MariaDB changes captured by Debezium from Kafka into DynamoDB')
-    .exitOverride()
-    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+    .version(version);
   program.addCommand(runCommand(setCode));
   program.addCommand(offsetsCommand());
   program.addCommand(dlqCommand());
   program.addCommand(verifyCommand(setCode));
+  program.addCommand(rebuildCommand());
+  program.addCommand(snapshotCommand());
+  program.addCommand(mappingCommand(setCode));
+  // Settings are not inherited by added commands: without this a usage error would exit the process.
+  const configure = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({
+      writeErr: (text) => process.stderr.write(text),
+      writeOut: (text) => process.stdout.write(text),
+    });
+    cmd.commands.forEach(configure);
+  };
+  configure(program);
   try {
     await program.parseAsync(argv);
   } catch (err) {

@@ -1,7 +1,8 @@
 import { BatchGetCommand, DeleteCommand, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Connection } from 'mysql2/promise';
 import type { Config } from '../config/config';
-import { describe } from '../core/errors';
+import { ConfigError, describe } from '../core/errors';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createRetry } from '../core/retry';
 import { itemIdentity } from '../core/write-intent';
 import { VERSION_ATTRIBUTE } from '../mapping/apply-mapping';
@@ -88,6 +89,10 @@ export async function verifyMapping(
   options: VerifyOptions,
 ): Promise<VerifyReport> {
   const table = options.table ?? mapping.targetTable;
+  await client.send(new DescribeTableCommand({ TableName: table }) as never).catch((err: { name?: string }) => {
+    if (err.name === 'ResourceNotFoundException') throw new ConfigError(`DynamoDB table ${table} does not exist`);
+    throw classifyDynamoDbError(err, table);
+  });
   const maxExamples = options.examples ?? 5;
   const position = options.repair ? await binlogPosition(source) : undefined;
   const repairVersion = position

@@ -1,0 +1,216 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { ConfigError, RefusedError, describe } from '../../core/errors';
+import { type WriteIntent, itemIdentity } from '../../core/write-intent';
+import { applyMapping } from '../../mapping/apply-mapping';
+import { loadMapping } from '../../mapping/load-mapping';
+import { scaffoldMapping } from '../../mapping/scaffold';
+import { createDecoder } from '../../source/debezium/create-decoder';
+import { JsonEnvelopeDecoder } from '../../source/debezium/json-decoder';
+import { parseResetTarget } from '../../source/kafka/offsets';
+import { readRange } from '../../source/kafka/read-range';
+import { connectSource, describeTable } from '../../verify/source-reader';
+import { loadConfig } from '../../config/config';
+import { commandContext, resolveMappingPath } from '../context';
+import { EXIT } from '../exit-codes';
+import { json, print } from '../output';
+
+const plain = (i: WriteIntent) =>
+  i.kind === 'put'
+    ? { kind: i.kind, table: i.table, key: i.key, item: i.item }
+    : { kind: i.kind, table: i.table, key: i.key };
+
+/** `ferry mapping test|diff|new`: develop mappings against captured events, the live topic, or the source schema. */
+export function mappingCommand(setCode: (code: number) => void): Command {
+  const mapping = new Command('mapping').description(
+    'Develop mappings: run them on captured events, diff a new version, scaffold one',
+  );
+
+  mapping
+    .command('test <mapping> <events>')
+    .description(
+      'Print the write intents a mapping produces for captured events (JSON lines: Debezium envelopes or {value} records)',
+    )
+    .option('--json', 'one JSON object per line')
+    .action(async (nameOrPath: string, eventsFile: string, opts: { json?: boolean }) => {
+      const config = loadConfig({ overrides: { mapping: nameOrPath } });
+      const compiled = await loadMapping(resolveMappingPath(nameOrPath, config.mappingsDir));
+      if (!existsSync(eventsFile)) throw new ConfigError(`events file ${eventsFile} not found`);
+      const decoder = new JsonEnvelopeDecoder({ decimalOverflow: config.pipeline.decimalOverflow });
+      let failures = 0;
+      const lines = readFileSync(eventsFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.trim() !== '');
+      for (const [index, line] of lines.entries()) {
+        const origin = { topic: eventsFile, partition: 0, offset: String(index + 1) };
+        try {
+          const record = JSON.parse(line) as { value?: unknown; payload?: unknown; schema?: unknown };
+          const value =
+            'payload' in record || 'op' in record ? line : record.value === null ? null : String(record.value);
+          const decoded = await decoder.decode(value === null ? null : Buffer.from(value), origin);
+          if (decoded.kind === 'skip') {
+            print(
+              opts.json
+                ? json({ line: index + 1, skip: decoded.reason })
+                : `line ${index + 1}: skipped (${decoded.reason})`,
+            );
+            continue;
+          }
+          const intents = applyMapping(compiled, decoded.event).map(plain);
+          if (opts.json)
+            print(
+              JSON.stringify({ line: index + 1, op: decoded.event.op, intents }, (_k, v: unknown) =>
+                typeof v === 'bigint' ? v.toString() : v,
+              ),
+            );
+          else {
+            print(`line ${index + 1}: ${decoded.event.op} ${decoded.event.table}`);
+            for (const i of intents)
+              print(
+                `  ${i.kind} ${i.table} ${JSON.stringify(i.key)}${'item' in i ? ` ${json(i.item).replace(/\s*\n\s*/g, ' ')}` : ''}`,
+              );
+            if (intents.length === 0) print('  (nothing: filtered out or ignored)');
+          }
+        } catch (err) {
+          failures++;
+          print(
+            opts.json
+              ? json({ line: index + 1, deadLetter: describe(err) })
+              : `line ${index + 1}: would go to the dead letters: ${describe(err)}`,
+          );
+        }
+      }
+      setCode(failures === 0 ? EXIT.ok : EXIT.failure);
+    });
+
+  mapping
+    .command('diff')
+    .description('Read the topic (committing nothing) and show which items a new version of the mapping would change')
+    .requiredOption('-m, --mapping <mapping>', 'the mapping in production')
+    .requiredOption('--new <module>', 'the new version of the mapping module')
+    .option('--from <start>', 'earliest | <ISO-8601 time> | <partition>=<offset>,...', 'earliest')
+    .option('-n, --examples <n>', 'examples per kind of change', '5')
+    .option('-c, --config <file>', 'JSON config file')
+    .option('--json', 'machine-readable output')
+    .action(
+      async (opts: {
+        mapping: string;
+        new: string;
+        from: string;
+        examples: string;
+        config?: string;
+        json?: boolean;
+      }) => {
+        const start = parseResetTarget(opts.from);
+        const ctx = await commandContext(opts);
+        try {
+          const next = await loadMapping(opts.new);
+          if (next.sourceTable !== ctx.mapping.sourceTable)
+            throw new ConfigError(`--new reads ${next.sourceTable}, the mapping reads ${ctx.mapping.sourceTable}`);
+          const admin = await ctx.admin();
+          const from =
+            start.kind === 'offsets'
+              ? start.offsets
+              : start.kind === 'time'
+                ? new Map(
+                    (await admin.fetchTopicOffsetsByTimestamp(ctx.topic, start.at.getTime())).map((o) => [
+                      o.partition,
+                      o.offset,
+                    ]),
+                  )
+                : start.kind === 'latest'
+                  ? new Map((await admin.fetchTopicOffsets(ctx.topic)).map((o) => [o.partition, o.high]))
+                  : undefined;
+          const decoder = createDecoder(ctx.config);
+          // Per item, the last intent each version would leave: what the table would end up holding.
+          const current = new Map<string, WriteIntent>();
+          const proposed = new Map<string, WriteIntent>();
+          let events = 0;
+          let newErrors = 0;
+          await readRange(ctx.kafka(), {
+            topic: ctx.topic,
+            from,
+            onBatch: async (partition, messages) => {
+              for (const m of messages) {
+                const decoded = await decoder
+                  .decode(m.value, { topic: ctx.topic, partition, offset: m.offset })
+                  .catch(() => undefined);
+                if (!decoded || decoded.kind === 'skip') continue;
+                events++;
+                for (const [version, into] of [
+                  [ctx.mapping, current],
+                  [next, proposed],
+                ] as const) {
+                  try {
+                    for (const i of applyMapping({ ...version, targetTable: 'T' }, decoded.event))
+                      into.set(itemIdentity(i), i);
+                  } catch {
+                    if (version === next) newErrors++;
+                  }
+                }
+              }
+            },
+          });
+          const changes = { added: [] as object[], removed: [] as object[], changed: [] as object[] };
+          const counts = { added: 0, removed: 0, changed: 0, unchanged: 0 };
+          const limit = Number(opts.examples);
+          const note = (kind: keyof typeof changes, example: object) => {
+            counts[kind]++;
+            if (changes[kind].length < limit) changes[kind].push(example);
+          };
+          for (const id of new Set([...current.keys(), ...proposed.keys()])) {
+            const a = current.get(id);
+            const b = proposed.get(id);
+            const live = (i?: WriteIntent) => (i?.kind === 'put' ? i : undefined);
+            const [before, after] = [live(a), live(b)];
+            if (!before && !after) continue;
+            if (!before) note('added', { key: after?.key, item: after?.item });
+            else if (!after) note('removed', { key: before.key, item: before.item });
+            else if (json(before.item) !== json(after.item))
+              note('changed', { key: after.key, before: before.item, after: after.item });
+            else counts.unchanged++;
+          }
+          if (opts.json) return print(json({ events, newMappingErrors: newErrors, ...counts, examples: changes }));
+          print(`${events} changes read from ${ctx.topic} (${opts.from}); nothing committed`);
+          print(
+            `the new mapping would add ${counts.added}, remove ${counts.removed} and change ${counts.changed} items; ${counts.unchanged} unchanged; ${newErrors} changes it cannot map`,
+          );
+          for (const kind of ['added', 'removed', 'changed'] as const)
+            for (const e of changes[kind]) print(`  ${kind}: ${json(e).replace(/\s*\n\s*/g, ' ')}`);
+        } finally {
+          await ctx.close();
+        }
+      },
+    );
+
+  mapping
+    .command('new')
+    .description('Scaffold a mapping module, its test and a row type from the source table (information_schema)')
+    .requiredOption('--table <db.table>', 'source table')
+    .option('--dir <dir>', 'where to write (default: the mappings directory)')
+    .action(async (opts: { table: string; dir?: string }) => {
+      if (!/^[^.]+\.[^.]+$/.test(opts.table)) throw new ConfigError('--table must be "db.table"');
+      const config = loadConfig({ overrides: { mapping: '-' } });
+      const dir = opts.dir ?? config.mappingsDir;
+      const source = await connectSource(config.source.url);
+      try {
+        const shape = await describeTable(source, opts.table);
+        const files = { module: join(dir, `${shape.table}.ts`), test: join(dir, `${shape.table}.test.ts`) };
+        const existing = Object.values(files).filter(existsSync);
+        if (existing.length > 0)
+          throw new RefusedError(
+            `${existing.join(' and ')} already ${existing.length === 1 ? 'exists' : 'exist'}; nothing written`,
+          );
+        const { module, test } = scaffoldMapping(shape);
+        writeFileSync(files.module, module);
+        writeFileSync(files.test, test);
+        print(
+          `wrote ${files.module} (row type from ${shape.columns.length} columns, key from ${shape.primaryKey.join(', ')}) and ${files.test}`,
+        );
+      } finally {
+        await source.end();
+      }
+    });
+  return mapping;
+}

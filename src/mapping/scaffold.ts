@@ -1,0 +1,128 @@
+import type { Column, TableShape } from '../verify/source-reader';
+
+/** The TypeScript type of a column's value, by the rules ferry decodes with (see the README). */
+export function columnType(c: Column): string {
+  const base = (() => {
+    switch (c.dataType) {
+      case 'tinyint':
+      case 'smallint':
+      case 'mediumint':
+      case 'int':
+      case 'integer':
+      case 'float':
+      case 'double':
+      case 'year':
+        return 'number';
+      case 'bigint':
+        return 'number | bigint';
+      case 'decimal':
+      case 'numeric':
+        return 'Decimal';
+      case 'bit':
+        return c.precision === 1 ? 'boolean' : 'bigint';
+      case 'enum':
+        return (
+          enumValues(c.columnType)
+            .map((v) => `'${v}'`)
+            .join(' | ') || 'string'
+        );
+      case 'set':
+        return `Array<${
+          enumValues(c.columnType)
+            .map((v) => `'${v}'`)
+            .join(' | ') || 'string'
+        }>`;
+      case 'binary':
+      case 'varbinary':
+      case 'tinyblob':
+      case 'blob':
+      case 'mediumblob':
+      case 'longblob':
+        return 'Uint8Array';
+      case 'geometry':
+      case 'point':
+      case 'linestring':
+      case 'polygon':
+        return '{ srid: number | null; wkb: Uint8Array; x?: number; y?: number }';
+      default:
+        return 'string';
+    }
+  })();
+  return c.nullable ? `${base} | null` : base;
+}
+
+function enumValues(columnType: string): string[] {
+  const inner = /^(?:enum|set)\((.*)\)$/i.exec(columnType)?.[1] ?? '';
+  return [...inner.matchAll(/'((?:[^'\\]|''|\\.)*)'/g)].map((m) =>
+    (m[1] as string).replace(/''/g, "'").replace(/'/g, "\\'"),
+  );
+}
+
+const pascal = (name: string) => name.replace(/(^|[_\-\s]+)(\w)/g, (_m, _s, c: string) => c.toUpperCase());
+
+/** A mapping module, its test and a row type generated from the source table's columns. */
+export function scaffoldMapping(shape: TableShape): { module: string; test: string } {
+  const type = `${pascal(shape.table)}Row`;
+  const needsDecimal = shape.columns.some((c) => c.dataType === 'decimal' || c.dataType === 'numeric');
+  const keyExpr = shape.primaryKey.map((k) => `\${row.${k}}`).join('#');
+  const fields = shape.columns
+    .map((c) => `  ${/^[A-Za-z_$][\w$]*$/.test(c.name) ? c.name : `'${c.name}'`}: ${columnType(c)};`)
+    .join('\n');
+  const sampleRow = shape.columns.map((c) => `  ${c.name}: ${sampleValue(c)},`).join('\n');
+  const module = `import { defineMapping${needsDecimal ? ', type Decimal' : ''} } from 'ferry';
+
+/** Columns of ${shape.db}.${shape.table} as ferry decodes them (generated from information_schema). */
+export interface ${type} {
+${fields}
+}
+
+export default defineMapping<${type}>({
+  name: '${shape.table}',
+  source: { table: '${shape.db}.${shape.table}' },
+  target: { table: '${shape.table}', partitionKey: 'pk', sortKey: 'sk' },
+  key: (row) => ({ pk: \`${shape.table.toUpperCase()}#${keyExpr}\`, sk: '${shape.table.toUpperCase()}' }),
+  item: (row) => ({ ...row }),
+  onDelete: 'delete',
+});
+`;
+  const test = `import { changes, runMapping } from 'ferry/testing';
+import mapping, { type ${type} } from './${shape.table}';
+${needsDecimal ? "import { Decimal } from 'ferry';\n" : ''}
+const row: ${type} = {
+${sampleRow}
+};
+
+describe('mappings > ${shape.table}', () => {
+  it('puts one item per row', () => {
+    const [intent] = runMapping(mapping, changes.insert('${shape.db}.${shape.table}', { ...row }));
+    expect(intent?.kind).toBe('put');
+  });
+
+  it('deletes the item when the row is deleted', () => {
+    expect(runMapping(mapping, changes.delete('${shape.db}.${shape.table}', { ...row })).map((i) => i.kind)).toEqual(['delete']);
+  });
+});
+`;
+  return { module, test };
+}
+
+function sampleValue(c: Column): string {
+  if (c.nullable && !['int', 'bigint', 'varchar', 'char'].includes(c.dataType)) return 'null';
+  const type = columnType({ ...c, nullable: false });
+  if (type === 'Decimal') return "Decimal.from('1.00')";
+  if (type.startsWith("'")) return type.split(' | ')[0] as string;
+  if (type.startsWith('Array<')) return '[]';
+  switch (type) {
+    case 'number':
+    case 'number | bigint':
+      return '1';
+    case 'boolean':
+      return 'true';
+    case 'bigint':
+      return '1n';
+    case 'Uint8Array':
+      return 'new Uint8Array([1])';
+    default:
+      return type.startsWith('{') ? '{ srid: null, wkb: new Uint8Array() }' : `'${c.name}'`;
+  }
+}
