@@ -1,5 +1,7 @@
-import { changes, runMapping } from 'ferry/testing';
+import { changes, ferryMatchers, runMapping } from 'ferry/testing';
 import customers, { type CustomerRow } from './customers';
+
+expect.extend(ferryMatchers);
 
 const ada: CustomerRow = {
   id: 7,
@@ -9,6 +11,7 @@ const ada: CustomerRow = {
   status: 'active',
   created_at: '2024-03-01T13:45:00.123456',
 };
+const key = (id: number) => ({ pk: `CUSTOMER#${id}`, sk: 'PROFILE' });
 
 describe('mappings > customers', () => {
   it('puts one profile item per inserted customer', () => {
@@ -16,10 +19,9 @@ describe('mappings > customers', () => {
       {
         kind: 'put',
         table: 'ferry-customers',
-        key: { pk: 'CUSTOMER#7', sk: 'PROFILE' },
+        key: key(7),
         item: {
-          pk: 'CUSTOMER#7',
-          sk: 'PROFILE',
+          ...key(7),
           email: 'ada@example.com',
           name: 'Ada Lovelace',
           status: 'active',
@@ -29,17 +31,22 @@ describe('mappings > customers', () => {
     ]);
   });
 
+  it('writes snapshot reads like inserts', () => {
+    expect(runMapping(customers, changes.snapshot('inventory.customers', { ...ada }))).toPut(key(7), {
+      name: 'Ada Lovelace',
+    });
+  });
+
   it('deletes the item when the customer is deleted', () => {
-    expect(runMapping(customers, changes.delete('inventory.customers', { ...ada }))).toEqual([
-      { kind: 'delete', table: 'ferry-customers', key: { pk: 'CUSTOMER#7', sk: 'PROFILE' } },
-    ]);
+    const intents = runMapping(customers, changes.delete('inventory.customers', { ...ada }));
+    expect(intents).toDelete(key(7));
+    expect(intents).toHaveLength(1);
   });
 
   it('moves the item when the primary key changes', () => {
     const intents = runMapping(customers, changes.update('inventory.customers', { ...ada }, { ...ada, id: 8 }));
-    expect(intents.map((i) => [i.kind, i.key.pk])).toEqual([
-      ['put', 'CUSTOMER#8'],
-      ['delete', 'CUSTOMER#7'],
-    ]);
+    expect(intents).toPut(key(8), { email: 'ada@example.com' });
+    expect(intents).toDelete(key(7));
+    expect(intents).not.toPut(key(7));
   });
 });

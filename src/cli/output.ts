@@ -17,8 +17,20 @@ export function table(rows: readonly object[], columns?: string[]): string {
   return [line(cols), ...cells.map(line)].join('\n');
 }
 
-export function json(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v), 2);
+/** JSON with ferry's values shown as they are stored: exact numbers, sets as lists, binary as base64. */
+export function json(value: unknown, indent = 2): string {
+  return JSON.stringify(
+    value,
+    function (this: Record<string, unknown>, key: string, v: unknown) {
+      const original = this[key];
+      if (typeof original === 'bigint') return original.toString();
+      if (original instanceof Uint8Array) return { base64: Buffer.from(original).toString('base64') };
+      if (original instanceof Set) return [...original];
+      if (original !== null && typeof original === 'object' && 'toAttributeValue' in original) return String(original);
+      return v;
+    },
+    indent,
+  );
 }
 
 export function print(text: string): void {

@@ -85,25 +85,36 @@ export default defineMapping<${type}>({
   onDelete: 'delete',
 });
 `;
-  const test = `import { changes, runMapping } from 'ferry/testing';
+  const sampleKey = shape.primaryKey
+    .map((k) => sampleText(shape.columns.find((c) => c.name === k) as Column))
+    .join('#');
+  const key = `{ pk: '${shape.table.toUpperCase()}#${sampleKey}', sk: '${shape.table.toUpperCase()}' }`;
+  const test = `import { changes, ferryMatchers, runMapping } from 'ferry/testing';
 import mapping, { type ${type} } from './${shape.table}';
 ${needsDecimal ? "import { Decimal } from 'ferry';\n" : ''}
+expect.extend(ferryMatchers);
+
 const row: ${type} = {
 ${sampleRow}
 };
 
 describe('mappings > ${shape.table}', () => {
   it('puts one item per row', () => {
-    const [intent] = runMapping(mapping, changes.insert('${shape.db}.${shape.table}', { ...row }));
-    expect(intent?.kind).toBe('put');
+    expect(runMapping(mapping, changes.insert('${shape.db}.${shape.table}', { ...row }))).toPut(${key});
   });
 
   it('deletes the item when the row is deleted', () => {
-    expect(runMapping(mapping, changes.delete('${shape.db}.${shape.table}', { ...row })).map((i) => i.kind)).toEqual(['delete']);
+    expect(runMapping(mapping, changes.delete('${shape.db}.${shape.table}', { ...row }))).toDelete(${key});
   });
 });
 `;
   return { module, test };
+}
+
+/** The sample key column value as it appears in the key text. */
+function sampleText(c: Column): string {
+  const value = sampleValue({ ...c, nullable: false });
+  return value.replace(/^'(.*)'$/, '$1').replace(/n$/, '');
 }
 
 function sampleValue(c: Column): string {

@@ -51,3 +51,49 @@ export function runMapping(mapping: MappingDefinition<never> | Mapping, ...event
     ),
   );
 }
+
+/** What Debezium sends after a delete so that compaction can drop the key: the worker skips it. */
+export const tombstone = () => null;
+
+const render = (value: unknown) => JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? `${v}n` : v));
+
+/**
+ * Jest matchers for write intents: `expect.extend(ferryMatchers)`, then
+ * `expect(runMapping(m, e)).toPut({ pk: 'A#1', sk: 'P' }, { name: 'Ada' })` or `.toDelete(key)`.
+ */
+export const ferryMatchers = {
+  toPut(
+    this: jest.MatcherContext,
+    received: PlainIntent[],
+    key: Record<string, unknown>,
+    attributes?: Record<string, unknown>,
+  ) {
+    const match = received.find((i) => i.kind === 'put' && this.equals(i.key, key));
+    const pass =
+      match !== undefined &&
+      (attributes === undefined ||
+        this.equals(match.kind === 'put' ? match.item : {}, expect.objectContaining(attributes)));
+    return {
+      pass,
+      message: () =>
+        `expected intents ${pass ? 'not ' : ''}to put ${render(key)}${attributes ? ` with ${render(attributes)}` : ''}\nreceived: ${render(received)}`,
+    };
+  },
+  toDelete(this: jest.MatcherContext, received: PlainIntent[], key: Record<string, unknown>) {
+    const pass = received.some((i) => i.kind === 'delete' && this.equals(i.key, key));
+    return {
+      pass,
+      message: () => `expected intents ${pass ? 'not ' : ''}to delete ${render(key)}\nreceived: ${render(received)}`,
+    };
+  },
+} satisfies jest.ExpectExtendMap;
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace jest {
+    interface Matchers<R> {
+      toPut(key: Record<string, unknown>, attributes?: Record<string, unknown>): R;
+      toDelete(key: Record<string, unknown>): R;
+    }
+  }
+}

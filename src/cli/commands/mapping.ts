@@ -58,25 +58,18 @@ export function mappingCommand(setCode: (code: number) => void): Command {
             continue;
           }
           const intents = applyMapping(compiled, decoded.event).map(plain);
-          if (opts.json)
-            print(
-              JSON.stringify({ line: index + 1, op: decoded.event.op, intents }, (_k, v: unknown) =>
-                typeof v === 'bigint' ? v.toString() : v,
-              ),
-            );
+          if (opts.json) print(json({ line: index + 1, op: decoded.event.op, intents }, 0));
           else {
             print(`line ${index + 1}: ${decoded.event.op} ${decoded.event.table}`);
             for (const i of intents)
-              print(
-                `  ${i.kind} ${i.table} ${JSON.stringify(i.key)}${'item' in i ? ` ${json(i.item).replace(/\s*\n\s*/g, ' ')}` : ''}`,
-              );
+              print(`  ${i.kind} ${i.table} ${json(i.key, 0)}${'item' in i ? ` ${json(i.item, 0)}` : ''}`);
             if (intents.length === 0) print('  (nothing: filtered out or ignored)');
           }
         } catch (err) {
           failures++;
           print(
             opts.json
-              ? json({ line: index + 1, deadLetter: describe(err) })
+              ? json({ line: index + 1, deadLetter: describe(err) }, 0)
               : `line ${index + 1}: would go to the dead letters: ${describe(err)}`,
           );
         }
@@ -177,7 +170,7 @@ export function mappingCommand(setCode: (code: number) => void): Command {
             `the new mapping would add ${counts.added}, remove ${counts.removed} and change ${counts.changed} items; ${counts.unchanged} unchanged; ${newErrors} changes it cannot map`,
           );
           for (const kind of ['added', 'removed', 'changed'] as const)
-            for (const e of changes[kind]) print(`  ${kind}: ${json(e).replace(/\s*\n\s*/g, ' ')}`);
+            for (const e of changes[kind]) print(`  ${kind}: ${json(e, 0)}`);
         } finally {
           await ctx.close();
         }
