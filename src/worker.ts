@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import type { Producer } from 'kafkajs';
+import { type Producer, Partitioners } from 'kafkajs';
 import type { Config } from './config/config';
 import { FerryEvents } from './core/events';
 import type { Mapping } from './mapping/define-mapping';
@@ -66,7 +66,11 @@ export class Worker {
     const admin = kafka.admin();
     await admin.connect();
     await admin.createTopics({ topics: [{ topic: dlqTopic }], waitForLeaders: true }).finally(() => admin.disconnect());
-    this.producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await this.producer.connect();
 
     const processor = new BatchProcessor({

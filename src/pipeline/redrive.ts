@@ -1,4 +1,4 @@
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { type Kafka, type KafkaMessage, Partitioners } from 'kafkajs';
 import type { Config } from '../config/config';
 import { FerryEvents, type Outcome } from '../core/events';
 import type { Mapping } from '../mapping/define-mapping';
@@ -61,7 +61,11 @@ export async function redriveDeadLetters(
   const events = new FerryEvents();
   const report: RedriveReport = { messages: 0, written: 0, stale: 0, filtered: 0, 'dead-lettered': 0, skipped: 0 };
   events.on('batch.done', ({ outcomes }) => outcomes.forEach(({ outcome, count }) => (report[outcome] += count)));
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   const sink: Sink = options.dryRun
     ? { write: async (intents): Promise<WriteResult> => ({ written: intents, stale: [], failed: [] }) }
     : new DynamoDbWriter(

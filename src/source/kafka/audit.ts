@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import type { Kafka } from 'kafkajs';
+import { type Kafka, Partitioners } from 'kafkajs';
 
 export interface AuditEntry {
   action: string;
@@ -12,7 +12,11 @@ export const auditTopic = (topicPrefix: string) => `${topicPrefix}.ferry-audit`;
 
 /** Appends who did what, and when, to a Kafka topic: as durable as the offsets it describes. */
 export async function recordAudit(kafka: Kafka, topicPrefix: string, entry: AuditEntry): Promise<void> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   await producer.connect();
   try {
     const record = { ...entry, who: `${userInfo().username}@${hostname()}`, when: new Date().toISOString() };
