@@ -1,0 +1,42 @@
+import { Scenario } from '../support/scenario';
+import {
+  ACCOUNTS_SCHEMA,
+  ACCOUNTS_SELECT,
+  AccountsWorkload,
+  accountsMapping,
+  decodeAccount,
+} from '../support/accounts-workload';
+
+/** Horizontal scaling: workers joining and leaving mid-load rebalance partitions without loss or disorder. */
+describe('e2e > scale out and in', () => {
+  const scenario = new Scenario();
+  let workload: AccountsWorkload;
+
+  beforeAll(async () => {
+    await scenario.setUp(ACCOUNTS_SCHEMA);
+    workload = new AccountsWorkload(scenario.db);
+    await workload.insert(100);
+    await scenario.startConnector();
+  }, 180_000);
+
+  afterAll(() => scenario.tearDown());
+
+  it('converges while a second worker joins and the first leaves during the load', async () => {
+    const mapping = scenario.writeMapping('accounts.ts', accountsMapping(`accounts-${scenario.id}`));
+    const first = await scenario.startWorker(mapping);
+    const load = async (rounds: number) => {
+      for (let i = 0; i < rounds; i++) {
+        await workload.transaction(5);
+        for (let j = 0; j < 10; j++) await workload.randomChange();
+      }
+    };
+    await load(20);
+    const second = await scenario.startWorker(mapping);
+    await load(20);
+    expect(await first.stop('SIGTERM')).toBe(0);
+    await load(20);
+    const members = second.output().match(/"msg":"joined consumer group"/g) ?? [];
+    expect(members.length).toBeGreaterThanOrEqual(2); // joined, then rejoined when the first left
+    await scenario.expectConverged(mapping, ACCOUNTS_SELECT, decodeAccount);
+  }, 300_000);
+});
