@@ -1,4 +1,5 @@
 import { Scenario } from '../support/scenario';
+import { waitFor } from '../support/stack';
 import {
   ACCOUNTS_SCHEMA,
   ACCOUNTS_SELECT,
@@ -35,8 +36,12 @@ describe('e2e > scale out and in', () => {
     await load(20);
     expect(await first.stop('SIGTERM')).toBe(0);
     await load(20);
-    const members = second.output().match(/"msg":"joined consumer group"/g) ?? [];
-    expect(members.length).toBeGreaterThanOrEqual(2); // joined, then rejoined when the first left
+    // The second worker joined, then rejoined with every partition when the first left.
+    await waitFor(
+      'the second worker to rejoin',
+      async () => (second.output().match(/"msg":"joined consumer group"/g) ?? []).length >= 2,
+      60_000,
+    );
     await scenario.expectConverged(mapping, ACCOUNTS_SELECT, decodeAccount);
   }, 300_000);
 });
