@@ -11,27 +11,24 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
     labelNames: ['mapping', 'table', 'op', 'outcome'],
     registers: [registry],
   });
-  const batchSeconds = new Histogram({
-    name: 'ferry_batch_duration_seconds',
-    help: 'Time to decode, map, write and dead-letter one chunk of messages',
-    labelNames: ['mapping'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-  const writeSeconds = new Histogram({
-    name: 'ferry_write_duration_seconds',
-    help: 'Time to write one chunk to DynamoDB, retries included',
-    labelNames: ['mapping'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    registers: [registry],
-  });
-  const freshness = new Histogram({
-    name: 'ferry_freshness_seconds',
-    help: 'Source commit to DynamoDB acknowledgement, newest change of each chunk',
-    labelNames: ['mapping'],
-    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
-    registers: [registry],
-  });
+  const seconds = (name: string, help: string, buckets: number[]) =>
+    new Histogram({ name, help, labelNames: ['mapping'], buckets, registers: [registry] });
+  const latency = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+  const batchSeconds = seconds(
+    'ferry_batch_duration_seconds',
+    'Time to decode, map, write and dead-letter one chunk of messages',
+    latency,
+  );
+  const writeSeconds = seconds(
+    'ferry_write_duration_seconds',
+    'Time to write one chunk to DynamoDB, retries included',
+    latency,
+  );
+  const freshness = seconds(
+    'ferry_freshness_seconds',
+    'Source commit to DynamoDB acknowledgement, newest change of each chunk',
+    [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600],
+  );
   const lag = new Gauge({
     name: 'ferry_consumer_lag_messages',
     help: 'Messages between the last processed offset and the partition end',

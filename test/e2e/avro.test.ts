@@ -1,11 +1,5 @@
 import { Scenario } from '../support/scenario';
-import {
-  ACCOUNTS_SCHEMA,
-  ACCOUNTS_SELECT,
-  AccountsWorkload,
-  accountsMapping,
-  decodeAccount,
-} from '../support/accounts-workload';
+import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
 import { stack } from '../support/stack';
 
 /** The Avro connector (Confluent wire format through the registry's ccompat API) end to end. */
@@ -13,10 +7,7 @@ describe('e2e > avro through the schema registry', () => {
   const scenario = new Scenario();
 
   beforeAll(async () => {
-    await scenario.setUp(ACCOUNTS_SCHEMA);
-    const workload = new AccountsWorkload(scenario.db);
-    await workload.insert(50);
-    await scenario.startConnector('avro');
+    const workload = await startAccounts(scenario, 50, 'avro');
     for (let i = 0; i < 150; i++) await workload.randomChange();
   }, 180_000);
 

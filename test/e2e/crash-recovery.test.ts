@@ -1,11 +1,11 @@
 import { Scenario } from '../support/scenario';
 import {
-  ACCOUNTS_SCHEMA,
   ACCOUNTS_SELECT,
-  AccountsWorkload,
+  type AccountsWorkload,
   accountsMapping,
   decodeAccount,
   random,
+  startAccounts,
 } from '../support/accounts-workload';
 import type { RunningWorker } from '../support/stack';
 
@@ -18,10 +18,7 @@ describe('e2e > crash recovery', () => {
   let workload: AccountsWorkload;
 
   beforeAll(async () => {
-    await scenario.setUp(ACCOUNTS_SCHEMA);
-    workload = new AccountsWorkload(scenario.db, random(7));
-    await workload.insert(500); // snapshot reads
-    await scenario.startConnector();
+    workload = await startAccounts(scenario, 500);
     mapping = scenario.writeMapping('accounts.ts', accountsMapping(`accounts-${scenario.id}`));
   }, 180_000);
 

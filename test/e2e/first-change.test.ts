@@ -1,26 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Connection } from 'mysql2/promise';
-import {
-  dropTable,
-  kafka,
-  mariadb,
-  registerConnector,
-  scanAll,
-  startWorker,
-  uniqueId,
-  waitFor,
-  type RunningWorker,
-} from '../support/stack';
+import { Scenario } from '../support/scenario';
+import { scanAll, waitFor, type RunningWorker } from '../support/stack';
 
 /** MariaDB binlog -> Debezium -> Kafka -> `ferry run` -> DynamoDB Local, all real. */
 describe('e2e > first change end to end', () => {
-  const id = uniqueId();
-  const database = `ferry_test_${id}`;
-  const table = `ferry-test-customers-${id}`;
-  let db: Connection;
-  let connector: Awaited<ReturnType<typeof registerConnector>>;
+  const scenario = new Scenario();
+  const { id, database, table } = scenario;
   let worker: RunningWorker | undefined;
 
   const VERSION = expect.stringMatching(/^\d{10}-\d{20}-\d{10}-[012]$/);
@@ -36,58 +20,26 @@ describe('e2e > first change end to end', () => {
   const byKey = (a: Record<string, unknown>, b: Record<string, unknown>) => String(a.pk).localeCompare(String(b.pk));
 
   beforeAll(async () => {
-    db = await mariadb();
-    await db.query(`CREATE DATABASE ${database} CHARACTER SET utf8mb4`);
-    await db.query(`USE ${database}`);
-    await db.query(`CREATE TABLE customers (
+    // Rows that exist before the connector starts arrive as snapshot reads.
+    await scenario.setUp(`CREATE TABLE customers (
       id INT NOT NULL AUTO_INCREMENT PRIMARY KEY,
       first_name VARCHAR(100) NOT NULL, last_name VARCHAR(100) NOT NULL, email VARCHAR(255) NOT NULL,
-      status ENUM('active','suspended') NOT NULL DEFAULT 'active', created_at DATETIME(6) NOT NULL)`);
-    // Rows that exist before the connector starts arrive as snapshot reads.
-    await db.query(`INSERT INTO customers VALUES
+      status ENUM('active','suspended') NOT NULL DEFAULT 'active', created_at DATETIME(6) NOT NULL);
+    INSERT INTO customers VALUES
       (1, 'Ada', 'Lovelace', 'ADA@example.com', 'active', '2024-03-01 13:45:00.123456'),
       (2, 'Émile', 'Zola 📚', 'emile@example.fr', 'active', '2024-03-02 08:00:00.000001')`);
-    connector = await registerConnector({ id, database });
-    await waitFor('the customers topic', async () =>
-      (await listTopics()).includes(`${connector.prefix}.${database}.customers`),
-    );
-
-    const dir = mkdtempSync(join(tmpdir(), 'ferry-mapping-'));
-    writeFileSync(
-      join(dir, 'customers.ts'),
-      `import { defineMapping } from 'ferry';
-export default defineMapping<{ id: number; first_name: string; last_name: string; email: string; status: string; created_at: string }>({
-  name: 'customers-${id}',
-  source: { table: '${database}.customers' },
-  target: { table: '${table}', partitionKey: 'pk', sortKey: 'sk' },
+    await scenario.startConnector('json', 'customers');
+    const mapping = scenario.writeMapping(
+      'customers.ts',
+      `name: 'customers-${id}',
   key: (row) => ({ pk: \`CUSTOMER#\${row.id}\`, sk: 'PROFILE' }),
-  item: (row) => ({ email: row.email.toLowerCase(), name: \`\${row.first_name} \${row.last_name}\`, status: row.status, createdAt: row.created_at }),
-});
-`,
+  item: (row) => ({ email: row.email.toLowerCase(), name: \`\${row.first_name} \${row.last_name}\`, status: row.status, createdAt: row.created_at }),`,
+      'customers',
     );
-    worker = await startWorker({
-      FERRY_MAPPING: join(dir, 'customers.ts'),
-      FERRY_KAFKA_TOPIC_PREFIX: connector.prefix,
-    });
+    worker = await scenario.startWorker(mapping);
   }, 180_000);
 
-  afterAll(async () => {
-    await worker?.stop('SIGKILL');
-    await connector?.remove();
-    await db?.query(`DROP DATABASE IF EXISTS ${database}`);
-    await db?.end();
-    await dropTable(table);
-  });
-
-  async function listTopics() {
-    const admin = kafka().admin();
-    await admin.connect();
-    try {
-      return await admin.listTopics();
-    } finally {
-      await admin.disconnect();
-    }
-  }
+  afterAll(() => scenario.tearDown());
 
   async function expectTable(expected: Record<string, unknown>[]) {
     let items: Record<string, unknown>[] = [];
@@ -124,11 +76,11 @@ export default defineMapping<{ id: number; first_name: string; last_name: string
       item(2, 'emile@example.fr', 'Émile Zola 📚', 'active', '2024-03-02T08:00:00.000001'),
     ]);
 
-    await db.query(
+    await scenario.db.query(
       `INSERT INTO customers VALUES (3, 'Grace', 'Hopper', 'grace@example.com', 'active', '2024-04-01 00:00:00')`,
     );
-    await db.query(`UPDATE customers SET status = 'suspended', email = 'Ada@Lovelace.org' WHERE id = 1`);
-    await db.query(`DELETE FROM customers WHERE id = 2`);
+    await scenario.db.query(`UPDATE customers SET status = 'suspended', email = 'Ada@Lovelace.org' WHERE id = 1`);
+    await scenario.db.query(`DELETE FROM customers WHERE id = 2`);
 
     await expectTable([
       item(1, 'ada@lovelace.org', 'Ada Lovelace', 'suspended', '2024-03-01T13:45:00.123456'),

@@ -1,11 +1,5 @@
 import { Scenario } from '../support/scenario';
-import {
-  ACCOUNTS_SCHEMA,
-  ACCOUNTS_SELECT,
-  AccountsWorkload,
-  accountsMapping,
-  decodeAccount,
-} from '../support/accounts-workload';
+import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
 
 /** Guarantees 1-3 on a real stack: every kind of change ends in exactly what the mapping says of MariaDB. */
 describe('e2e > mixed workload', () => {
@@ -13,10 +7,7 @@ describe('e2e > mixed workload', () => {
   let mapping: string;
 
   beforeAll(async () => {
-    await scenario.setUp(ACCOUNTS_SCHEMA);
-    const workload = new AccountsWorkload(scenario.db);
-    await workload.insert(300); // exists before the connector: arrives as snapshot reads
-    await scenario.startConnector();
+    const workload = await startAccounts(scenario, 300);
     mapping = scenario.writeMapping('accounts.ts', accountsMapping(`accounts-${scenario.id}`));
     await scenario.startWorker(mapping);
     for (let i = 0; i < 40; i++) {

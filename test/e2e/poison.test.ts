@@ -1,11 +1,5 @@
 import { Scenario } from '../support/scenario';
-import {
-  ACCOUNTS_SCHEMA,
-  ACCOUNTS_SELECT,
-  AccountsWorkload,
-  accountsMapping,
-  decodeAccount,
-} from '../support/accounts-workload';
+import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
 import { kafka, waitFor } from '../support/stack';
 import { DLQ_HEADERS } from '../../src/pipeline/dead-letters';
 
@@ -14,9 +8,7 @@ describe('e2e > poison messages', () => {
   const scenario = new Scenario();
 
   beforeAll(async () => {
-    await scenario.setUp(ACCOUNTS_SCHEMA);
-    await new AccountsWorkload(scenario.db).insert(20);
-    await scenario.startConnector();
+    await startAccounts(scenario, 20);
   }, 180_000);
 
   afterAll(() => scenario.tearDown());

@@ -1,11 +1,5 @@
 import { Scenario } from '../support/scenario';
-import {
-  ACCOUNTS_SCHEMA,
-  ACCOUNTS_SELECT,
-  AccountsWorkload,
-  accountsMapping,
-  decodeAccount,
-} from '../support/accounts-workload';
+import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
 import { kafka } from '../support/stack';
 import { groupOffsets, resetGroupOffsets } from '../../src/source/kafka/offsets';
 
@@ -16,10 +10,7 @@ describe('e2e > rewind after a mapping change', () => {
 
   beforeAll(async () => {
     await admin.connect();
-    await scenario.setUp(ACCOUNTS_SCHEMA);
-    const workload = new AccountsWorkload(scenario.db);
-    await workload.insert(100);
-    await scenario.startConnector();
+    const workload = await startAccounts(scenario, 100);
     for (let i = 0; i < 200; i++) await workload.randomChange();
   }, 180_000);
 

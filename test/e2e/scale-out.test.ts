@@ -1,11 +1,11 @@
 import { Scenario } from '../support/scenario';
 import { waitFor } from '../support/stack';
 import {
-  ACCOUNTS_SCHEMA,
   ACCOUNTS_SELECT,
-  AccountsWorkload,
+  type AccountsWorkload,
   accountsMapping,
   decodeAccount,
+  startAccounts,
 } from '../support/accounts-workload';
 
 /** Horizontal scaling: workers joining and leaving mid-load rebalance partitions without loss or disorder. */
@@ -14,10 +14,7 @@ describe('e2e > scale out and in', () => {
   let workload: AccountsWorkload;
 
   beforeAll(async () => {
-    await scenario.setUp(ACCOUNTS_SCHEMA);
-    workload = new AccountsWorkload(scenario.db);
-    await workload.insert(100);
-    await scenario.startConnector();
+    workload = await startAccounts(scenario, 100);
   }, 180_000);
 
   afterAll(() => scenario.tearDown());

@@ -5,13 +5,7 @@ import { main } from '../../src/cli/index';
 import { loadMapping } from '../../src/mapping/load-mapping';
 import { readRange } from '../../src/source/kafka/read-range';
 import { Scenario } from '../support/scenario';
-import {
-  ACCOUNTS_SCHEMA,
-  ACCOUNTS_SELECT,
-  AccountsWorkload,
-  accountsMapping,
-  decodeAccount,
-} from '../support/accounts-workload';
+import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
 import { dropTable, dynamoDb, kafka, stack, waitFor } from '../support/stack';
 
 /** Every operator and developer command, driven in-process against the real stack. */
@@ -44,12 +38,9 @@ describe('cli > operator and developer commands', () => {
   const key = (id: number) => ({ pk: `ACCOUNT#${id}`, sk: 'PROFILE' });
 
   beforeAll(async () => {
-    await scenario.setUp(
-      `${ACCOUNTS_SCHEMA}; CREATE TABLE debezium_signal (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data TEXT)`,
-    );
-    const workload = new AccountsWorkload(scenario.db);
-    await workload.insert(60);
-    await scenario.startConnector();
+    const signalTable =
+      'CREATE TABLE debezium_signal (id VARCHAR(42) PRIMARY KEY, type VARCHAR(32) NOT NULL, data TEXT)';
+    const workload = await startAccounts(scenario, 60, 'json', signalTable);
     for (let i = 0; i < 60; i++) await workload.randomChange();
     name = `accounts-${scenario.id}`;
     const throwing = accountsMapping(name)

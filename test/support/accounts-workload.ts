@@ -1,5 +1,6 @@
 /** The accounts table, its fan-out mapping, and a seeded random workload of every kind of change. */
 import type { Connection } from 'mysql2/promise';
+import type { Scenario } from './scenario';
 import type { Row } from '../../src/core/change-event';
 import { Decimal } from '../../src/source/debezium/logical-types';
 
@@ -125,4 +126,18 @@ export class AccountsWorkload {
     for (let i = 0; i < statements; i++) await this.randomChange();
     await this.db.commit();
   }
+}
+
+/** The accounts table with `seed` rows that exist before the connector starts (snapshot reads), then the connector. */
+export async function startAccounts(
+  scenario: Scenario,
+  seed: number,
+  format: 'json' | 'avro' = 'json',
+  extraSql = '',
+): Promise<AccountsWorkload> {
+  await scenario.setUp(`${ACCOUNTS_SCHEMA}${extraSql ? `; ${extraSql}` : ''}`);
+  const workload = new AccountsWorkload(scenario.db);
+  await workload.insert(seed);
+  await scenario.startConnector(format);
+  return workload;
 }
