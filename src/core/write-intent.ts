@@ -7,10 +7,13 @@ export type WriteIntent =
 
 /** Identity of the DynamoDB item an intent touches, for coalescing. */
 export function itemIdentity(intent: WriteIntent): string {
-  return `${intent.table}\u0000${Object.keys(intent.key)
-    .sort()
-    .map((name) => `${name}=${keyValueText(intent.key[name])}`)
-    .join('\u0000')}`;
+  const names = Object.keys(intent.key);
+  // One or two attributes: swap in place, as Array.prototype.sort allocates on this hot path.
+  if (names.length === 2 && (names[0] as string) > (names[1] as string)) names.reverse();
+  else if (names.length > 2) names.sort();
+  let id = intent.table;
+  for (const name of names) id += `\u0000${name}=${keyValueText(intent.key[name])}`;
+  return id;
 }
 
 function keyValueText(value: unknown): string {

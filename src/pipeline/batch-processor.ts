@@ -57,12 +57,13 @@ export class BatchProcessor {
     const intents: WriteIntent[] = [];
     let newestCommitMs = 0;
 
+    // A retriable failure (the schema registry is down) blocks; only a bad message is a dead letter.
+    const retryDecode = createRetry({ shouldStop });
     for (const message of messages) {
       const origin = { topic, partition, offset: message.offset };
       let event: ChangeEvent;
       try {
-        // A retriable failure (the schema registry is down) blocks; only a bad message is a dead letter.
-        const decoded = await createRetry({ shouldStop })(() => decoder.decode(message.value, origin));
+        const decoded = await retryDecode(() => decoder.decode(message.value, origin));
         if (decoded.kind === 'skip') {
           outcomes.set(message, { op: 'none', outcome: 'skipped' });
           continue;

@@ -20,12 +20,23 @@ const PAYLOAD_KEY = ',"payload":';
  */
 export class JsonEnvelopeDecoder implements EnvelopeDecoder {
   private readonly compiled = new Map<string, CompiledSchema>();
+  /** The last schema-bearing message's bytes up to its payload, and that schema compiled. */
+  private last?: { head: Buffer; compiled: CompiledSchema };
 
   constructor(private readonly options: DecodeOptions) {}
 
   async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
     try {
+      // A topic repeats one schema: when the bytes before the payload are the last message's, parse only the payload.
+      const last = this.last;
+      if (
+        last &&
+        value.length > last.head.length &&
+        value.compare(last.head, 0, last.head.length, 0, last.head.length) === 0
+      ) {
+        return this.decodePayload(value.toString('utf8', last.head.length, value.length - 1), last.compiled, origin);
+      }
       return this.decodeText(value.toString('utf8'), origin);
     } catch (err) {
       throw wrapDecodeError(err, origin);
@@ -36,10 +47,14 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder {
     if (!text.startsWith(SCHEMA_PREFIX)) return toChangeEvent(parseObject(text) as EnvelopePayload, origin);
     const schemaEnd = endOfJsonValue(text, SCHEMA_PREFIX.length);
     if (!text.startsWith(PAYLOAD_KEY, schemaEnd)) throw new DecodeError('envelope has "schema" but no "payload"');
-    const schemaText = text.slice(SCHEMA_PREFIX.length, schemaEnd);
-    const payloadText = text.slice(schemaEnd + PAYLOAD_KEY.length, text.length - 1);
+    const compiled = this.compile(text.slice(SCHEMA_PREFIX.length, schemaEnd));
+    const head = text.slice(0, schemaEnd + PAYLOAD_KEY.length);
+    this.last = { head: Buffer.from(head), compiled }; // a copy: never pin kafkajs's fetch buffer
+    return this.decodePayload(text.slice(head.length, text.length - 1), compiled, origin);
+  }
+
+  private decodePayload(payloadText: string, compiled: CompiledSchema, origin: KafkaOrigin): Decoded {
     if (payloadText === 'null') return { kind: 'skip', reason: 'tombstone' };
-    const compiled = this.compile(schemaText);
     let payload = parseObject(payloadText) as EnvelopePayload & { before?: unknown; after?: unknown };
     if (compiled.int64Columns.length > 0 && hasUnsafeInteger(payload, compiled.int64Columns)) {
       payload = parseLossless(payloadText, undefined, parseNumberExactly) as typeof payload;

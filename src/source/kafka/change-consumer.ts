@@ -4,6 +4,9 @@ import { RetryAbortedError } from '../../core/retry';
 import type { Logger } from '../../observability/logger';
 import type { BatchProcessor } from '../../pipeline/batch-processor';
 
+/** What a fetch budgets per message: a Debezium JSON change with its schema is 2-5 KB. */
+const FETCH_BYTES_PER_MESSAGE = 4096;
+
 export interface ChangeConsumerOptions {
   groupId: string;
   topic: string;
@@ -35,6 +38,10 @@ export class ChangeConsumer {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: Math.max(1000, Math.floor(options.sessionTimeoutMs / 10)),
       retry: { retries: 10 },
+      // kafkajs fetches 1 MB a partition by default: ~250 Debezium JSON messages with their schemas,
+      // so a chunk never reached maxChunk and little was coalesced. Let one fetch bring a chunk.
+      maxBytesPerPartition: Math.max(1 << 20, options.maxChunk * FETCH_BYTES_PER_MESSAGE),
+      maxBytes: Math.max(10 << 20, options.partitionsConsumedConcurrently * options.maxChunk * FETCH_BYTES_PER_MESSAGE),
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.logger.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');

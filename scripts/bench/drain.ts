@@ -1,0 +1,82 @@
+/**
+ * Child process of bench.ts: drains a backlog topic with ferry into a sink that acknowledges writes
+ * without keeping them (as DynamoDB keeps items elsewhere), so the RSS is the worker's own. Samples
+ * RSS every 250 ms; prints one JSON line on stdout. Run alone so the producer's memory is apart.
+ *   node --import tsx scripts/bench/drain.ts '{"topic":"...","groupId":"...","table":"...","messages":1000000}'
+ */
+import type { Sink } from '../../src/pipeline/batch-processor';
+import { benchConfig, benchKafka, benchMapping, startFerry } from './ferry-run';
+
+export interface DrainArgs {
+  topic: string;
+  groupId: string;
+  table: string;
+  messages: number;
+}
+
+export interface DrainResult {
+  seconds: number;
+  cpuSeconds: number;
+  baselineRssMb: number;
+  peakRssMb: number;
+  /** The kernel's high-water mark (getrusage ru_maxrss), which a 250 ms sampler can miss. */
+  maxRssMb: number;
+  samples: number;
+  chunks: number;
+  writes: number;
+  acknowledged: number;
+}
+
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+async function main() {
+  const args = JSON.parse(process.argv[2] ?? '') as DrainArgs;
+  const config = benchConfig();
+  const mapping = await benchMapping(args.table);
+  let acknowledged = 0;
+  const sink: Sink = {
+    write: async (intents) => {
+      acknowledged += intents.length;
+      return { written: intents, stale: [], failed: [] };
+    },
+  };
+  const baseline = process.memoryUsage().rss;
+  let peak = baseline;
+  let samples = 0;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+    samples++;
+  }, 250);
+  const run = await startFerry({
+    kafka: benchKafka(config),
+    config,
+    topic: args.topic,
+    groupId: args.groupId,
+    mapping,
+    sink,
+  });
+  const { seconds, cpuSeconds, chunks, writes } = await run.drained(args.messages);
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  await run.stop();
+  const result: DrainResult = {
+    seconds,
+    cpuSeconds,
+    baselineRssMb: mb(baseline),
+    peakRssMb: mb(peak),
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+    samples,
+    chunks,
+    writes,
+    acknowledged,
+  };
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
