@@ -19,8 +19,6 @@ export interface DrainResult {
   cpuSeconds: number;
   baselineRssMb: number;
   peakRssMb: number;
-  /** The kernel's high-water mark (getrusage ru_maxrss), which a 250 ms sampler can miss. */
-  maxRssMb: number;
   samples: number;
   chunks: number;
   writes: number;
@@ -64,7 +62,6 @@ async function main() {
     cpuSeconds,
     baselineRssMb: mb(baseline),
     peakRssMb: mb(peak),
-    maxRssMb: process.resourceUsage().maxRSS / 1024,
     samples,
     chunks,
     writes,
