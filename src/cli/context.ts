@@ -2,7 +2,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Admin, Kafka } from 'kafkajs';
 import { type Config, loadConfig } from '../config/config';
-import { ConfigError } from '../core/errors';
+import { ConfigError, FerryError } from '../core/errors';
 import type { Mapping } from '../mapping/define-mapping';
 import { loadMapping } from '../mapping/load-mapping';
 import { type Logger, createLogger } from '../observability/logger';
@@ -67,7 +67,7 @@ export async function commandContext(
       if (!admin) {
         admin = getKafka().admin();
         await admin.connect().catch((err: Error) => {
-          throw new ConfigError(
+          throw new FerryError(
             `cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${err.message} (check FERRY_KAFKA_BROKERS)`,
           );
         });

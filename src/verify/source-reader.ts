@@ -1,6 +1,6 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { Row } from '../core/change-event';
-import { ConfigError, describe } from '../core/errors';
+import { ConfigError, FerryError, describe } from '../core/errors';
 import { Decimal, type DecodeOptions, significantDigits } from '../source/debezium/logical-types';
 
 export interface Column {
@@ -32,7 +32,7 @@ export async function connectSource(url: string): Promise<Connection> {
     await connection.query("SET time_zone = '+00:00'");
     return connection;
   } catch (err) {
-    throw new ConfigError(
+    throw new FerryError(
       `cannot connect to the source database (${redact(url)}): ${describe(err)} (check FERRY_SOURCE_URL)`,
     );
   }

@@ -274,10 +274,16 @@ describe('cli > operator and developer commands', () => {
     process.env.FERRY_SOURCE_URL = 'mysql://ferry:ferry@127.0.0.1:1';
     const unreachable = await ferry('verify', '--mapping', fixed);
     expect([unreachable.code, unreachable.err]).toEqual([
-      2,
+      1,
       expect.stringMatching(
         /cannot connect to the source database \(mysql:\/\/ferry:\*\*\*@127\.0\.0\.1:1\).*FERRY_SOURCE_URL/,
       ),
+    ]);
+    process.env.FERRY_KAFKA_BROKERS = '127.0.0.1:1';
+    const noKafka = await ferry('offsets', 'show', '--mapping', live);
+    expect([noKafka.code, noKafka.err]).toEqual([
+      1,
+      expect.stringMatching(/ferry: cannot reach Kafka at 127\.0\.0\.1:1: .*check FERRY_KAFKA_BROKERS/),
     ]);
     const missingArg = await ferry('offsets', 'reset', '--mapping', live);
     expect(missingArg.code).toBe(2);
