@@ -32,7 +32,7 @@ export function resolveMappingPath(nameOrPath: string, mappingsDir: string): str
 }
 
 export interface CommandContext {
-  config: Config;
+  config: Config & { mapping: string };
   logger: Logger;
   mapping: Mapping;
   topic: string;
@@ -49,6 +49,7 @@ export async function commandContext(
   options: { logToStderr?: boolean; logLevel?: string } = { logToStderr: true, logLevel: 'warn' },
 ): Promise<CommandContext> {
   const base = loadConfig({ file: opts.config, overrides: opts.mapping ? { mapping: opts.mapping } : {} });
+  if (!base.mapping) throw new ConfigError('no mapping: pass --mapping <name or path>, or set FERRY_MAPPING');
   const config = { ...base, mapping: resolveMappingPath(base.mapping, base.mappingsDir) };
   // The worker logs to stdout; operator commands keep stdout for their output (and --json).
   const logger = createLogger(options.logLevel ?? config.log.level, options.logToStderr ? 2 : 1);

@@ -43,7 +43,7 @@ export const dynamoDbSchema = z.object({
 });
 
 export const configSchema = z.object({
-  mapping: z.string().min(1).describe('The mapping: a module path (.ts or .js) or a name in mappingsDir'),
+  mapping: z.string().min(1).optional().describe('The mapping: a module path (.ts or .js) or a name in mappingsDir'),
   format: z
     .enum(['json', 'avro'])
     .default('json')

@@ -118,7 +118,7 @@ function sampleText(c: Column): string {
 }
 
 function sampleValue(c: Column): string {
-  if (c.nullable && !['int', 'bigint', 'varchar', 'char'].includes(c.dataType)) return 'null';
+  if (c.nullable) return 'null';
   const type = columnType({ ...c, nullable: false });
   if (type === 'Decimal') return "Decimal.from('1.00')";
   if (type.startsWith("'")) return type.split(' | ')[0] as string;

@@ -285,6 +285,11 @@ describe('cli > operator and developer commands', () => {
       1,
       expect.stringMatching(/ferry: cannot reach Kafka at 127\.0\.0\.1:1: .*check FERRY_KAFKA_BROKERS/),
     ]);
+    const noMapping = await ferry('run');
+    expect([noMapping.code, noMapping.err]).toEqual([
+      2,
+      expect.stringMatching(/^ferry: no mapping: pass --mapping <name or path>, or set FERRY_MAPPING/),
+    ]);
     const missingArg = await ferry('offsets', 'reset', '--mapping', live);
     expect(missingArg.code).toBe(2);
   }, 60_000);

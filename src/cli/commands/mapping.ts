@@ -34,7 +34,7 @@ export function mappingCommand(setCode: (code: number) => void): Command {
     )
     .option('--json', 'one JSON object per line')
     .action(async (nameOrPath: string, eventsFile: string, opts: { json?: boolean }) => {
-      const config = loadConfig({ overrides: { mapping: nameOrPath } });
+      const config = loadConfig();
       const compiled = await loadMapping(resolveMappingPath(nameOrPath, config.mappingsDir));
       if (!existsSync(eventsFile)) throw new ConfigError(`events file ${eventsFile} not found`);
       const decoder = new JsonEnvelopeDecoder({ decimalOverflow: config.pipeline.decimalOverflow });
@@ -184,7 +184,7 @@ export function mappingCommand(setCode: (code: number) => void): Command {
     .option('--dir <dir>', 'where to write (default: the mappings directory)')
     .action(async (opts: { table: string; dir?: string }) => {
       if (!/^[^.]+\.[^.]+$/.test(opts.table)) throw new ConfigError('--table must be "db.table"');
-      const config = loadConfig({ overrides: { mapping: '-' } });
+      const config = loadConfig();
       const dir = opts.dir ?? config.mappingsDir;
       const source = await connectSource(config.source.url);
       try {
