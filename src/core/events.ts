@@ -20,6 +20,19 @@ export interface FerryEventMap {
     highWatermark: string;
   };
   'sink.retry': { error: unknown; attempt: number; delayMs: number };
+  /** A retriable failure holds a partition: emitted at every retry while it lasts. */
+  'partition.blocked': {
+    mapping: string;
+    topic: string;
+    partition: number;
+    /** When this block began, epoch ms. */
+    sinceMs: number;
+    error: unknown;
+    /** The item key the failure is about, when it is about a write. */
+    key?: Record<string, unknown>;
+  };
+  /** The partition's work went through (or was handed back) after being blocked. */
+  'partition.unblocked': { mapping: string; topic: string; partition: number; sinceMs: number };
   'sink.throttled': { table: string };
   'dlq.sent': { mapping: string; topic: string; partition: number; offset: string; error: string };
   'consumer.state': { state: 'connected' | 'joined' | 'stopped' | 'crashed'; detail?: string };

@@ -1,8 +1,8 @@
 import type { ChangeEvent, Row } from '../core/change-event';
-import { MappingError, describe } from '../core/errors';
-import { type WriteIntent, itemIdentity } from '../core/write-intent';
-import { itemSizeBytes, MAX_ITEM_BYTES } from './item-size';
+import { ItemError, MappingError, describe } from '../core/errors';
+import { type AttributeMap, type WriteIntent, itemIdentity } from '../core/write-intent';
 import type { ItemAttributes, ItemKey, KeyAttribute, Mapping } from './define-mapping';
+import { type ItemRules, prepareItem, prepareKey, strictItemRules } from './prepare-item';
 
 /** Reserved attribute: the source position an item was written from (the version guard). */
 export const VERSION_ATTRIBUTE = '_ferry_version';
@@ -12,25 +12,51 @@ export const VERSION_ATTRIBUTE = '_ferry_version';
  * (a key change, a fan-out that shrank, a row that stopped passing the filter) are handled as
  * the mapping's onDelete says, in the same apply.
  */
-export function applyMapping(mapping: Mapping, event: ChangeEvent): WriteIntent[] {
+export function applyMapping(mapping: Mapping, event: ChangeEvent, rules: ItemRules = strictItemRules): WriteIntent[] {
   if (event.op === 'truncate') {
     if (mapping.onTruncate === 'ignore') return [];
     throw new MappingError(`TRUNCATE of ${event.table} cannot be applied row by row: rebuild the target table`);
   }
   const before = event.op === 'update' || event.op === 'delete' ? itemsFor(mapping, event.before, 'before') : [];
   const after = event.op === 'delete' ? [] : itemsFor(mapping, event.after, 'after');
-  const intents: WriteIntent[] = after.map(({ key, item }) => put(mapping, key, item, event));
+  const intents: WriteIntent[] = after.map(({ key, item }) => put(mapping, key, item, event, rules));
   const kept = new Set(intents.map(itemIdentity));
   for (const { key, item } of before) {
-    const gone = { kind: 'delete', table: mapping.targetTable, key, event } as const;
-    if (kept.has(itemIdentity(gone))) continue;
-    if (mapping.onDelete === 'delete') intents.push(gone);
-    else if (mapping.onDelete !== 'ignore') {
+    const table = mapping.targetTable;
+    if (kept.has(itemIdentity({ table, key }))) continue;
+    if (mapping.onDelete === 'delete') {
+      const keyAttributes = itemError(mapping, key, () => prepareKey(key, mapping.sortKey?.name));
+      intents.push({ kind: 'delete', table, key, keyAttributes, event });
+    } else if (mapping.onDelete !== 'ignore') {
       const deletedAt = new Date(event.position.committedAtMs).toISOString();
-      intents.push(put(mapping, key, { ...item, [mapping.onDelete.soft]: deletedAt }, event));
+      intents.push(put(mapping, key, { ...item, [mapping.onDelete.soft]: deletedAt }, event, rules));
     }
   }
   return intents;
+}
+
+/** The item a mapping's key and attributes make, exactly as it is written: the one function the writer and verify share. */
+export function prepareMappedItem(
+  mapping: Mapping,
+  key: ItemKey,
+  attributes: ItemAttributes,
+  rules: ItemRules,
+): { item: ItemAttributes; attributes: AttributeMap } {
+  if (VERSION_ATTRIBUTE in attributes) {
+    throw new MappingError(`mapping "${mapping.name}": attribute "${VERSION_ATTRIBUTE}" is reserved by ferry`);
+  }
+  const item = { ...attributes, ...key };
+  return { item, attributes: itemError(mapping, key, () => prepareItem(item, rules).attributes) };
+}
+
+/** Names the mapping and the item in an ItemError. */
+function itemError<T>(mapping: Mapping, key: ItemKey, prepare: () => T): T {
+  try {
+    return prepare();
+  } catch (err) {
+    if (!(err instanceof ItemError)) throw err;
+    throw new ItemError(`mapping "${mapping.name}": item ${safeJson(key)}: ${err.message}`, { cause: err });
+  }
 }
 
 function itemsFor(mapping: Mapping, row: Row | null, side: 'before' | 'after') {
@@ -51,24 +77,14 @@ function itemsFor(mapping: Mapping, row: Row | null, side: 'before' | 'after') {
   return produced;
 }
 
-function put(mapping: Mapping, key: ItemKey, attributes: ItemAttributes, event: ChangeEvent): WriteIntent {
-  if (VERSION_ATTRIBUTE in attributes) {
-    throw new MappingError(`mapping "${mapping.name}": attribute "${VERSION_ATTRIBUTE}" is reserved by ferry`);
-  }
-  const item = { ...stripUndefined(attributes), ...key };
-  const size = itemSizeBytes(item);
-  if (size > MAX_ITEM_BYTES) {
-    throw new MappingError(
-      `mapping "${mapping.name}": item ${JSON.stringify(key)} is ${size} bytes, over DynamoDB's ${MAX_ITEM_BYTES}-byte limit`,
-    );
-  }
-  return { kind: 'put', table: mapping.targetTable, key, item, event };
-}
-
-function stripUndefined(attributes: ItemAttributes): ItemAttributes {
-  const out: ItemAttributes = {};
-  for (const [name, value] of Object.entries(attributes)) if (value !== undefined) out[name] = value;
-  return out;
+function put(
+  mapping: Mapping,
+  key: ItemKey,
+  attributes: ItemAttributes,
+  event: ChangeEvent,
+  rules: ItemRules,
+): WriteIntent {
+  return { kind: 'put', table: mapping.targetTable, key, ...prepareMappedItem(mapping, key, attributes, rules), event };
 }
 
 function checkKey(mapping: Mapping, key: unknown): asserts key is ItemKey {

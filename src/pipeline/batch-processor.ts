@@ -4,7 +4,8 @@ import { RetryAbortedError, createRetry } from '../core/retry';
 import type { WriteIntent } from '../core/write-intent';
 import { applyMapping } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
-import type { WriteResult } from '../sink/dynamodb/dynamodb-writer';
+import type { ItemRules } from '../mapping/prepare-item';
+import type { WriteControl, WriteResult } from '../sink/dynamodb/dynamodb-writer';
 import type { EnvelopeDecoder } from '../source/debezium/envelope';
 import { coalesce } from './coalesce';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
@@ -28,11 +29,13 @@ export interface SourceBatch {
 
 /** Where write intents go: DynamoDB, or memory in tests and benchmarks. */
 export interface Sink {
-  write(intents: WriteIntent[], shouldStop?: () => boolean | Promise<boolean>): Promise<WriteResult>;
+  write(intents: WriteIntent[], control?: WriteControl): Promise<WriteResult>;
 }
 
 export interface BatchProcessorDeps {
   mapping: Mapping;
+  /** How items are prepared for DynamoDB (see mapping/prepare-item). */
+  itemRules: ItemRules;
   decoder: EnvelopeDecoder;
   sink: Sink;
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
@@ -48,17 +51,46 @@ export class BatchProcessor {
   constructor(private readonly deps: BatchProcessorDeps) {}
 
   async process(batch: SourceBatch, shouldStop?: () => boolean | Promise<boolean>): Promise<void> {
-    const { topic, partition, messages } = batch;
+    const { topic, partition } = batch;
     const started = performance.now();
-    const { mapping, decoder, sink, deadLetters, events } = this.deps;
+    const { mapping, events } = this.deps;
+    // Every retriable failure (registry, DynamoDB, the dead-letter topic) blocks the partition, loudly.
+    let blockedSinceMs: number | undefined;
+    const blocked = (error: unknown, key?: Record<string, unknown>) => {
+      blockedSinceMs ??= Date.now();
+      events?.emit('partition.blocked', {
+        mapping: mapping.name,
+        topic,
+        partition,
+        sinceMs: blockedSinceMs,
+        error,
+        key,
+      });
+    };
+    try {
+      await this.run(batch, { shouldStop, onRetry: (error, intent) => blocked(error, intent.key) }, blocked, started);
+    } finally {
+      if (blockedSinceMs !== undefined)
+        events?.emit('partition.unblocked', { mapping: mapping.name, topic, partition, sinceMs: blockedSinceMs });
+    }
+  }
+
+  private async run(
+    batch: SourceBatch,
+    control: WriteControl,
+    blocked: (error: unknown) => void,
+    started: number,
+  ): Promise<void> {
+    const { topic, partition, messages } = batch;
+    const { shouldStop } = control;
+    const { mapping, itemRules, decoder, sink, deadLetters, events } = this.deps;
     const letters: DeadLetter[] = [];
     const outcomes = new Map<ChangeEvent | SourceMessage, { op: Operation | 'none'; outcome: Outcome }>();
     const messageOf = new Map<ChangeEvent, SourceMessage>();
     const intents: WriteIntent[] = [];
     let newestCommitMs = 0;
 
-    // A retriable failure (the schema registry is down) blocks; only a bad message is a dead letter.
-    const retryDecode = createRetry({ shouldStop });
+    const retryDecode = createRetry({ shouldStop, onRetry: (error) => blocked(error) });
     for (const message of messages) {
       const origin = { topic, partition, offset: message.offset };
       let event: ChangeEvent;
@@ -83,7 +115,7 @@ export class BatchProcessor {
       messageOf.set(event, message);
       newestCommitMs = Math.max(newestCommitMs, event.position.committedAtMs);
       try {
-        const produced = applyMapping(mapping, event);
+        const produced = applyMapping(mapping, event, itemRules);
         intents.push(...produced);
         outcomes.set(event, { op: event.op, outcome: produced.length === 0 ? 'filtered' : 'written' });
       } catch (error) {
@@ -98,7 +130,7 @@ export class BatchProcessor {
     }
 
     const writeStarted = performance.now();
-    const result = await sink.write(coalesce(intents), shouldStop);
+    const result = await sink.write(coalesce(intents), control);
     const writeDurationMs = performance.now() - writeStarted;
     for (const intent of result.stale) {
       const entry = outcomes.get(intent.event);
@@ -116,7 +148,7 @@ export class BatchProcessor {
         error,
       });
     }
-    await deadLetters.publish(letters, shouldStop);
+    await deadLetters.publish(letters, shouldStop, (error) => blocked(error));
 
     events?.emit('batch.done', {
       mapping: mapping.name,

@@ -38,7 +38,11 @@ export class DeadLetterPublisher {
   ) {}
 
   /** Resolves once Kafka has acknowledged every letter (acks=all); failures are retried, never skipped. */
-  async publish(letters: DeadLetter[], shouldStop?: () => boolean | Promise<boolean>): Promise<void> {
+  async publish(
+    letters: DeadLetter[],
+    shouldStop?: () => boolean | Promise<boolean>,
+    onRetry?: (error: unknown) => void,
+  ): Promise<void> {
     if (letters.length === 0) return;
     const now = new Date().toISOString();
     const messages = letters.map((letter) => ({
@@ -46,7 +50,7 @@ export class DeadLetterPublisher {
       value: letter.value,
       headers: this.headers(letter, now),
     }));
-    await createRetry({ ...this.retry, shouldStop })(async () => {
+    await createRetry({ ...this.retry, shouldStop, onRetry })(async () => {
       try {
         await this.producer.send({ topic: this.topic, acks: -1, messages });
       } catch (cause) {

@@ -69,7 +69,7 @@ export async function redriveDeadLetters(
   const sink: Sink = options.dryRun
     ? { write: async (intents): Promise<WriteResult> => ({ written: intents, stale: [], failed: [] }) }
     : new DynamoDbWriter(
-        createDynamoDbClients(config.dynamodb).doc,
+        createDynamoDbClients(config.dynamodb).raw,
         { concurrency: config.dynamodb.writeConcurrency },
         events,
       );
@@ -78,7 +78,14 @@ export async function redriveDeadLetters(
     : new DeadLetterPublisher(producer, topic, mapping.name, events);
   if (!options.dryRun) await producer.connect();
   try {
-    const processor = new BatchProcessor({ mapping, decoder: createDecoder(config), sink, deadLetters, events });
+    const processor = new BatchProcessor({
+      mapping,
+      itemRules: config.pipeline,
+      decoder: createDecoder(config),
+      sink,
+      deadLetters,
+      events,
+    });
     await readRange(kafka, {
       topic,
       groupId: options.dryRun ? undefined : redriveGroup(groupId),

@@ -1,14 +1,20 @@
-import { BatchGetCommand, DeleteCommand, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetItemCommand,
+  DeleteItemCommand,
+  DescribeTableCommand,
+  PutItemCommand,
+  paginateScan,
+} from '@aws-sdk/client-dynamodb';
 import type { Connection } from 'mysql2/promise';
 import type { Config } from '../config/config';
 import { ConfigError, describe } from '../core/errors';
-import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { createRetry } from '../core/retry';
-import { itemIdentity } from '../core/write-intent';
-import { VERSION_ATTRIBUTE } from '../mapping/apply-mapping';
+import type { AttributeMap } from '../core/write-intent';
+import { VERSION_ATTRIBUTE, prepareMappedItem } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
-import type { DocClient } from '../sink/dynamodb/dynamodb-writer';
-import { classifyDynamoDbError, isConditionFailure } from '../sink/dynamodb/errors';
+import { itemSignature, readableItem } from '../mapping/prepare-item';
+import { type DynamoDbPort, versionGuard } from '../sink/dynamodb/dynamodb-writer';
+import { classifyDynamoDbError } from '../sink/dynamodb/errors';
 import { formatVersion } from '../source/debezium/position';
 import { binlogPosition, describeTable, readTable } from './source-reader';
 
@@ -47,33 +53,7 @@ export interface VerifyOptions {
 
 const BATCH_GET = 100;
 
-/** Numbers as exact text without insignificant zeros, binary as base64: how DynamoDB returns them. */
-function canonical(value: unknown): unknown {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number' || typeof value === 'bigint') return canonicalNumber(String(value));
-  if (value instanceof Uint8Array) return `b64:${Buffer.from(value).toString('base64')}`;
-  if (value instanceof Set) return [...value].map(canonical).sort();
-  if (Array.isArray(value)) return value.map(canonical);
-  if (typeof value === 'object') {
-    if ('toAttributeValue' in value) return canonicalNumber(String(value));
-    return Object.fromEntries(
-      Object.entries(value)
-        .sort(([a], [b]) => a.localeCompare(b))
-        .map(([k, v]) => [k, canonical(v)]),
-    );
-  }
-  return value;
-}
-
-function canonicalNumber(text: string): string {
-  let t = text.includes('.') ? text.replace(/0+$/, '').replace(/\.$/, '') : text;
-  t = t.replace(/^(-?)0+(?=\d)/, '$1');
-  return t === '-0' ? '0' : t;
-}
-
-const withoutVersion = ({ [VERSION_ATTRIBUTE]: _v, ...rest }: Item) => rest;
-const same = (a: Item, b: Item) =>
-  JSON.stringify(canonical(withoutVersion(a))) === JSON.stringify(canonical(withoutVersion(b)));
+const withoutVersion = ({ [VERSION_ATTRIBUTE]: _v, ...rest }: AttributeMap) => rest;
 
 /**
  * Reads the source table in primary-key ranges, applies the mapping, and compares with DynamoDB:
@@ -83,13 +63,13 @@ const same = (a: Item, b: Item) =>
  */
 export async function verifyMapping(
   source: Connection,
-  client: DocClient,
+  client: DynamoDbPort,
   config: Config,
   mapping: Mapping,
   options: VerifyOptions,
 ): Promise<VerifyReport> {
   const table = options.table ?? mapping.targetTable;
-  await client.send(new DescribeTableCommand({ TableName: table }) as never).catch((err: { name?: string }) => {
+  await client.send(new DescribeTableCommand({ TableName: table })).catch((err: { name?: string }) => {
     if (err.name === 'ResourceNotFoundException') throw new ConfigError(`DynamoDB table ${table} does not exist`);
     throw classifyDynamoDbError(err, table);
   });
@@ -124,38 +104,31 @@ export async function verifyMapping(
     report[d.kind]++;
     if (report.examples.filter((e) => e.kind === d.kind).length < maxExamples) report.examples.push(d);
   };
-  const guarded = (version: string) => ({
-    ConditionExpression: 'attribute_not_exists(#v) OR #v <= :v',
-    ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE },
-    ExpressionAttributeValues: { ':v': version },
-  });
-  const send = async (command: PutCommand | DeleteCommand) => {
-    try {
-      await retry(async () => {
-        try {
-          await client.send(command as never);
-        } catch (err) {
-          if (isConditionFailure(err)) throw err;
-          throw classifyDynamoDbError(err, table);
-        }
-      });
+  /** A guarded repair write: false when the item already holds a newer change. */
+  const send = (command: PutItemCommand | DeleteItemCommand) =>
+    retry(async () => {
+      const outcome = await client.send(command as PutItemCommand).then(
+        () => 'written' as const,
+        (err: unknown) => classifyDynamoDbError(err, table),
+      );
+      if (outcome === 'stale') return false;
+      if (outcome !== 'written') throw outcome;
       return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
-  };
+    });
 
   for await (const rows of readTable(source, shape, {
     batchSize: 500,
     samplePercent: options.samplePercent,
-    decode: { decimalOverflow: config.pipeline.decimalOverflow },
   })) {
     report.sourceRows += rows.length;
-    const expected = new Map<string, Item>();
+    // What the writer would write for each row: the same preparation, so the two cannot disagree.
+    const expected = new Map<string, AttributeMap>();
     for (const row of rows) {
       try {
-        for (const { key, item } of mapping.itemsOf(row)) expected.set(identity(table, key), { ...item, ...key });
+        for (const { key, item } of mapping.itemsOf(row)) {
+          const { attributes } = prepareMappedItem(mapping, key, item, config.pipeline);
+          expected.set(identity(pick(attributes, keyNames)), attributes);
+        }
       } catch (err) {
         note({
           kind: 'unmappable',
@@ -175,23 +148,16 @@ export async function verifyMapping(
     for (const [id, item] of expected) {
       expectedIds.add(id);
       const got = actual.get(id);
-      const key = pick(item, keyNames);
-      if (got && same(got, item)) continue;
+      const key = readableItem(pick(item, keyNames));
+      if (got && itemSignature(withoutVersion(got)) === itemSignature(item)) continue;
       note(
         got
-          ? { kind: 'different', key, expected: item, actual: withoutVersion(got) }
-          : { kind: 'missing', key, expected: item },
+          ? { kind: 'different', key, expected: readableItem(item), actual: readableItem(withoutVersion(got)) }
+          : { kind: 'missing', key, expected: readableItem(item) },
       );
       if (repairVersion) {
-        if (
-          await send(
-            new PutCommand({
-              TableName: table,
-              Item: { ...item, [VERSION_ATTRIBUTE]: repairVersion },
-              ...guarded(repairVersion),
-            }),
-          )
-        )
+        const Item = { ...item, [VERSION_ATTRIBUTE]: { S: repairVersion } };
+        if (await send(new PutItemCommand({ TableName: table, Item, ...versionGuard(repairVersion) })))
           repaired.written++;
         else repaired.skippedNewer++;
       }
@@ -209,10 +175,10 @@ export async function verifyMapping(
       },
     )) {
       for (const key of page.Items ?? []) {
-        if (expectedIds.has(identity(table, key))) continue;
-        note({ kind: 'extra', key });
+        if (expectedIds.has(identity(key))) continue;
+        note({ kind: 'extra', key: readableItem(key) });
         if (repairVersion) {
-          if (await send(new DeleteCommand({ TableName: table, Key: key, ...guarded(repairVersion) })))
+          if (await send(new DeleteItemCommand({ TableName: table, Key: key, ...versionGuard(repairVersion) })))
             repaired.deleted++;
           else repaired.skippedNewer++;
         }
@@ -225,32 +191,37 @@ export async function verifyMapping(
   return report;
 }
 
-const identity = (table: string, key: Item) => itemIdentity({ kind: 'delete', table, key, event: undefined as never });
+/** An item's identity from its key attributes (DynamoDB's own form, so keys from a scan and from the mapping agree). */
+const identity = (key: AttributeMap) => itemSignature(key);
 
-const pick = (item: Item, names: string[]) => Object.fromEntries(names.map((k) => [k, item[k]]));
+const pick = (item: AttributeMap, names: string[]): AttributeMap =>
+  Object.fromEntries(names.flatMap((k) => (item[k] ? [[k, item[k]]] : [])));
 
 async function batchGet(
-  client: DocClient,
+  client: DynamoDbPort,
   table: string,
   keyNames: string[],
-  keys: Item[],
+  keys: AttributeMap[],
   retry: ReturnType<typeof createRetry>,
-): Promise<Map<string, Item>> {
-  const found = new Map<string, Item>();
+): Promise<Map<string, AttributeMap>> {
+  const found = new Map<string, AttributeMap>();
   for (let i = 0; i < keys.length; i += BATCH_GET) {
-    let pending: Item[] = keys.slice(i, i + BATCH_GET);
+    let pending: AttributeMap[] = keys.slice(i, i + BATCH_GET);
     // UnprocessedKeys come back under throttling: ask again for just those, with backoff.
     await retry(async () => {
       const out = await client
-        .send(new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }))
+        .send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }))
         .catch((err: unknown) => {
           throw classifyDynamoDbError(err, table);
         });
-      for (const item of out.Responses?.[table] ?? []) found.set(identity(table, pick(item, keyNames)), item);
-      pending = (out.UnprocessedKeys?.[table]?.Keys ?? []) as Item[];
+      for (const item of out.Responses?.[table] ?? []) found.set(identity(pick(item, keyNames)), item);
+      pending = out.UnprocessedKeys?.[table]?.Keys ?? [];
       if (pending.length > 0)
         throw classifyDynamoDbError(
-          Object.assign(new Error(`${pending.length} unprocessed keys`), { name: 'ThrottlingException' }),
+          Object.assign(new Error(`${pending.length} unprocessed keys`), {
+            name: 'ThrottlingException',
+            $metadata: { httpStatusCode: 400 },
+          }),
           table,
         );
     });

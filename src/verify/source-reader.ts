@@ -1,7 +1,7 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { Row } from '../core/change-event';
 import { ConfigError, FerryError, describe } from '../core/errors';
-import { Decimal, type DecodeOptions, significantDigits } from '../source/debezium/logical-types';
+import { Decimal } from '../source/debezium/logical-types';
 
 export interface Column {
   name: string;
@@ -94,7 +94,7 @@ function selectExpression(c: Column): string {
 }
 
 /** Converts one selected value by the same rules ferry decodes Debezium events with (see the README). */
-function convert(c: Column, raw: unknown, row: RowDataPacket, options: DecodeOptions): unknown {
+function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
   if (raw === null || raw === undefined) return null;
   switch (c.dataType) {
     case 'datetime':
@@ -103,11 +103,8 @@ function convert(c: Column, raw: unknown, row: RowDataPacket, options: DecodeOpt
       return `${raw as string}Z`;
     case 'time':
       return raw as string;
-    case 'decimal': {
-      const text = raw as string;
-      if (significantDigits(text) > 38 && options.decimalOverflow === 'string') return text;
-      return Decimal.from(text);
-    }
+    case 'decimal':
+      return Decimal.from(raw as string);
     case 'bigint': {
       const big = BigInt(raw as string);
       return Number.isSafeInteger(Number(big)) ? Number(big) : big;
@@ -134,7 +131,6 @@ export interface ReadOptions {
   samplePercent?: number;
   /** An extra SQL condition. */
   where?: string;
-  decode: DecodeOptions;
 }
 
 /** Streams a table in primary-key order, one batch at a time: the table is never all in memory. */
@@ -159,9 +155,7 @@ export async function* readTable(
     if (rows.length === 0) return;
     const last = rows.at(-1) as RowDataPacket;
     after = shape.primaryKey.map((k) => last[k]);
-    yield rows.map((raw) =>
-      Object.fromEntries(shape.columns.map((c) => [c.name, convert(c, raw[c.name], raw, options.decode)])),
-    );
+    yield rows.map((raw) => Object.fromEntries(shape.columns.map((c) => [c.name, convert(c, raw[c.name], raw)])));
     if (rows.length < options.batchSize) return;
   }
 }

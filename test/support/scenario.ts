@@ -100,10 +100,7 @@ export default defineMapping<any>({
     const items = new Map<string, Record<string, unknown>>();
     for (const row of rows.map(decode)) {
       for (const { key, item } of mapping.itemsOf(row)) {
-        items.set(
-          itemIdentity({ kind: 'delete', table: this.table, key, event: undefined as never }),
-          normalize({ ...item, ...key }),
-        );
+        items.set(itemIdentity({ table: this.table, key }), normalize({ ...item, ...key }));
       }
     }
     return items;
@@ -114,7 +111,7 @@ export default defineMapping<any>({
     for (const { _ferry_version, ...item } of await scanAll(this.table)) {
       expect(_ferry_version).toMatch(/^\d{10}-\d{20}-\d{10}-[012]$/);
       const key = { pk: item.pk, sk: item.sk };
-      items.set(itemIdentity({ kind: 'delete', table: this.table, key, event: undefined as never }), normalize(item));
+      items.set(itemIdentity({ table: this.table, key }), normalize(item));
     }
     return items;
   }

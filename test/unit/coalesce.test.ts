@@ -3,8 +3,21 @@ import { changes } from '../../src/mapping/testing';
 import { coalesce } from '../../src/pipeline/coalesce';
 
 const event = changes.insert('db.t', { id: 1 });
-const put = (pk: string, n: number): WriteIntent => ({ kind: 'put', table: 'T', key: { pk }, item: { pk, n }, event });
-const del = (pk: string): WriteIntent => ({ kind: 'delete', table: 'T', key: { pk }, event });
+const put = (pk: string, n: number): WriteIntent => ({
+  kind: 'put',
+  table: 'T',
+  key: { pk },
+  item: { pk, n },
+  attributes: { pk: { S: pk }, n: { N: String(n) } },
+  event,
+});
+const del = (pk: string): WriteIntent => ({
+  kind: 'delete',
+  table: 'T',
+  key: { pk },
+  keyAttributes: { pk: { S: pk } },
+  event,
+});
 
 describe('pipeline > coalesce', () => {
   it('keeps the last intent per item, in the order of last occurrence', () => {

@@ -5,11 +5,13 @@
  * schemas come from a fake registry on 127.0.0.1.
  */
 import type { ChangeEvent } from '../../src/core/change-event';
-import { DecodeError } from '../../src/core/errors';
+import type { Row } from '../../src/core/change-event';
+import { ItemError } from '../../src/core/errors';
+import { applyMapping } from '../../src/mapping/apply-mapping';
+import { compileMapping } from '../../src/mapping/define-mapping';
 import { AvroEnvelopeDecoder } from '../../src/source/debezium/avro-decoder';
 import type { Decoded, EnvelopeDecoder } from '../../src/source/debezium/envelope';
 import { JsonEnvelopeDecoder } from '../../src/source/debezium/json-decoder';
-import type { DecodeOptions } from '../../src/source/debezium/logical-types';
 import {
   type FixtureMessage,
   type Variant,
@@ -92,10 +94,10 @@ function expectedHistory(v: Variant) {
 describe.each(variants)('source > debezium > decoding real $name messages', (variant) => {
   const messages = loadMessages(variant);
   let registry: Awaited<ReturnType<typeof fakeRegistry>> | undefined;
-  const decoder = (options: DecodeOptions): EnvelopeDecoder =>
+  const decoder = (): EnvelopeDecoder =>
     variant.format === 'avro'
-      ? new AvroEnvelopeDecoder((registry as NonNullable<typeof registry>).url, options)
-      : new JsonEnvelopeDecoder(options);
+      ? new AvroEnvelopeDecoder((registry as NonNullable<typeof registry>).url)
+      : new JsonEnvelopeDecoder();
 
   beforeAll(async () => {
     if (variant.format === 'avro') registry = await fakeRegistry(variant);
@@ -111,7 +113,7 @@ describe.each(variants)('source > debezium > decoding real $name messages', (var
   });
 
   it('decodes every column of every change to the exact value the SQL wrote', async () => {
-    const outcomes = await decodeAll(decoder({ decimalOverflow: 'string' }), variant, messages);
+    const outcomes = await decodeAll(decoder(), variant, messages);
     expect(outcomes.filter((o) => o.error !== undefined).map((o) => String(o.error))).toEqual([]);
     const decoded = events(outcomes)
       .map((e) => e.event)
@@ -126,12 +128,12 @@ describe.each(variants)('source > debezium > decoding real $name messages', (var
   });
 
   it('gives the origin of each message', async () => {
-    const outcomes = await decodeAll(decoder({ decimalOverflow: 'string' }), variant, messages);
+    const outcomes = await decodeAll(decoder(), variant, messages);
     for (const { event, message } of events(outcomes)) expect(event.origin).toEqual(origin(message));
   });
 
   it('skips the tombstone after each delete', async () => {
-    const outcomes = await decodeAll(decoder({ decimalOverflow: 'string' }), variant, messages);
+    const outcomes = await decodeAll(decoder(), variant, messages);
     const tombstones = outcomes.filter((o) => o.message.value === null);
     expect(tombstones).toHaveLength(3);
     for (const t of tombstones) expect(t.decoded).toEqual({ kind: 'skip', reason: 'tombstone' });
@@ -147,28 +149,40 @@ describe.each(variants)('source > debezium > decoding real $name messages', (var
   });
 
   if (variant.decimals === 'precise') {
-    it("under decimalOverflow 'error', fails exactly the changes carrying a DECIMAL over 38 significant digits, naming the column", async () => {
-      const outcomes = await decodeAll(decoder({ decimalOverflow: 'error' }), variant, messages);
-      const failed = outcomes.filter((o) => o.error !== undefined);
-      // Row 3 (snapshot) and its copy 13 (streamed insert).
-      expect(failed).toHaveLength(2);
-      for (const { error } of failed) {
-        expect(error).toBeInstanceOf(DecodeError);
-        expect((error as Error).message).toContain('column c_decimal_wide');
-        expect((error as Error).message).toContain(WIDE_DECIMAL);
+    it('prepares every change for DynamoDB except numbers a DynamoDB Number cannot hold, naming the column and the value', async () => {
+      const outcomes = await decodeAll(decoder(), variant, messages);
+      const mapping = compileMapping({
+        name: 'all-types',
+        source: { table: 'db.all_types' },
+        target: { table: 'all-types', partitionKey: { name: 'id', type: 'N' } },
+        key: (row: Row) => ({ id: row.id as number }),
+        item: (row: Row) => row,
+      });
+      const prepared = events(outcomes).map(({ event }) => {
+        try {
+          return { id: rowId(event), intents: applyMapping(mapping, event) };
+        } catch (error) {
+          return { id: rowId(event), error };
+        }
+      });
+      const refused = prepared.flatMap((p) => ('error' in p ? [p] : []));
+      // Rows 2 and 12 hold DOUBLE -1e-300 (below DynamoDB's 1E-130); rows 3 and 13 a DECIMAL of 64 digits.
+      const expected: Record<number, [string, string]> = {
+        2: ['c_double', '-1e-300'],
+        3: ['c_decimal_wide', WIDE_DECIMAL],
+        12: ['c_double', '-1e-300'],
+        13: ['c_decimal_wide', WIDE_DECIMAL],
+      };
+      expect([...new Set(refused.map((p) => p.id))].sort((a, b) => a - b)).toEqual([2, 3, 12, 13]);
+      for (const { id, error } of refused) {
+        const [column, value] = expected[id] as [string, string];
+        expect(error).toBeInstanceOf(ItemError);
+        expect((error as Error).message).toContain(`attribute "${column}": ${value}`);
       }
-      const strict = events(outcomes).map((e) => e.event);
-      const lenient = events(await decodeAll(decoder({ decimalOverflow: 'string' }), variant, messages)).map(
-        (e) => e.event,
-      );
-      expect(strict.map((e) => comparable(e.after))).toEqual(
-        lenient.filter((e) => rowId(e) !== 3 && rowId(e) !== 13).map((e) => comparable(e.after)),
-      );
-    });
-  } else {
-    it(`has no decimal a decimalOverflow setting applies to (decimal.handling.mode ${variant.decimals})`, async () => {
-      const outcomes = await decodeAll(decoder({ decimalOverflow: 'error' }), variant, messages);
-      expect(outcomes.filter((o) => o.error !== undefined)).toEqual([]);
+      // Under numberOverflow 'string' the same value is stored as its exact text.
+      const wide = events(outcomes).find(({ event }) => rowId(event) === 3)?.event as ChangeEvent;
+      const [put] = applyMapping(mapping, wide, { numberOverflow: 'string' });
+      expect(put?.kind === 'put' && put.attributes.c_decimal_wide).toEqual({ S: WIDE_DECIMAL });
     });
   }
 });

@@ -6,8 +6,6 @@ import { DecodeError } from '../../src/core/errors';
 import { toConnect } from '../../src/source/debezium/avro-decoder';
 import { isoZonedTimestamp, shortestFloat32, valueDecoder } from '../../src/source/debezium/logical-types';
 
-const exact = { decimalOverflow: 'error' as const };
-
 describe('source > debezium > logical types seen in real messages', () => {
   it('renders a TIMESTAMP with six fractional digits, however Debezium trimmed it', () => {
     // Snapshot reads trim trailing zeros; streamed changes pad to the column's width.
@@ -27,7 +25,7 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(shortestFloat32(Math.fround(1e-10))).toBe(1e-10);
     expect(shortestFloat32(Math.fround(16777217))).toBe(16777216);
     expect(shortestFloat32(-1.5)).toBe(-1.5);
-    expect(valueDecoder({ type: 'float32' }, exact)(Math.fround(0.1))).toBe(0.1);
+    expect(valueDecoder({ type: 'float32' })(Math.fround(0.1))).toBe(0.1);
     // A double that no float32 equals is left alone.
     expect(shortestFloat32(0.1)).toBe(0.1);
   });
@@ -35,30 +33,27 @@ describe('source > debezium > logical types seen in real messages', () => {
   it('reads BIGINT UNSIGNED exactly when Debezium names the source type', () => {
     const parameters = { '__debezium.source.column.type': 'BIGINT UNSIGNED' };
     // bigint.unsigned.handling.mode=long: two's complement.
-    const long = valueDecoder({ type: 'int64', field: 'u', parameters }, exact);
+    const long = valueDecoder({ type: 'int64', field: 'u', parameters });
     expect(long(-1)).toBe(18446744073709551615n);
     expect(long(-9223372036854775808n)).toBe(9223372036854775808n);
     expect(long(42)).toBe(42);
     // bigint.unsigned.handling.mode=precise: a Decimal of scale 0.
-    const precise = valueDecoder(
-      {
-        type: 'bytes',
-        name: 'org.apache.kafka.connect.data.Decimal',
-        field: 'u',
-        parameters: { scale: '0', 'connect.decimal.precision': '20', ...parameters },
-      },
-      exact,
-    );
+    const precise = valueDecoder({
+      type: 'bytes',
+      name: 'org.apache.kafka.connect.data.Decimal',
+      field: 'u',
+      parameters: { scale: '0', 'connect.decimal.precision': '20', ...parameters },
+    });
     expect(precise(Buffer.from('00ffffffffffffffff', 'hex').toString('base64'))).toBe(18446744073709551615n);
     expect(precise(Buffer.from('00', 'hex'))).toBe(0);
     // Without the source type, int64 stays signed (Debezium's data is all there is).
-    expect(valueDecoder({ type: 'int64' }, exact)(-1)).toBe(-1);
+    expect(valueDecoder({ type: 'int64' })(-1)).toBe(-1);
   });
 
   it('keeps a JSON column as its exact text, whichever way Debezium marked it', () => {
     const text = '{"big": 12345678901234567890, "neg": -9223372036854775809, "n": 42, "f": 1.5}';
-    expect(valueDecoder({ type: 'string', name: 'io.debezium.data.Json', field: 'doc' }, exact)(text)).toBe(text);
-    expect(valueDecoder({ type: 'string', field: 'doc' }, exact)(text)).toBe(text);
+    expect(valueDecoder({ type: 'string', name: 'io.debezium.data.Json', field: 'doc' })(text)).toBe(text);
+    expect(valueDecoder({ type: 'string', field: 'doc' })(text)).toBe(text);
   });
 
   it('resolves an Avro record referenced by name (a second geometry column)', () => {
@@ -84,7 +79,7 @@ describe('source > debezium > logical types seen in real messages', () => {
     const [g1, g2] = value.fields ?? [];
     expect(g2).toEqual({ ...g1, field: 'g2' });
     expect(g2?.name).toBe('io.debezium.data.geometry.Geometry');
-    const row = valueDecoder(value, exact)({ g1: null, g2: { wkb: Buffer.from([1]), srid: null } });
+    const row = valueDecoder(value)({ g1: null, g2: { wkb: Buffer.from([1]), srid: null } });
     expect(row).toEqual({ g1: null, g2: { srid: null, wkb: Buffer.from([1]) } });
   });
 });

@@ -34,10 +34,7 @@ const rowId = (e: ChangeEvent) => Number((e.after ?? e.before)?.id);
 async function decodeVariant(variant: Variant): Promise<Captured[]> {
   const registry = variant.format === 'avro' ? await fakeRegistry(variant) : undefined;
   try {
-    const options = { decimalOverflow: 'string' as const };
-    const decoder: EnvelopeDecoder = registry
-      ? new AvroEnvelopeDecoder(registry.url, options)
-      : new JsonEnvelopeDecoder(options);
+    const decoder: EnvelopeDecoder = registry ? new AvroEnvelopeDecoder(registry.url) : new JsonEnvelopeDecoder();
     const captured: Captured[] = [];
     for (const message of loadMessages(variant)) {
       const decoded = await decoder.decode(valueBuffer(variant, message), {

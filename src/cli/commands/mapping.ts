@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { ConfigError, RefusedError, describe } from '../../core/errors';
 import { type WriteIntent, itemIdentity } from '../../core/write-intent';
 import { applyMapping } from '../../mapping/apply-mapping';
+import { itemSignature, readableItem } from '../../mapping/prepare-item';
 import { loadMapping } from '../../mapping/load-mapping';
 import { scaffoldMapping } from '../../mapping/scaffold';
 import { createDecoder } from '../../source/debezium/create-decoder';
@@ -16,9 +17,10 @@ import { commandContext, resolveMappingPath } from '../context';
 import { EXIT } from '../exit-codes';
 import { json, print } from '../output';
 
+/** An intent as it would be sent: the prepared item, exact numbers. */
 const plain = (i: WriteIntent) =>
   i.kind === 'put'
-    ? { kind: i.kind, table: i.table, key: i.key, item: i.item }
+    ? { kind: i.kind, table: i.table, key: i.key, item: readableItem(i.attributes) }
     : { kind: i.kind, table: i.table, key: i.key };
 
 /** `ferry mapping test|diff|new`: develop mappings against captured events, the live topic, or the source schema. */
@@ -37,7 +39,7 @@ export function mappingCommand(setCode: (code: number) => void): Command {
       const config = loadConfig();
       const compiled = await loadMapping(resolveMappingPath(nameOrPath, config.mappingsDir));
       if (!existsSync(eventsFile)) throw new ConfigError(`events file ${eventsFile} not found`);
-      const decoder = new JsonEnvelopeDecoder({ decimalOverflow: config.pipeline.decimalOverflow });
+      const decoder = new JsonEnvelopeDecoder();
       let failures = 0;
       const lines = readFileSync(eventsFile, 'utf8')
         .split('\n')
@@ -57,7 +59,7 @@ export function mappingCommand(setCode: (code: number) => void): Command {
             );
             continue;
           }
-          const intents = applyMapping(compiled, decoded.event).map(plain);
+          const intents = applyMapping(compiled, decoded.event, config.pipeline).map(plain);
           if (opts.json) print(json({ line: index + 1, op: decoded.event.op, intents }, 0));
           else {
             print(`line ${index + 1}: ${decoded.event.op} ${decoded.event.table}`);
@@ -136,7 +138,7 @@ export function mappingCommand(setCode: (code: number) => void): Command {
                   [next, proposed],
                 ] as const) {
                   try {
-                    for (const i of applyMapping({ ...version, targetTable: 'T' }, decoded.event))
+                    for (const i of applyMapping({ ...version, targetTable: 'T' }, decoded.event, ctx.config.pipeline))
                       into.set(itemIdentity(i), i);
                   } catch {
                     if (version === next) newErrors++;
@@ -158,10 +160,14 @@ export function mappingCommand(setCode: (code: number) => void): Command {
             const live = (i?: WriteIntent) => (i?.kind === 'put' ? i : undefined);
             const [before, after] = [live(a), live(b)];
             if (!before && !after) continue;
-            if (!before) note('added', { key: after?.key, item: after?.item });
-            else if (!after) note('removed', { key: before.key, item: before.item });
-            else if (json(before.item) !== json(after.item))
-              note('changed', { key: after.key, before: before.item, after: after.item });
+            if (!before) note('added', plain(after as WriteIntent));
+            else if (!after) note('removed', plain(before));
+            else if (itemSignature(before.attributes) !== itemSignature(after.attributes))
+              note('changed', {
+                key: after.key,
+                before: readableItem(before.attributes),
+                after: readableItem(after.attributes),
+              });
             else counts.unchanged++;
           }
           if (opts.json) return print(json({ events, newMappingErrors: newErrors, ...counts, examples: changes }));

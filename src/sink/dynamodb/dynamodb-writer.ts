@@ -1,14 +1,14 @@
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mapConcurrent } from '../../core/concurrency';
-import { type SinkWriteError, isRetriable } from '../../core/errors';
+import type { SinkWriteError } from '../../core/errors';
 import type { FerryEvents } from '../../core/events';
 import { type RetryOptions, createRetry } from '../../core/retry';
 import type { WriteIntent } from '../../core/write-intent';
 import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
-import { classifyDynamoDbError, isConditionFailure, isThrottle } from './errors';
+import { classifyDynamoDbError, isThrottle } from './errors';
 
 /** The narrow port the writer needs; a wrapper handed a client does not own it. */
-export type DocClient = Pick<DynamoDBDocumentClient, 'send'>;
+export type DynamoDbPort = Pick<DynamoDBClient, 'send'>;
 
 export interface WriteResult {
   /** Items put or deleted. */
@@ -19,6 +19,14 @@ export interface WriteResult {
   failed: Array<{ intent: WriteIntent; error: SinkWriteError }>;
 }
 
+/** How the caller follows and stops a write that keeps failing. */
+export interface WriteControl {
+  /** Asked before each backoff; true abandons the write. */
+  shouldStop?: () => boolean | Promise<boolean>;
+  /** A retriable failure, with an intent it failed on: the partition is blocked until it clears. */
+  onRetry?: (error: unknown, intent: WriteIntent) => void;
+}
+
 export interface WriterOptions {
   concurrency: number;
   retry?: Partial<RetryOptions>;
@@ -26,28 +34,40 @@ export interface WriterOptions {
 
 // A write applies only over an item from the same or an older source position, so duplicates
 // and replays are harmless and a replay of the same position can rewrite with a fixed mapping.
-const GUARD = 'attribute_not_exists(#v) OR #v <= :v';
+export const VERSION_GUARD = 'attribute_not_exists(#v) OR #v <= :v';
+
+/** The condition parts of a version-guarded request. */
+export const versionGuard = (version: string) => ({
+  ConditionExpression: VERSION_GUARD,
+  ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE },
+  ExpressionAttributeValues: { ':v': { S: version } },
+});
 
 /**
  * Version-guarded writes. BatchWriteItem cannot carry conditions, so each item is one
  * conditional PutItem/DeleteItem, run with bounded concurrency; intents arrive coalesced,
- * one per item, so running them in parallel cannot reorder writes to the same key.
+ * one per item, so running them in parallel cannot reorder writes to the same key. Items arrive
+ * prepared (see mapping/prepare-item): what is sent is exactly what verify expects.
  */
 export class DynamoDbWriter {
   constructor(
-    private readonly client: DocClient,
+    private readonly client: DynamoDbPort,
     private readonly options: WriterOptions,
     private readonly events?: FerryEvents,
   ) {}
 
   /** Returns when every intent is written, stale or failed for good; retriable errors are retried until `shouldStop`. */
-  async write(intents: WriteIntent[], shouldStop?: () => boolean | Promise<boolean>): Promise<WriteResult> {
+  async write(intents: WriteIntent[], control: WriteControl = {}): Promise<WriteResult> {
     const result: WriteResult = { written: [], stale: [], failed: [] };
     let pending = intents;
+    let blockedOn: WriteIntent | undefined;
     const retry = createRetry({
       ...this.options.retry,
-      shouldStop,
-      onRetry: (err, attempt, delayMs) => this.events?.emit('sink.retry', { error: err, attempt, delayMs }),
+      shouldStop: control.shouldStop,
+      onRetry: (err, attempt, delayMs) => {
+        this.events?.emit('sink.retry', { error: err, attempt, delayMs });
+        if (blockedOn) control.onRetry?.(err, blockedOn);
+      },
     });
     await retry(async () => {
       const outcomes = await mapConcurrent(pending, this.options.concurrency, (intent) => this.writeOne(intent));
@@ -57,9 +77,10 @@ export class DynamoDbWriter {
         const intent = pending[i] as WriteIntent;
         if (outcome === 'written') result.written.push(intent);
         else if (outcome === 'stale') result.stale.push(intent);
-        else if (isRetriable(outcome)) {
+        else if (outcome.retriable) {
           again.push(intent);
           lastError = outcome;
+          blockedOn = intent;
         } else result.failed.push({ intent, error: outcome });
       });
       pending = again;
@@ -69,22 +90,18 @@ export class DynamoDbWriter {
   }
 
   private async writeOne(intent: WriteIntent): Promise<'written' | 'stale' | SinkWriteError> {
-    const version = intent.event.position.version;
-    const guard = {
-      TableName: intent.table,
-      ConditionExpression: GUARD,
-      ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE },
-      ExpressionAttributeValues: { ':v': version },
-    };
+    const guard = { TableName: intent.table, ...versionGuard(intent.event.position.version) };
     try {
       if (intent.kind === 'put') {
-        await this.client.send(new PutCommand({ ...guard, Item: { ...intent.item, [VERSION_ATTRIBUTE]: version } }));
+        const version = { S: intent.event.position.version };
+        await this.client.send(
+          new PutItemCommand({ ...guard, Item: { ...intent.attributes, [VERSION_ATTRIBUTE]: version } }),
+        );
       } else {
-        await this.client.send(new DeleteCommand({ ...guard, Key: intent.key }));
+        await this.client.send(new DeleteItemCommand({ ...guard, Key: intent.keyAttributes }));
       }
       return 'written';
     } catch (err) {
-      if (isConditionFailure(err)) return 'stale';
       if (isThrottle(err)) this.events?.emit('sink.throttled', { table: intent.table });
       return classifyDynamoDbError(err, intent.table);
     }

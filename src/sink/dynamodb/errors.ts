@@ -1,43 +1,82 @@
-import { SinkWriteError, describe } from '../../core/errors';
+import { FerryError, SinkWriteError, describe } from '../../core/errors';
 
-/** Errors about one item: retrying cannot help, so the change goes to the dead letters. */
+/**
+ * What a failed DynamoDB request means. This is the one place that decides it:
+ *
+ * | the error                                                         | outcome        | why                                              |
+ * | ----------------------------------------------------------------- | -------------- | ------------------------------------------------ |
+ * | ConditionalCheckFailedException                                   | stale          | the item holds a newer source position           |
+ * | a ferry error (e.g. ItemError from preparing the item)            | its own flag   | decided where it was raised                      |
+ * | throttling (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded) | retry | capacity comes back                       |
+ * | HTTP 5xx                                                          | retry          | the service recovers                             |
+ * | ValidationException about the table's key schema                  | retry, blocked | every item fails alike: the mapping's key or the table is wrong, an operator must fix it |
+ * | ValidationException, ItemCollectionSizeLimitExceeded, Serialization | dead letter  | about this item: the same request fails again    |
+ * | any other answer from the service (missing table, access denied, bad credentials, unknown 4xx) | retry, blocked | not about the item: dead-lettering would skip every change |
+ * | no answer: connection refused/reset, timeouts, DNS                | retry          | the network recovers                             |
+ * | credentials that could not be loaded                              | retry, blocked | the provider (IMDS, SSO, files) may recover      |
+ * | anything else raised before a request left the process            | dead letter    | deterministic: retrying repeats it               |
+ */
+export type DynamoDbOutcome = 'stale' | SinkWriteError;
+
 const itemErrors = new Set([
   'ValidationException',
   'SerializationException',
   'ItemCollectionSizeLimitExceededException',
 ]);
+/** Messages of a ValidationException that every item of a mapping would get. */
+const keySchemaMismatch =
+  /key element does not match the schema|Type mismatch for key|required keys was not given|Missing the key/i;
 const networkCodes = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
+  'ECONNABORTED',
   'EPIPE',
   'ETIMEDOUT',
   'ENOTFOUND',
   'EAI_AGAIN',
   'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
 ]);
+const networkNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
+const credentialNames = new Set(['CredentialsProviderError', 'TokenProviderError', 'ExpiredTokenException']);
 
-export const isConditionFailure = (err: unknown) =>
-  (err as { name?: string })?.name === 'ConditionalCheckFailedException';
-
-export function isThrottle(err: unknown): boolean {
-  const name = (err as { name?: string })?.name ?? '';
-  return /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test(name);
+interface AwsLike {
+  name?: string;
+  code?: string;
+  message?: string;
+  $metadata?: { httpStatusCode?: number };
 }
 
-/**
- * Decides retriability at the adapter edge. Only an error about the item itself is final;
- * throttling, outages, a missing table or missing permissions block the partition until an
- * operator or the service fixes them, because dead-lettering every change would skip them.
- */
-export function classifyDynamoDbError(err: unknown, table: string): SinkWriteError {
-  const name = (err as { name?: string })?.name ?? '';
-  const code = (err as { code?: string })?.code ?? '';
-  const programming = err instanceof TypeError || err instanceof RangeError;
-  const retriable = !programming && !itemErrors.has(name);
-  const hint = networkCodes.has(code)
-    ? ' (DynamoDB unreachable)'
-    : name === 'ResourceNotFoundException'
-      ? ` (does table ${table} exist?)`
-      : '';
-  return new SinkWriteError(`DynamoDB write to ${table} failed: ${describe(err)}${hint}`, { retriable, cause: err });
+export const isConditionFailure = (err: unknown) => (err as AwsLike)?.name === 'ConditionalCheckFailedException';
+
+export function isThrottle(err: unknown): boolean {
+  return /Throttl|ProvisionedThroughputExceeded|RequestLimitExceeded/.test((err as AwsLike)?.name ?? '');
+}
+
+/** Applies the table above to an error from a request to `table`. */
+export function classifyDynamoDbError(err: unknown, table: string): DynamoDbOutcome {
+  if (isConditionFailure(err)) return 'stale';
+  if (err instanceof SinkWriteError) return err;
+  const fail = (retriable: boolean, hint = '') =>
+    new SinkWriteError(`DynamoDB request to ${table} failed: ${describe(err)}${hint}`, { retriable, cause: err });
+  if (err instanceof FerryError) return fail(err.retriable);
+  const { name = '', code = '', message = '', $metadata } = (err ?? {}) as AwsLike;
+  const status = $metadata?.httpStatusCode;
+  if (status !== undefined) {
+    if (isThrottle(err) || status >= 500) return fail(true);
+    if (name === 'ValidationException' && keySchemaMismatch.test(message))
+      return fail(
+        true,
+        ` (the mapping's key does not match table ${table}'s key schema: fix target.partitionKey/sortKey or the table)`,
+      );
+    if (itemErrors.has(name)) return fail(false);
+    return fail(true, name === 'ResourceNotFoundException' ? ` (does table ${table} exist?)` : '');
+  }
+  if (networkCodes.has(code) || networkNames.has(name)) return fail(true, ' (DynamoDB unreachable)');
+  if (credentialNames.has(name)) return fail(true, ' (AWS credentials could not be loaded)');
+  return fail(false, ' (raised before the request was sent: retrying cannot help)');
 }

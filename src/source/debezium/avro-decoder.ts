@@ -2,7 +2,7 @@ import avsc from 'avsc';
 import type { KafkaOrigin, Row } from '../../core/change-event';
 import { DecodeError, FerryError } from '../../core/errors';
 import { type Decoded, type EnvelopeDecoder, type EnvelopePayload, toChangeEvent, wrapDecodeError } from './envelope';
-import { type ConnectSchema, type DecodeOptions, rowDecoder } from './logical-types';
+import { type ConnectSchema, rowDecoder } from './logical-types';
 
 // Avro longs as BigInt: Debezium's microsecond timestamps and BIGINT columns exceed 2^53.
 const exactLong = avsc.types.LongType.__with({
@@ -43,10 +43,7 @@ interface WriterSchema {
 export class AvroEnvelopeDecoder implements EnvelopeDecoder {
   private readonly schemas = new Map<number, Promise<WriterSchema>>();
 
-  constructor(
-    private readonly registryUrl: string,
-    private readonly options: DecodeOptions,
-  ) {}
+  constructor(private readonly registryUrl: string) {}
 
   async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
@@ -88,7 +85,7 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
         if (!res.ok)
           throw Object.assign(new Error(`HTTP ${res.status} for schema ${id}`), { registryUnavailable: true });
         const text = ((await res.json()) as { schema: string }).schema;
-        return compile(JSON.parse(text) as AvroType, this.options);
+        return compile(JSON.parse(text) as AvroType);
       }, unavailable);
       schema.catch(() => this.schemas.delete(id));
       this.schemas.set(id, schema);
@@ -97,12 +94,12 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
   }
 }
 
-function compile(avro: AvroType, options: DecodeOptions): WriterSchema {
+function compile(avro: AvroType): WriterSchema {
   // A fresh registry of names for every schema: versions of one table share record names.
   const type = avsc.Type.forSchema(avro as avsc.Schema, { registry: {}, typeHook: longsAsBigInt });
   const envelope = toConnect(avro);
   const rowSchema = envelope.fields?.find((f) => (f.field === 'after' || f.field === 'before') && f.fields);
-  return { type, decodeRow: rowSchema ? rowDecoder(rowSchema, options) : (raw: unknown) => raw as Row };
+  return { type, decodeRow: rowSchema ? rowDecoder(rowSchema) : (raw: unknown) => raw as Row };
 }
 
 const isRegistryUnavailable = (err: unknown) => Boolean((err as { registryUnavailable?: boolean }).registryUnavailable);

@@ -5,11 +5,10 @@ import { JsonEnvelopeDecoder } from './json-decoder';
 
 /** The decoder for the configured Debezium converter. */
 export function createDecoder(config: Config): EnvelopeDecoder {
-  const options = { decimalOverflow: config.pipeline.decimalOverflow };
   switch (config.format) {
     case 'json':
-      return new JsonEnvelopeDecoder(options);
+      return new JsonEnvelopeDecoder();
     case 'avro':
-      return new AvroEnvelopeDecoder(config.schemaRegistry.url, options);
+      return new AvroEnvelopeDecoder(config.schemaRegistry.url);
   }
 }

@@ -2,7 +2,7 @@ import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import type { KafkaOrigin, Row } from '../../core/change-event';
 import { DecodeError } from '../../core/errors';
 import { type Decoded, type EnvelopeDecoder, type EnvelopePayload, toChangeEvent, wrapDecodeError } from './envelope';
-import { type ConnectSchema, type DecodeOptions, rowDecoder } from './logical-types';
+import { type ConnectSchema, rowDecoder } from './logical-types';
 
 interface CompiledSchema {
   before: (raw: unknown) => Row;
@@ -22,8 +22,6 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder {
   private readonly compiled = new Map<string, CompiledSchema>();
   /** The last schema-bearing message's bytes up to its payload, and that schema compiled. */
   private last?: { head: Buffer; compiled: CompiledSchema };
-
-  constructor(private readonly options: DecodeOptions) {}
 
   async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
@@ -78,7 +76,7 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder {
     if (!rowSchema) {
       compiled = { before: identityRow, after: identityRow, int64Columns: [] };
     } else {
-      const decode = rowDecoder(rowSchema, this.options);
+      const decode = rowDecoder(rowSchema);
       const int64Columns = (rowSchema.fields ?? []).filter((f) => f.type === 'int64').map((f) => f.field as string);
       compiled = { before: decode, after: decode, int64Columns };
     }

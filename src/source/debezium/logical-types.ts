@@ -30,21 +30,15 @@ export interface ConnectSchema {
 type Raw = unknown;
 
 const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
-const MAX_DYNAMODB_DIGITS = 38;
 /** Set by Debezium's `column.propagate.source.type` / `datatype.propagate.source.type`. */
 const SOURCE_TYPE = '__debezium.source.column.type';
 const UNSIGNED_BIGINT = /^BIGINT UNSIGNED\b/i;
 
-export interface DecodeOptions {
-  /** A decimal over DynamoDB's 38 digits is an error (dead letter) unless this says 'string'. */
-  decimalOverflow: 'error' | 'string';
-}
-
 export type ValueDecoder = (raw: Raw) => unknown;
 
 /** Builds, once per schema, a function that decodes a row struct. */
-export function rowDecoder(schema: ConnectSchema, options: DecodeOptions): (raw: Raw) => Record<string, unknown> {
-  const fields = (schema.fields ?? []).map((field) => [field.field as string, valueDecoder(field, options)] as const);
+export function rowDecoder(schema: ConnectSchema): (raw: Raw) => Record<string, unknown> {
+  const fields = (schema.fields ?? []).map((field) => [field.field as string, valueDecoder(field)] as const);
   return (raw) => {
     const source = raw as Record<string, Raw>;
     const row: Record<string, unknown> = {};
@@ -56,20 +50,19 @@ export function rowDecoder(schema: ConnectSchema, options: DecodeOptions): (raw:
   };
 }
 
-export function valueDecoder(schema: ConnectSchema, options: DecodeOptions): ValueDecoder {
-  const column = schema.field ?? schema.name ?? schema.type;
+export function valueDecoder(schema: ConnectSchema): ValueDecoder {
   const unsignedBigint = UNSIGNED_BIGINT.test(schema.parameters?.[SOURCE_TYPE] ?? '');
   switch (schema.name) {
     case DECIMAL: {
       const scale = Number(schema.parameters?.scale ?? 0);
       // BIGINT UNSIGNED under bigint.unsigned.handling.mode=precise, when the source type says so.
       if (unsignedBigint && scale === 0) return (raw) => toSafeInteger(unscaled(toBytes(raw)));
-      return (raw) => toDecimal(unscaled(toBytes(raw)), scale, column, options);
+      return (raw) => toDecimal(unscaled(toBytes(raw)), scale);
     }
     case 'io.debezium.data.VariableScaleDecimal':
       return (raw) => {
         const { scale, value } = raw as { scale: number; value: Raw };
-        return toDecimal(unscaled(toBytes(value)), scale, column, options);
+        return toDecimal(unscaled(toBytes(value)), scale);
       };
     case 'io.debezium.time.Date':
     case 'org.apache.kafka.connect.data.Date':
@@ -89,7 +82,7 @@ export function valueDecoder(schema: ConnectSchema, options: DecodeOptions): Val
     case 'io.debezium.time.NanoTimestamp':
       return (raw) => isoDateTime(BigInt(raw as number), 9);
     case 'io.debezium.time.ZonedTimestamp':
-      return (raw) => isoZonedTimestamp(String(raw), column);
+      return (raw) => isoZonedTimestamp(String(raw), schema.field ?? schema.name);
     case 'io.debezium.time.ZonedTime':
     case 'io.debezium.data.Enum':
       return (raw) => String(raw);
@@ -120,11 +113,11 @@ export function valueDecoder(schema: ConnectSchema, options: DecodeOptions): Val
     case 'bytes':
       return (raw) => toBytes(raw);
     case 'struct': {
-      const decode = rowDecoder(schema, options);
+      const decode = rowDecoder(schema);
       return (raw) => decode(raw);
     }
     case 'array': {
-      const item = schema.items ? valueDecoder(schema.items, options) : (raw: Raw) => raw;
+      const item = schema.items ? valueDecoder(schema.items) : (raw: Raw) => raw;
       return (raw) => (raw as Raw[]).map((value) => (value === null ? null : item(value)));
     }
     default:
@@ -163,20 +156,8 @@ export function formatDecimal(unscaledValue: bigint, scale: number): string {
   return (negative ? '-' : '') + text;
 }
 
-/** Digits DynamoDB counts: from the first to the last non-zero digit. */
-export function significantDigits(decimalText: string): number {
-  const digits = decimalText.replace(/[-.]/g, '').replace(/^0+/, '').replace(/0+$/, '');
-  return digits.length;
-}
-
-function toDecimal(value: bigint, scale: number, column: string, options: DecodeOptions): Decimal | string {
-  const text = formatDecimal(value, scale);
-  if (significantDigits(text) <= MAX_DYNAMODB_DIGITS) return Decimal.from(text);
-  if (options.decimalOverflow === 'string') return text;
-  throw new DecodeError(
-    `column ${column}: ${text} has more than ${MAX_DYNAMODB_DIGITS} significant digits, which a DynamoDB Number cannot hold (set decimalOverflow: 'string' to store such values as text)`,
-  );
-}
+/** Exact at any precision; whether DynamoDB can hold it is decided when the item is prepared. */
+const toDecimal = (value: bigint, scale: number): Decimal => Decimal.from(formatDecimal(value, scale));
 
 function unsignedLong(raw: Raw): bigint {
   const value = BigInt(typeof raw === 'bigint' || typeof raw === 'number' ? raw : String(raw));
