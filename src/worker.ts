@@ -6,6 +6,7 @@ import type { Mapping } from './mapping/define-mapping';
 import { startHttpServer } from './observability/http-server';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
+import { logPartitionHealth } from './observability/partition-log';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
 import { createDynamoDbClients } from './sink/dynamodb/client';
@@ -42,7 +43,11 @@ export class Worker {
     const dlqTopic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
 
     const metrics = createMetrics(events, mapping.sourceTable);
-    this.closeMetrics = metrics.close;
+    const stopLogging = logPartitionHealth(events, logger);
+    this.closeMetrics = () => {
+      metrics.close();
+      stopLogging();
+    };
     events.on('consumer.state', ({ state }) => {
       if (state === 'joined') this.joined = true;
       if (state === 'crashed') this.crashed = true;

@@ -6,6 +6,7 @@
  *
  * Needs the local stack (scripts/stack.sh up) with the `ferry-inventory-json` connector registered.
  */
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
@@ -184,7 +185,7 @@ async function ferryBacklog(template: Template, sinkKind: 'memory' | 'dynamodb')
     const { seconds, cpuSeconds, chunks, writes } = await run.drained(gen.messages);
     const servers = stack();
     await run.stop();
-    const items = sinkKind === 'memory' ? memory.items(table) : await scanTable(table);
+    const items = sinkKind === 'memory' ? memory.items(table).map((i) => unmarshall(i)) : await scanTable(table);
     log(workloadNote(gen));
     const chunk = Math.round(gen.messages / chunks);
     const result: Result = {
@@ -301,7 +302,10 @@ async function processorAlone(template: Template, chunk: number, table: string):
     rate: gen.events / seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     extra: `${fmt(chunk)} msgs/chunk, decode + map + coalesce + MemorySink`,
-    check: checkState(gen, sink.items(table)),
+    check: checkState(
+      gen,
+      sink.items(table).map((i) => unmarshall(i)),
+    ),
   };
 }
 

@@ -34,7 +34,15 @@ export interface FerryEventMap {
   /** The partition's work went through (or was handed back) after being blocked. */
   'partition.unblocked': { mapping: string; topic: string; partition: number; sinceMs: number };
   'sink.throttled': { table: string };
-  'dlq.sent': { mapping: string; topic: string; partition: number; offset: string; error: string };
+  'dlq.sent': {
+    mapping: string;
+    topic: string;
+    partition: number;
+    offset: string;
+    /** The error's class, e.g. ItemError. */
+    error: string;
+    message: string;
+  };
   'consumer.state': { state: 'connected' | 'joined' | 'stopped' | 'crashed'; detail?: string };
 }
 

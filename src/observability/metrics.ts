@@ -53,7 +53,26 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
     registers: [registry],
   });
 
+  // Seconds each partition has been held by a retriable failure; 0 once it clears.
+  const blockedSince = new Map<string, number>();
+  new Gauge({
+    name: 'ferry_partition_blocked_seconds',
+    help: 'How long a retriable failure has held the partition (0 when it flows)',
+    labelNames: ['topic', 'partition'],
+    registers: [registry],
+    collect() {
+      for (const [id, since] of blockedSince) {
+        const [topic, partition] = id.split('\u0000') as [string, string];
+        this.set({ topic, partition }, since === 0 ? 0 : (Date.now() - since) / 1000);
+      }
+    },
+  });
+
   const unsubscribe = [
+    events.on('partition.blocked', ({ topic, partition, sinceMs }) =>
+      blockedSince.set(`${topic}\u0000${partition}`, sinceMs),
+    ),
+    events.on('partition.unblocked', ({ topic, partition }) => blockedSince.set(`${topic}\u0000${partition}`, 0)),
     events.on('batch.done', (b) => {
       for (const { op, outcome, count } of b.outcomes)
         changes.inc({ mapping: b.mapping, table: sourceTable, op, outcome }, count);

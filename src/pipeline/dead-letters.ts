@@ -67,6 +67,7 @@ export class DeadLetterPublisher {
         partition: letter.origin.partition,
         offset: letter.origin.offset,
         error: errorClass(letter.error),
+        message: describe(letter.error),
       });
     }
   }

@@ -1,11 +1,17 @@
 import fc from 'fast-check';
 import { ItemError } from '../../src/core/errors';
-import { canonicalNumber, itemSignature, prepareItem, prepareKey } from '../../src/mapping/prepare-item';
+import {
+  type ItemRules,
+  canonicalNumber,
+  itemSignature,
+  prepareItem,
+  prepareKey,
+} from '../../src/mapping/prepare-item';
 import { Decimal } from '../../src/source/debezium/logical-types';
 
 const strict = { numberOverflow: 'error' as const };
 const lenient = { numberOverflow: 'string' as const };
-const prepare = (value: unknown, rules = strict) => prepareItem({ a: value }, rules).attributes.a;
+const prepare = (value: unknown, rules: ItemRules = strict) => prepareItem({ a: value }, rules).attributes.a;
 
 /** What DynamoDB can hold: 38 significant digits, magnitude in [1E-130, 1E+126). */
 const holdable = (x: number) => x === 0 || (Math.abs(x) >= 1e-130 && Math.abs(x) < 1e126);

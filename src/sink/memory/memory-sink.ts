@@ -1,4 +1,4 @@
-import { type WriteIntent, itemIdentity } from '../../core/write-intent';
+import { type AttributeMap, type WriteIntent, itemIdentity } from '../../core/write-intent';
 import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
 import type { Sink } from '../../pipeline/batch-processor';
 import type { WriteResult } from '../dynamodb/dynamodb-writer';
@@ -10,7 +10,7 @@ import type { WriteResult } from '../dynamodb/dynamodb-writer';
  */
 export class MemorySink implements Sink {
   /** Current items by table, then by item identity (see itemIdentity), with the version they were written from. */
-  readonly tables = new Map<string, Map<string, { version: string; item: Record<string, unknown> }>>();
+  readonly tables = new Map<string, Map<string, { version: string; item: AttributeMap }>>();
 
   async write(intents: WriteIntent[]): Promise<WriteResult> {
     const result: WriteResult = { written: [], stale: [], failed: [] };
@@ -24,18 +24,18 @@ export class MemorySink implements Sink {
         result.stale.push(intent);
         continue;
       }
-      if (intent.kind === 'put') table.set(id, { version, item: intent.item });
+      if (intent.kind === 'put') table.set(id, { version, item: intent.attributes });
       else table.delete(id);
       result.written.push(intent);
     }
     return result;
   }
 
-  /** Items of one table as DynamoDbWriter would have stored them, in no particular order. */
-  items(table: string): Record<string, unknown>[] {
+  /** Items of one table exactly as DynamoDbWriter would have stored them, in no particular order. */
+  items(table: string): AttributeMap[] {
     return [...(this.tables.get(table)?.values() ?? [])].map(({ version, item }) => ({
       ...item,
-      [VERSION_ATTRIBUTE]: version,
+      [VERSION_ATTRIBUTE]: { S: version },
     }));
   }
 }

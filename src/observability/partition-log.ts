@@ -1,0 +1,70 @@
+import { describe } from '../core/errors';
+import type { FerryEvents } from '../core/events';
+import type { Logger } from './logger';
+
+/** How often a partition that stays blocked is reported again. */
+export const BLOCKED_REPORT_INTERVAL_MS = 30_000;
+
+/**
+ * Makes a stuck partition loud: a warning when a retriable failure first holds it, again every
+ * 30 s while it lasts (with the latest error and item key), and a line when it clears. Dead
+ * letters are logged too, each naming its origin and error. Returns a function that stops it.
+ */
+export function logPartitionHealth(
+  events: FerryEvents,
+  logger: Logger,
+  intervalMs = BLOCKED_REPORT_INTERVAL_MS,
+): () => void {
+  const blocked = new Map<
+    string,
+    { timer: NodeJS.Timeout; latest: { error: unknown; key?: object }; sinceMs: number }
+  >();
+  const report = (
+    topic: string,
+    partition: number,
+    state: { latest: { error: unknown; key?: object }; sinceMs: number },
+  ) =>
+    logger.warn(
+      {
+        topic,
+        partition,
+        key: state.latest.key,
+        blockedSeconds: Math.round((Date.now() - state.sinceMs) / 1000),
+        error: describe(state.latest.error),
+      },
+      'partition blocked: retrying until the failure clears; nothing after it is committed',
+    );
+  const unsubscribe = [
+    events.on('partition.blocked', ({ topic, partition, sinceMs, error, key }) => {
+      const id = `${topic}/${partition}`;
+      const existing = blocked.get(id);
+      if (existing) {
+        existing.latest = { error, key };
+        return;
+      }
+      const state = { latest: { error, key }, sinceMs, timer: undefined as unknown as NodeJS.Timeout };
+      state.timer = setInterval(() => report(topic, partition, state), intervalMs).unref();
+      blocked.set(id, state);
+      report(topic, partition, state);
+    }),
+    events.on('partition.unblocked', ({ topic, partition, sinceMs }) => {
+      const id = `${topic}/${partition}`;
+      const state = blocked.get(id);
+      if (!state) return;
+      clearInterval(state.timer);
+      blocked.delete(id);
+      logger.info(
+        { topic, partition, blockedSeconds: Math.round((Date.now() - sinceMs) / 1000) },
+        'partition unblocked',
+      );
+    }),
+    events.on('dlq.sent', ({ topic, partition, offset, error, message }) =>
+      logger.warn({ topic, partition, offset, errorClass: error, error: message }, 'change sent to the dead letters'),
+    ),
+  ];
+  return () => {
+    unsubscribe.forEach((off) => off());
+    for (const { timer } of blocked.values()) clearInterval(timer);
+    blocked.clear();
+  };
+}

@@ -1,0 +1,103 @@
+import { FerryEvents, type FerryEventMap } from '../../src/core/events';
+import { ItemError, SinkWriteError } from '../../src/core/errors';
+import type { WriteIntent } from '../../src/core/write-intent';
+import { compileMapping } from '../../src/mapping/define-mapping';
+import { changes } from '../../src/mapping/testing';
+import { BatchProcessor, type Sink, type SourceMessage } from '../../src/pipeline/batch-processor';
+import type { DeadLetter } from '../../src/pipeline/dead-letters';
+import type { WriteControl } from '../../src/sink/dynamodb/dynamodb-writer';
+import { MemorySink } from '../../src/sink/memory/memory-sink';
+import type { EnvelopeDecoder } from '../../src/source/debezium/envelope';
+
+const mapping = compileMapping({
+  name: 'things',
+  source: { table: 'db.things' },
+  target: { table: 'things', partitionKey: 'pk' },
+  key: (row: { id: number }) => ({ pk: `T#${row.id}` }),
+  item: (row: { id: number; x: unknown }) => ({ x: row.x }),
+});
+
+/** Messages carry their row as JSON; the decoder turns each into an insert. */
+const decoder: EnvelopeDecoder = {
+  decode: async (value) => ({
+    kind: 'change',
+    event: changes.insert('db.things', JSON.parse(String(value)) as Record<string, unknown>),
+  }),
+};
+const message = (offset: number, row: object): SourceMessage => ({
+  key: null,
+  value: Buffer.from(JSON.stringify(row)),
+  offset: String(offset),
+});
+
+function harness(sink: Sink, numberOverflow: 'error' | 'string' = 'error') {
+  const events = new FerryEvents();
+  const letters: DeadLetter[] = [];
+  const seen: Array<[keyof FerryEventMap, unknown]> = [];
+  for (const name of ['partition.blocked', 'partition.unblocked'] as const)
+    events.on(name, (p) => seen.push([name, p]));
+  const processor = new BatchProcessor({
+    mapping,
+    itemRules: { numberOverflow },
+    decoder,
+    sink,
+    deadLetters: { publish: async (batch) => void letters.push(...batch) },
+    events,
+  });
+  const run = (messages: SourceMessage[]) =>
+    processor.process({ topic: 'db.things', partition: 3, highWatermark: '100', messages });
+  return { run, letters, seen };
+}
+
+describe('pipeline > batch processor', () => {
+  it('dead-letters a number DynamoDB cannot hold, naming the attribute, and writes the rest', async () => {
+    const sink = new MemorySink();
+    const { run, letters } = harness(sink);
+    await run([message(0, { id: 1, x: 1e300 }), message(1, { id: 2, x: 1e16 })]);
+    expect(letters).toHaveLength(1);
+    expect(letters[0]?.error).toBeInstanceOf(ItemError);
+    expect(String((letters[0]?.error as Error).message)).toContain('attribute "x": 1e+300');
+    expect(sink.items('things')).toEqual([
+      expect.objectContaining({ pk: { S: 'T#2' }, x: { N: '10000000000000000' } }),
+    ]);
+  });
+
+  it("stores such a number as text under numberOverflow 'string'", async () => {
+    const sink = new MemorySink();
+    const { run, letters } = harness(sink, 'string');
+    await run([message(0, { id: 1, x: 1e300 })]);
+    expect(letters).toEqual([]);
+    expect(sink.items('things')[0]).toMatchObject({ x: { S: '1e+300' } });
+  });
+
+  it('reports a blocked partition with the item key at every retry, and when it clears', async () => {
+    const memory = new MemorySink();
+    let failures = 3;
+    const flaky: Sink = {
+      write: async (intents: WriteIntent[], control?: WriteControl) => {
+        while (failures > 0) {
+          failures--;
+          control?.onRetry?.(new SinkWriteError('throttled', { retriable: true }), intents[0] as WriteIntent);
+        }
+        return memory.write(intents);
+      },
+    };
+    const { run, seen } = harness(flaky);
+    await run([message(0, { id: 7, x: 1 })]);
+    expect(seen.map(([name]) => name)).toEqual([
+      'partition.blocked',
+      'partition.blocked',
+      'partition.blocked',
+      'partition.unblocked',
+    ]);
+    expect(seen[0]?.[1]).toMatchObject({ topic: 'db.things', partition: 3, key: { pk: 'T#7' } });
+    const since = (seen[0]?.[1] as { sinceMs: number }).sinceMs;
+    expect(seen.every(([, p]) => (p as { sinceMs: number }).sinceMs === since)).toBe(true);
+  });
+
+  it('emits nothing about blocking when the batch flows', async () => {
+    const { run, seen } = harness(new MemorySink());
+    await run([message(0, { id: 1, x: 1 })]);
+    expect(seen).toEqual([]);
+  });
+});
