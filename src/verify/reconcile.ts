@@ -3,7 +3,7 @@ import {
   DeleteItemCommand,
   DescribeTableCommand,
   PutItemCommand,
-  paginateScan,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import type { Connection } from 'mysql2/promise';
 import type { Config } from '../config/config';
@@ -166,14 +166,7 @@ export async function verifyMapping(
   }
 
   if (fullRun) {
-    for await (const page of paginateScan(
-      { client: client as never },
-      {
-        TableName: table,
-        ProjectionExpression: keyNames.map((_k, i) => `#k${i}`).join(', '),
-        ExpressionAttributeNames: Object.fromEntries(keyNames.map((k, i) => [`#k${i}`, k])),
-      },
-    )) {
+    for await (const page of scanKeys(client, table, keyNames, retry)) {
       for (const key of page.Items ?? []) {
         if (expectedIds.has(identity(key))) continue;
         note({ kind: 'extra', key: readableItem(key) });
@@ -227,4 +220,32 @@ async function batchGet(
     });
   }
   return found;
+}
+
+/** Every item's key attributes, a page at a time. */
+async function* scanKeys(
+  client: DynamoDbPort,
+  table: string,
+  keyNames: string[],
+  retry: ReturnType<typeof createRetry>,
+): AsyncGenerator<{ Items?: AttributeMap[] }> {
+  let start: AttributeMap | undefined;
+  do {
+    const page = await retry(() =>
+      client
+        .send(
+          new ScanCommand({
+            TableName: table,
+            ExclusiveStartKey: start,
+            ProjectionExpression: keyNames.map((_k, i) => `#k${i}`).join(', '),
+            ExpressionAttributeNames: Object.fromEntries(keyNames.map((k, i) => [`#k${i}`, k])),
+          }),
+        )
+        .catch((err: unknown) => {
+          throw classifyDynamoDbError(err, table);
+        }),
+    );
+    yield page;
+    start = page.LastEvaluatedKey;
+  } while (start);
 }

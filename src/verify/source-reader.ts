@@ -1,7 +1,7 @@
 import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
 import type { Row } from '../core/change-event';
 import { ConfigError, FerryError, describe } from '../core/errors';
-import { Decimal } from '../source/debezium/logical-types';
+import { Decimal, mysqlFloat } from '../source/debezium/logical-types';
 
 export interface Column {
   name: string;
@@ -115,6 +115,8 @@ function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
       return raw === '' ? [] : (raw as string).split(',');
     case 'year':
       return Number(raw);
+    case 'float':
+      return mysqlFloat(Number(raw));
     case 'geometry':
     case 'point':
     case 'linestring':

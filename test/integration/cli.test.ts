@@ -1,9 +1,9 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { main } from '../../src/cli/index';
 import { loadMapping } from '../../src/mapping/load-mapping';
 import { readRange } from '../../src/source/kafka/read-range';
+import { runFerry } from '../support/cli';
 import { Scenario } from '../support/scenario';
 import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
 import { dropTable, dynamoDb, kafka, stack, waitFor } from '../support/stack';
@@ -16,19 +16,7 @@ describe('cli > operator and developer commands', () => {
   let fixed: string;
   const doc = dynamoDb().doc;
 
-  async function ferry(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const stdout = jest.spyOn(process.stdout, 'write').mockImplementation((chunk) => ((out += String(chunk)), true));
-    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation((chunk) => ((err += String(chunk)), true));
-    try {
-      const code = await main(['node', 'ferry', ...args]);
-      return { code, out, err };
-    } finally {
-      stdout.mockRestore();
-      stderr.mockRestore();
-    }
-  }
+  const ferry = runFerry;
   const ferryJson = async (...args: string[]) => {
     const result = await ferry(...args, '--json');
     if (result.code !== 0 && result.code !== 4)

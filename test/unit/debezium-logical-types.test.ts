@@ -4,7 +4,7 @@
  */
 import { DecodeError } from '../../src/core/errors';
 import { toConnect } from '../../src/source/debezium/avro-decoder';
-import { isoZonedTimestamp, shortestFloat32, valueDecoder } from '../../src/source/debezium/logical-types';
+import { isoZonedTimestamp, mysqlFloat, valueDecoder } from '../../src/source/debezium/logical-types';
 
 describe('source > debezium > logical types seen in real messages', () => {
   it('renders a TIMESTAMP with six fractional digits, however Debezium trimmed it', () => {
@@ -20,14 +20,16 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(() => isoZonedTimestamp('yesterday', 'c_ts')).toThrow(/column c_ts/);
   });
 
-  it('gives a FLOAT the shortest decimal that reads back as the same 32-bit float', () => {
-    expect(shortestFloat32(Math.fround(3.14))).toBe(3.14);
-    expect(shortestFloat32(Math.fround(1e-10))).toBe(1e-10);
-    expect(shortestFloat32(Math.fround(16777217))).toBe(16777216);
-    expect(shortestFloat32(-1.5)).toBe(-1.5);
+  it('gives a FLOAT the six significant digits MariaDB shows, whether read in a snapshot or streamed', () => {
+    // Streamed: the exact 32-bit value. Snapshot: the server's text, read by JDBC into a float (Java prints 3.41482013E11).
+    expect(mysqlFloat(Math.fround(3.4148237e11))).toBe(3.41482e11);
+    expect(mysqlFloat(3.41482013e11)).toBe(3.41482e11);
+    expect(mysqlFloat(Math.fround(3.4028234e38))).toBe(3.40282e38);
+    expect(mysqlFloat(Math.fround(0.00007222447))).toBe(0.0000722245);
+    expect(mysqlFloat(Math.fround(2.94e-44))).toBe(2.94273e-44);
+    expect(mysqlFloat(Math.fround(3.14))).toBe(3.14);
+    expect(mysqlFloat(-1.5)).toBe(-1.5);
     expect(valueDecoder({ type: 'float32' })(Math.fround(0.1))).toBe(0.1);
-    // A double that no float32 equals is left alone.
-    expect(shortestFloat32(0.1)).toBe(0.1);
   });
 
   it('reads BIGINT UNSIGNED exactly when Debezium names the source type', () => {

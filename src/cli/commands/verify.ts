@@ -41,7 +41,7 @@ export function verifyCommand(setCode: (code: number) => void): Command {
           const bar = progressBar(!opts.json, 'verifying');
           const report = await verifyMapping(
             source,
-            createDynamoDbClients(ctx.config.dynamodb).doc,
+            createDynamoDbClients(ctx.config.dynamodb).raw,
             ctx.config,
             ctx.mapping,
             {

@@ -109,7 +109,7 @@ export function valueDecoder(schema: ConnectSchema): ValueDecoder {
       if (unsignedBigint) return (raw) => toSafeInteger(unsignedLong(raw));
       return (raw) => toSafeInteger(raw);
     case 'float32':
-      return (raw) => shortestFloat32(raw as number);
+      return (raw) => mysqlFloat(raw as number);
     case 'bytes':
       return (raw) => toBytes(raw);
     case 'struct': {
@@ -165,17 +165,14 @@ function unsignedLong(raw: Raw): bigint {
 }
 
 /**
- * A FLOAT column holds a 32-bit float. Avro hands over its exact binary value
- * (3.140000104904175), JSON the shortest decimal that reads back as the same float (3.14), as
- * MySQL itself prints it: both become the latter.
+ * A FLOAT column as MySQL and MariaDB show it: its 32-bit value to six significant digits
+ * (FLT_DIG). A snapshot can only carry that text (the server formats FLOAT so, and the JDBC
+ * driver reads it into a float), while the binlog carries the exact 32-bit value: rounding both
+ * the same way makes a row's snapshot and its streamed changes agree, and agree with a SELECT.
  */
-export function shortestFloat32(value: number): number {
-  if (!Number.isFinite(value) || Math.fround(value) !== value) return value;
-  for (let digits = 1; digits < 17; digits++) {
-    const candidate = Number(value.toPrecision(digits));
-    if (Math.fround(candidate) === value) return candidate;
-  }
-  return value;
+export function mysqlFloat(value: number): number {
+  if (!Number.isFinite(value)) return value;
+  return Number(Math.fround(value).toPrecision(6));
 }
 
 function toSafeInteger(raw: Raw): number | bigint {

@@ -1,0 +1,267 @@
+/**
+ * The value round trip: generated rows of every column type go into MariaDB, through the real
+ * connector and two workers (numbers DynamoDB cannot hold refused, or kept as text) into
+ * DynamoDB Local; then DynamoDB, the dead letters and `ferry verify` are checked against the
+ * oracle in value-rows.ts. e2e/values runs a short one, `npm run fuzz` a long one.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import { itemSignature } from '../../src/mapping/prepare-item';
+import { readRange } from '../../src/source/kafka/read-range';
+import { runFerry } from './cli';
+import { Scenario } from './scenario';
+import { dropTable, dynamoDb, kafka, stack, waitFor } from './stack';
+import {
+  COLUMNS,
+  CREATE_TABLE,
+  type History,
+  MAPPING_BODY,
+  type ValueRow,
+  expectedItem,
+  history,
+  sqlValues,
+} from './value-rows';
+
+type Mode = 'error' | 'string';
+type Item = Record<string, AttributeValue>;
+
+export interface RoundTripReport {
+  seed: number;
+  rows: number;
+  changes: number;
+  columns: number;
+  seconds: number;
+  modes: Record<
+    Mode,
+    {
+      items: number;
+      /** Items that differ from the oracle, missing or extra (first few). */
+      mismatches: string[];
+      mismatchCount: number;
+      deadLetters: number;
+      /** Dead letters the oracle did not expect, or expected letters not found. */
+      letterMismatches: string[];
+      verify: { code: number; missing: number; extra: number; different: number; unmappable: number };
+      /** What verify must report for this mode, from the oracle. */
+      expectedVerify: { missing: number; extra: number; different: number; unmappable: number };
+      blockedPartitions: number;
+    }
+  >;
+}
+
+/** The oracle's replay of a history: final items, refused changes, and what verify must say. */
+function replay(h: History, mode: Mode) {
+  const items = new Map<number, Item>();
+  const live = new Map<number, ValueRow>();
+  const refused: string[] = [];
+  const apply = (r: ValueRow) => {
+    live.set(r.id, r);
+    const e = expectedItem(r, mode);
+    if ('item' in e) items.set(r.id, e.item);
+    else refused.push(`V#${r.id}:${e.refused[0]}`);
+  };
+  h.inserts.forEach(apply);
+  for (const change of h.changes) {
+    if (change.kind === 'delete') {
+      if (live.delete(change.id)) items.delete(change.id);
+    } else apply(change.row);
+  }
+  // Live rows the mapping cannot prepare: verify counts them unmappable, and their older item (if any) extra.
+  let unmappable = 0;
+  let extra = 0;
+  for (const [id, r] of live) {
+    if ('refused' in expectedItem(r, mode)) {
+      unmappable++;
+      if (items.has(id)) extra++;
+    }
+  }
+  return { items, refused, verify: { missing: 0, different: 0, unmappable, extra } };
+}
+
+export async function valueRoundTrip(options: {
+  rows: number;
+  seed: number;
+  log?: (line: string) => void;
+}): Promise<RoundTripReport> {
+  const log = options.log ?? (() => undefined);
+  const started = Date.now();
+  const [h] = fc.sample(history(options.rows), { seed: options.seed, numRuns: 1 }) as [History];
+  const scenario = new Scenario();
+  const tables: Record<Mode, string> = { error: scenario.table, string: `${scenario.table}-text` };
+  const names: Record<Mode, string> = { error: `values-${scenario.id}`, string: `values-text-${scenario.id}` };
+  try {
+    await scenario.setUp(`${CREATE_TABLE('vals')}; SET SESSION time_zone = '+00:00';`);
+    await scenario.db.query("SET SESSION time_zone = '+00:00'");
+    const placeholders = `(?, ${COLUMNS.map(() => '?').join(', ')})`;
+    const insert = (r: ValueRow) =>
+      scenario.db.query(`INSERT INTO vals VALUES ${placeholders}`, [r.id, ...sqlValues(r)]);
+    // Half the rows become snapshot reads, the rest and every change are streamed.
+    const half = Math.ceil(h.inserts.length / 2);
+    for (const r of h.inserts.slice(0, half)) await insert(r);
+    await scenario.startConnector('json', 'vals');
+    const mappings = Object.fromEntries(
+      (['error', 'string'] as const).map((mode) => {
+        const path = join(scenario.dir, `${mode}.ts`);
+        writeFileSync(
+          path,
+          `import { defineMapping } from 'ferry';
+export default defineMapping<any>({
+  name: '${names[mode]}',
+  source: { table: '${scenario.database}.vals' },
+  target: { table: '${tables[mode]}', partitionKey: 'pk', sortKey: 'sk' },
+  ${MAPPING_BODY}
+});
+`,
+        );
+        return [mode, path];
+      }),
+    ) as Record<Mode, string>;
+    const workers = {
+      error: await scenario.startWorker(mappings.error),
+      string: await scenario.startWorker(mappings.string, { FERRY_PIPELINE_NUMBER_OVERFLOW: 'string' }),
+    };
+    log(`seed ${options.seed}: ${h.inserts.length} rows (${half} snapshot), ${h.changes.length} changes`);
+    for (const r of h.inserts.slice(half)) await insert(r);
+    const exists = new Set(h.inserts.map((r) => r.id));
+    for (const change of h.changes) {
+      if (change.kind === 'delete') {
+        if (exists.delete(change.id)) await scenario.db.query('DELETE FROM vals WHERE id = ?', [change.id]);
+      } else if (exists.has(change.row.id)) {
+        await scenario.db.query(`UPDATE vals SET ${COLUMNS.map((c) => `${c.name} = ?`).join(', ')} WHERE id = ?`, [
+          ...sqlValues(change.row),
+          change.row.id,
+        ]);
+      } else {
+        exists.add(change.row.id);
+        await insert(change.row);
+      }
+    }
+
+    const report: RoundTripReport = {
+      seed: options.seed,
+      rows: h.inserts.length,
+      changes: h.changes.length,
+      columns: COLUMNS.length,
+      seconds: 0,
+      modes: {} as RoundTripReport['modes'],
+    };
+    Object.assign(process.env, {
+      FERRY_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+      FERRY_KAFKA_TOPIC_PREFIX: scenario.connector?.prefix,
+      FERRY_DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
+      FERRY_SOURCE_URL: `mysql://ferry:ferry@127.0.0.1:${stack.mariadb.port}`,
+      FERRY_LOG_LEVEL: 'error',
+    });
+    for (const mode of ['error', 'string'] as const) {
+      const oracle = replay(h, mode);
+      let mismatches: string[] = [];
+      let letters: string[] = [];
+      // Converged: every item as the oracle says, and every refused change in the dead letters.
+      await waitFor(
+        `${mode}: DynamoDB and the dead letters to match the oracle`,
+        async () => {
+          mismatches = compare(oracle.items, await scanItems(tables[mode]));
+          letters = await deadLetters(`${scenario.connector?.prefix}.dlq.${names[mode]}`);
+          return mismatches.length === 0 && letters.length >= oracle.refused.length;
+        },
+        Math.max(120_000, options.rows * 60),
+      ).catch((err: Error) => log(`${mode}: ${err.message}`));
+      const verifyRun = await runFerry('verify', '--mapping', mappings[mode], '--json');
+      const verify = JSON.parse(verifyRun.out || '{}') as Record<string, number>;
+      const metrics = await (await fetch(`http://127.0.0.1:${workers[mode].httpPort}/metrics`)).text();
+      report.modes[mode] = {
+        items: oracle.items.size,
+        mismatches: mismatches.slice(0, 10),
+        mismatchCount: mismatches.length,
+        deadLetters: letters.length,
+        letterMismatches: multisetDifference(oracle.refused, letters).slice(0, 10),
+        verify: {
+          code: verifyRun.code,
+          missing: verify.missing ?? -1,
+          extra: verify.extra ?? -1,
+          different: verify.different ?? -1,
+          unmappable: verify.unmappable ?? -1,
+        },
+        expectedVerify: oracle.verify,
+        blockedPartitions: [...metrics.matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].filter(
+          (m) => Number(m[1]) > 0,
+        ).length,
+      };
+    }
+    report.seconds = Math.round((Date.now() - started) / 1000);
+    return report;
+  } finally {
+    await scenario.tearDown();
+    await dropTable(tables.string);
+  }
+}
+
+/** Item differences, each naming the id and the attributes that differ. */
+function compare(expected: Map<number, Item>, actual: Map<number, Item>): string[] {
+  const out: string[] = [];
+  for (const [id, item] of expected) {
+    const got = actual.get(id);
+    if (!got) out.push(`missing V#${id}`);
+    else if (itemSignature(got) !== itemSignature(item)) {
+      const names = new Set([...Object.keys(item), ...Object.keys(got)]);
+      const differing = [...names].filter(
+        (n) => !got[n] || !item[n] || itemSignature({ n: got[n] }) !== itemSignature({ n: item[n] }),
+      );
+      out.push(
+        `different V#${id}: ${differing.map((n) => `${n}: got ${show(got[n])}, want ${show(item[n])}`).join('; ')}`,
+      );
+    }
+  }
+  for (const id of actual.keys()) if (!expected.has(id)) out.push(`extra V#${id}`);
+  return out;
+}
+
+const show = (v: AttributeValue | undefined) =>
+  JSON.stringify(v, (_k, x: unknown) => (x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x))?.slice(0, 200);
+
+async function scanItems(table: string): Promise<Map<number, Item>> {
+  const items = new Map<number, Item>();
+  let start: Item | undefined;
+  do {
+    const page = await dynamoDb().raw.send(
+      new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }),
+    );
+    for (const { _ferry_version: _v, ...item } of page.Items ?? []) items.set(Number(item.id?.N), item);
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+/** Each dead letter as `V#<id>:<first refused attribute>`, from its error header. */
+async function deadLetters(topic: string): Promise<string[]> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) return [];
+  } finally {
+    await admin.disconnect();
+  }
+  const out: string[] = [];
+  await readRange(kafka(), {
+    topic,
+    onBatch: async (_p, messages) => {
+      for (const m of messages) {
+        const error = m.headers?.['ferry.error.message']?.toString() ?? '';
+        const match = /item \{"pk":"(V#\d+)".*?attribute "(\w+)"/.exec(error);
+        out.push(match ? `${match[1]}:${match[2]}` : `unexpected: ${error.slice(0, 300)}`);
+      }
+    },
+  });
+  return out;
+}
+
+function multisetDifference(expected: string[], actual: string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const e of expected) counts.set(e, (counts.get(e) ?? 0) + 1);
+  for (const a of actual) counts.set(a, (counts.get(a) ?? 0) - 1);
+  return [...counts]
+    .filter(([, n]) => n !== 0)
+    .map(([k, n]) => (n > 0 ? `missing letter ${k}` : `unexpected letter ${k}`));
+}

@@ -1,0 +1,305 @@
+/**
+ * Rows for every column type in the README's value table, edges included, and an oracle that
+ * says, independently of ferry's decoder, what DynamoDB must hold for each value: the attribute,
+ * or a refusal naming the column. Used by e2e/values (short) and scripts/fuzz.ts (long).
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+
+/** What DynamoDB must hold for one column, or the column's value cannot be a DynamoDB Number. */
+export type Expected = AttributeValue | { refused: string };
+
+interface Column {
+  name: string;
+  sql: string;
+  /** Values to write, as mysql2 parameters (null for NULL). */
+  value: fc.Arbitrary<unknown>;
+  /** What DynamoDB holds for a written non-null value. */
+  expect: (value: never) => Expected;
+}
+
+const N = (text: string): Expected => ({ N: text });
+const S = (text: string): Expected => ({ S: text });
+const pad = (n: number | bigint, width: number) => String(n).padStart(width, '0');
+
+/** Plain decimal text of a number DynamoDB can hold, or a refusal (38 digits, 1E-130 to 9.99E+125). */
+export function dynamoNumber(text: string): Expected {
+  const m = /^(-?)(\d*)(?:\.(\d*))?(?:e([+-]?\d+))?$/i.exec(text);
+  if (!m) throw new Error(`not a number: ${text}`);
+  const [, sign, whole = '', fraction = '', exp = '0'] = m;
+  const all = whole + fraction;
+  const lead = all.length - all.replace(/^0+/, '').length;
+  const digits = all.slice(lead).replace(/0+$/, '');
+  if (digits === '') return N('0');
+  const point = whole.length + Number(exp) - lead;
+  if (digits.length > 38 || point - 1 > 125 || point - 1 < -130) return { refused: text };
+  const plain =
+    point <= 0
+      ? `0.${'0'.repeat(-point)}${digits}`
+      : point >= digits.length
+        ? digits + '0'.repeat(point - digits.length)
+        : `${digits.slice(0, point)}.${digits.slice(point)}`;
+  return N(sign + plain);
+}
+
+const integer = (name: string, sql: string, min: bigint, max: bigint): Column => ({
+  name,
+  sql,
+  value: fc.oneof(fc.constantFrom(min, max, 0n, min + 1n, max - 1n), fc.bigInt({ min, max })),
+  expect: (v: bigint) => N(v.toString()),
+});
+
+/** A decimal's exact text with `scale` fractional digits, at any precision up to `precision`. */
+const decimal = (name: string, precision: number, scale: number): Column => ({
+  name,
+  sql: `DECIMAL(${precision},${scale})`,
+  value: fc
+    .tuple(fc.boolean(), fc.integer({ min: 0, max: precision - scale }), fc.integer({ min: 0, max: scale }))
+    .chain(([negative, wholeDigits, fractionDigits]) =>
+      fc
+        .tuple(
+          fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: wholeDigits, maxLength: wholeDigits }),
+          fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: fractionDigits, maxLength: fractionDigits }),
+        )
+        .map(([w, f]) => `${negative ? '-' : ''}${w || '0'}.${f.padEnd(scale, '0')}`),
+    ),
+  // MariaDB stores the value at the column's scale: what it returns is what Debezium sends.
+  expect: (v: string) => dynamoNumber(v),
+});
+
+/** FLOAT as MariaDB prints it: the 32-bit value to six significant digits (SELECT shows the same). */
+const mysqlFloatText = (x: number) => String(Number(Math.fround(x).toPrecision(6)));
+
+const datetime = (fsp: number): fc.Arbitrary<string> =>
+  fc
+    .tuple(
+      fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59) }),
+      fc.integer({ min: 0, max: 999_999 }),
+    )
+    .map(([ms, micros]) => sqlDateTime(ms, micros, fsp));
+
+function sqlDateTime(ms: number, micros: number, fsp: number): string {
+  const d = new Date(Math.floor(ms / 1000) * 1000);
+  const fraction = fsp === 0 ? '' : `.${pad(micros, 6).slice(0, fsp)}`;
+  return `${pad(d.getUTCFullYear(), 4)}-${pad(d.getUTCMonth() + 1, 2)}-${pad(d.getUTCDate(), 2)} ${pad(d.getUTCHours(), 2)}:${pad(d.getUTCMinutes(), 2)}:${pad(d.getUTCSeconds(), 2)}${fraction}`;
+}
+
+/** Fraction digits of `text` ('… 12:00:00.5') padded to `width`. */
+const fractionOf = (text: string, width: number) => (text.split('.')[1] ?? '').padEnd(width, '0').slice(0, width);
+
+const temporalColumns: Column[] = [0, 1, 2, 3, 4, 5, 6].flatMap((fsp): Column[] => [
+  {
+    name: `c_datetime${fsp}`,
+    sql: `DATETIME(${fsp})`,
+    value: fc.oneof(
+      fc.constantFrom(`1000-01-01 00:00:00`, `9999-12-31 23:59:59${fsp ? `.${'9'.repeat(fsp)}` : ''}`),
+      datetime(fsp),
+    ),
+    // DATETIME(0-3) arrives with milliseconds, (4-6) with microseconds.
+    expect: (v: string) => S(`${v.slice(0, 10)}T${v.slice(11, 19)}.${fractionOf(v, fsp <= 3 ? 3 : 6)}`),
+  },
+  {
+    name: `c_timestamp${fsp}`,
+    sql: `TIMESTAMP(${fsp}) NULL`,
+    value: fc.oneof(
+      fc.constantFrom('1970-01-01 00:00:01', `2038-01-19 03:14:07${fsp ? `.${'9'.repeat(fsp)}` : ''}`),
+      fc
+        .tuple(fc.integer({ min: 1000, max: 2_147_483_647_000 }), fc.integer({ min: 0, max: 999_999 }))
+        .map(([ms, micros]) => sqlDateTime(ms, micros, fsp)),
+    ),
+    expect: (v: string) => S(`${v.slice(0, 10)}T${v.slice(11, 19)}.${fractionOf(v, 6)}Z`),
+  },
+  {
+    name: `c_time${fsp}`,
+    sql: `TIME(${fsp})`,
+    value: fc
+      .tuple(fc.boolean(), fc.integer({ min: 0, max: 838 * 3600 + 59 * 60 + 59 }), fc.integer({ min: 0, max: 999_999 }))
+      .map(([negative, seconds, micros]) => {
+        const frac = fsp === 0 || seconds === 838 * 3600 + 59 * 60 + 59 ? '' : `.${pad(micros, 6).slice(0, fsp)}`;
+        const text = `${pad(Math.floor(seconds / 3600), 2)}:${pad(Math.floor(seconds / 60) % 60, 2)}:${pad(seconds % 60, 2)}${frac}`;
+        return negative && (seconds > 0 || /[1-9]/.test(frac)) ? `-${text}` : text;
+      }),
+    expect: (v: string) => S(`${v.split('.')[0]}.${fractionOf(v, 6)}`),
+  },
+]);
+
+/** Text MariaDB's utf8mb4 holds: any Unicode scalar value, 4-byte ones included. */
+const text = (maxLength: number) =>
+  fc.string({ unit: 'binary', maxLength }).filter((s) => s.isWellFormed() && [...s].length <= maxLength);
+
+const bytes = (maxLength: number) => fc.uint8Array({ maxLength }).map((b) => Buffer.from(b));
+
+export const COLUMNS: Column[] = [
+  integer('c_tinyint', 'TINYINT', -128n, 127n),
+  integer('c_tinyint_u', 'TINYINT UNSIGNED', 0n, 255n),
+  integer('c_smallint', 'SMALLINT', -32768n, 32767n),
+  integer('c_smallint_u', 'SMALLINT UNSIGNED', 0n, 65535n),
+  integer('c_mediumint', 'MEDIUMINT', -8388608n, 8388607n),
+  integer('c_mediumint_u', 'MEDIUMINT UNSIGNED', 0n, 16777215n),
+  integer('c_int', 'INT', -2147483648n, 2147483647n),
+  integer('c_int_u', 'INT UNSIGNED', 0n, 4294967295n),
+  integer('c_bigint', 'BIGINT', -(2n ** 63n), 2n ** 63n - 1n),
+  integer('c_bigint_u', 'BIGINT UNSIGNED', 0n, 2n ** 64n - 1n),
+  decimal('c_decimal', 65, 30),
+  decimal('c_decimal_38', 38, 10),
+  decimal('c_decimal_money', 10, 2),
+  decimal('c_decimal_int', 20, 0),
+  {
+    name: 'c_float',
+    sql: 'FLOAT',
+    value: fc.float({ noNaN: true, noDefaultInfinity: true }),
+    expect: (v: number) => dynamoNumber(mysqlFloatText(v)),
+  },
+  {
+    name: 'c_double',
+    sql: 'DOUBLE',
+    value: fc.oneof(
+      fc.constantFrom(
+        1e300,
+        -1e300,
+        1e16,
+        -2e18,
+        1.7976931348623157e308,
+        2.2250738585072014e-308,
+        1e-130,
+        9.9e125,
+        1e126,
+        0.1,
+      ),
+      fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e308, max: 1e308 }),
+    ),
+    expect: (v: number) => dynamoNumber(String(v)),
+  },
+  {
+    name: 'c_date',
+    sql: 'DATE',
+    value: fc.oneof(
+      fc.constantFrom('1000-01-01', '9999-12-31'),
+      fc
+        .integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) })
+        .map((ms) => sqlDateTime(ms, 0, 0).slice(0, 10)),
+    ),
+    expect: (v: string) => S(v),
+  },
+  ...temporalColumns,
+  {
+    name: 'c_year',
+    sql: 'YEAR',
+    value: fc.oneof(fc.constantFrom(1901, 2155), fc.integer({ min: 1901, max: 2155 })),
+    expect: (v: number) => N(String(v)),
+  },
+  // CHAR drops trailing spaces when read: generate none.
+  { name: 'c_char', sql: 'CHAR(10)', value: text(10).map((s) => s.replace(/ +$/, '')), expect: (v: string) => S(v) },
+  { name: 'c_varchar', sql: 'VARCHAR(200)', value: text(200), expect: (v: string) => S(v) },
+  { name: 'c_text', sql: 'TEXT', value: text(2000), expect: (v: string) => S(v) },
+  {
+    name: 'c_binary',
+    sql: 'BINARY(8)',
+    value: bytes(8),
+    // BINARY pads to its width with zero bytes.
+    expect: (v: Buffer) => ({ B: Buffer.concat([v, Buffer.alloc(8 - v.length)]) }),
+  },
+  { name: 'c_varbinary', sql: 'VARBINARY(64)', value: bytes(64), expect: (v: Buffer) => ({ B: v }) },
+  { name: 'c_blob', sql: 'BLOB', value: bytes(3000), expect: (v: Buffer) => ({ B: v }) },
+  {
+    name: 'c_enum',
+    sql: "ENUM('a','b','c d','ü')",
+    value: fc.constantFrom('a', 'b', 'c d', 'ü'),
+    expect: (v: string) => S(v),
+  },
+  {
+    name: 'c_set',
+    sql: "SET('x','y','z')",
+    value: fc.subarray(['x', 'y', 'z']).map((members) => members.join(',')),
+    // A SET arrives as a list in definition order; empty is an empty list.
+    expect: (v: string) => ({ L: v === '' ? [] : v.split(',').map((m) => ({ S: m })) }),
+  },
+  { name: 'c_bit1', sql: 'BIT(1)', value: fc.constantFrom(0, 1), expect: (v: number) => ({ BOOL: v === 1 }) },
+  {
+    name: 'c_bit64',
+    sql: 'BIT(64)',
+    value: fc.oneof(fc.constantFrom(0n, 2n ** 64n - 1n), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n })),
+    expect: (v: bigint) => N(v.toString()),
+  },
+  {
+    name: 'c_json',
+    sql: 'JSON',
+    value: fc.oneof(
+      fc.json({ depthSize: 'large', maxDepth: 40 }),
+      fc.constantFrom(
+        '{"big": 123456789012345678901234567890, "neg": -1e400, "deep": [[[[[[[[[[[[1]]]]]]]]]]]]}',
+        '[]',
+        '""',
+      ),
+    ),
+    expect: (v: string) => S(v),
+  },
+];
+
+export type ValueRow = Record<string, unknown> & { id: number };
+
+/** A row: every column set, each NULL one time in six. */
+export const row = (id: number): fc.Arbitrary<ValueRow> =>
+  fc
+    .tuple(...COLUMNS.map((c) => fc.option(c.value, { freq: 6, nil: null })))
+    .map((values) => ({ id, ...Object.fromEntries(COLUMNS.map((c, i) => [c.name, values[i]])) }));
+
+/** A history: inserts, then updates and deletes of those rows (ids may come back after a delete). */
+export const history = (rows: number) =>
+  fc
+    .tuple(
+      fc.tuple(...Array.from({ length: rows }, (_v, i) => row(i + 1))),
+      fc.array(
+        fc.oneof(
+          {
+            arbitrary: fc
+              .integer({ min: 1, max: rows })
+              .chain((id) => row(id))
+              .map((r) => ({ kind: 'upsert' as const, row: r })),
+            weight: 3,
+          },
+          { arbitrary: fc.integer({ min: 1, max: rows }).map((id) => ({ kind: 'delete' as const, id })), weight: 1 },
+        ),
+        { maxLength: rows },
+      ),
+    )
+    .map(([inserts, changes]) => ({ inserts, changes }));
+
+export type Change = { kind: 'upsert'; row: ValueRow } | { kind: 'delete'; id: number };
+export type History = { inserts: ValueRow[]; changes: Change[] };
+
+export const CREATE_TABLE = (table: string) =>
+  `CREATE TABLE ${table} (id INT PRIMARY KEY, ${COLUMNS.map((c) => `${c.name} ${c.sql}`).join(', ')}) CHARACTER SET utf8mb4`;
+
+/** The mapping the tests run: every column an attribute; columns with an even index map NULL to "no attribute". */
+export const SPARSE = new Set(COLUMNS.filter((_c, i) => i % 2 === 0).map((c) => c.name));
+export const MAPPING_BODY = `key: (row) => ({ pk: 'V#' + row.id, sk: 'V' }),
+  item: (row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null && ${JSON.stringify([...SPARSE])}.includes(k) ? undefined : v])),`;
+
+/**
+ * What DynamoDB must hold for a row under the test mapping, or the columns that refuse it (a
+ * number DynamoDB cannot hold). Under numberOverflow 'string', refused numbers are their text.
+ */
+export function expectedItem(
+  r: ValueRow,
+  numberOverflow: 'error' | 'string',
+): { item: Record<string, AttributeValue> } | { refused: string[] } {
+  const item: Record<string, AttributeValue> = { pk: { S: `V#${r.id}` }, sk: { S: 'V' }, id: { N: String(r.id) } };
+  const refused: string[] = [];
+  for (const c of COLUMNS) {
+    const v = r[c.name];
+    if (v === null) {
+      if (!SPARSE.has(c.name)) item[c.name] = { NULL: true };
+      continue;
+    }
+    const e = c.expect(v as never);
+    if ('refused' in e) {
+      if (numberOverflow === 'string') item[c.name] = { S: e.refused as string };
+      else refused.push(c.name);
+    } else item[c.name] = e;
+  }
+  return refused.length > 0 ? { refused } : { item };
+}
+
+/** mysql2 parameters for a row, in COLUMNS order. */
+export const sqlValues = (r: ValueRow) => COLUMNS.map((c) => r[c.name]);
