@@ -80,6 +80,9 @@ function selectExpression(c: Column): string {
     case 'bigint':
     case 'json':
     case 'longtext':
+    // mysql2 parses DOUBLE text with its own lossy routine (918273.0653115719 -> 918273.065311572).
+    case 'double':
+    case 'float':
       return `CAST(${col} AS CHAR) AS ${col}`;
     case 'bit':
       return `CAST(${col} AS UNSIGNED) AS ${col}`;
@@ -114,6 +117,8 @@ function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
     case 'set':
       return raw === '' ? [] : (raw as string).split(',');
     case 'year':
+      return Number(raw);
+    case 'double':
       return Number(raw);
     case 'float':
       return mysqlFloat(Number(raw));

@@ -13,6 +13,7 @@ describe('e2e > values real tables hold', () => {
       const m = report.modes[mode];
       expect({ mode, seed, mismatches: m.mismatches }).toEqual({ mode, seed, mismatches: [] });
       expect({ mode, seed, letters: m.letterMismatches }).toEqual({ mode, seed, letters: [] });
+      expect({ mode, seed, verifyExamples: m.verifyExamples }).toEqual({ mode, seed, verifyExamples: [] });
       expect({ mode, seed, verify: m.verify }).toEqual({
         mode,
         seed,

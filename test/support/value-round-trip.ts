@@ -44,6 +44,8 @@ export interface RoundTripReport {
       /** Dead letters the oracle did not expect, or expected letters not found. */
       letterMismatches: string[];
       verify: { code: number; missing: number; extra: number; different: number; unmappable: number };
+      /** verify's examples of items it found different or missing: each one a disagreement to explain. */
+      verifyExamples: string[];
       /** What verify must report for this mode, from the oracle. */
       expectedVerify: { missing: number; extra: number; different: number; unmappable: number };
       blockedPartitions: number;
@@ -168,8 +170,18 @@ export default defineMapping<any>({
         },
         Math.max(120_000, options.rows * 60),
       ).catch((err: Error) => log(`${mode}: ${err.message}`));
+      // verify runs with the worker's settings, as an operator would.
+      process.env.FERRY_PIPELINE_NUMBER_OVERFLOW = mode;
       const verifyRun = await runFerry('verify', '--mapping', mappings[mode], '--json');
-      const verify = JSON.parse(verifyRun.out || '{}') as Record<string, number>;
+      delete process.env.FERRY_PIPELINE_NUMBER_OVERFLOW;
+      const verify = JSON.parse(verifyRun.out || '{}') as Record<string, number> & {
+        examples?: Array<{
+          kind: string;
+          key: unknown;
+          expected?: Record<string, unknown>;
+          actual?: Record<string, unknown>;
+        }>;
+      };
       const metrics = await (await fetch(`http://127.0.0.1:${workers[mode].httpPort}/metrics`)).text();
       report.modes[mode] = {
         items: oracle.items.size,
@@ -185,6 +197,13 @@ export default defineMapping<any>({
           unmappable: verify.unmappable ?? -1,
         },
         expectedVerify: oracle.verify,
+        verifyExamples: (verify.examples ?? [])
+          .filter((e) => e.kind === 'different' || e.kind === 'missing')
+          .map((e) => {
+            const names = Object.keys({ ...e.expected, ...e.actual });
+            const differing = names.filter((n) => JSON.stringify(e.expected?.[n]) !== JSON.stringify(e.actual?.[n]));
+            return `${e.kind} ${JSON.stringify(e.key)}: ${differing.map((n) => `${n}: DynamoDB ${JSON.stringify(e.actual?.[n])}, source ${JSON.stringify(e.expected?.[n])}`).join('; ')}`;
+          }),
         blockedPartitions: [...metrics.matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].filter(
           (m) => Number(m[1]) > 0,
         ).length,

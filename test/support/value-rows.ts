@@ -61,7 +61,11 @@ const decimal = (name: string, precision: number, scale: number): Column => ({
           fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: wholeDigits, maxLength: wholeDigits }),
           fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: fractionDigits, maxLength: fractionDigits }),
         )
-        .map(([w, f]) => `${negative ? '-' : ''}${w || '0'}.${f.padEnd(scale, '0')}`),
+        // As MariaDB returns it: no leading zeros, the column's scale.
+        .map(([w, f]) => {
+          const whole = w.replace(/^0+/, '') || '0';
+          return `${negative ? '-' : ''}${whole}${scale === 0 ? '' : `.${f.padEnd(scale, '0')}`}`;
+        }),
     ),
   // MariaDB stores the value at the column's scale: what it returns is what Debezium sends.
   expect: (v: string) => dynamoNumber(v),
@@ -260,7 +264,7 @@ export const history = (rows: number) =>
           },
           { arbitrary: fc.integer({ min: 1, max: rows }).map((id) => ({ kind: 'delete' as const, id })), weight: 1 },
         ),
-        { maxLength: rows },
+        { minLength: Math.floor(rows / 2), maxLength: rows },
       ),
     )
     .map(([inserts, changes]) => ({ inserts, changes }));

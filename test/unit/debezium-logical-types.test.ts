@@ -30,6 +30,8 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(mysqlFloat(Math.fround(3.14))).toBe(3.14);
     expect(mysqlFloat(-1.5)).toBe(-1.5);
     expect(valueDecoder({ type: 'float32' })(Math.fround(0.1))).toBe(0.1);
+    // JsonConverter names FLOAT32 "float".
+    expect(valueDecoder({ type: 'float' })(3.41482013e11)).toBe(3.41482e11);
   });
 
   it('reads BIGINT UNSIGNED exactly when Debezium names the source type', () => {

@@ -108,6 +108,7 @@ export function valueDecoder(schema: ConnectSchema): ValueDecoder {
       // BIGINT UNSIGNED under bigint.unsigned.handling.mode=long arrives as two's complement.
       if (unsignedBigint) return (raw) => toSafeInteger(unsignedLong(raw));
       return (raw) => toSafeInteger(raw);
+    case 'float': // JsonConverter's name for FLOAT32
     case 'float32':
       return (raw) => mysqlFloat(raw as number);
     case 'bytes':

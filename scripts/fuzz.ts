@@ -1,0 +1,46 @@
+/**
+ * The long value round trip: `npm run fuzz -- [--rows 20000] [--seed N]` (the local stack running).
+ * Generated rows of every column type go through the real connector and worker into DynamoDB
+ * Local; it prints what was checked and every disagreement, and exits 1 on any.
+ */
+import { parseArgs } from 'node:util';
+import { valueRoundTrip } from '../test/support/value-round-trip';
+
+const { values } = parseArgs({
+  options: { rows: { type: 'string', default: '20000' }, seed: { type: 'string' } },
+});
+const rows = Number(values.rows);
+const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
+if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(seed)) {
+  console.error('usage: npm run fuzz -- [--rows <count>] [--seed <integer>]');
+  process.exit(2);
+}
+
+void (async () => {
+  const report = await valueRoundTrip({ rows, seed, log: (line) => console.log(`fuzz: ${line}`) });
+  let problems = 0;
+  console.log(
+    `fuzz: seed ${report.seed}: ${report.rows} rows of ${report.columns} columns, ${report.changes} changes, ${report.seconds} s`,
+  );
+  for (const [mode, m] of Object.entries(report.modes)) {
+    const v = m.verify;
+    const e = m.expectedVerify;
+    const verifyOk =
+      v.missing === e.missing && v.extra === e.extra && v.different === e.different && v.unmappable === e.unmappable;
+    console.log(
+      `fuzz: numberOverflow=${mode}: ${m.items} items, ${m.mismatchCount} mismatched; ${m.deadLetters} dead letters, ${m.letterMismatches.length} unexpected; verify exit ${v.code}: ${v.missing} missing, ${v.extra} extra, ${v.different} different, ${v.unmappable} unmappable (oracle: ${e.extra} extra, ${e.unmappable} unmappable); ${m.blockedPartitions} partitions blocked`,
+    );
+    for (const line of [...m.mismatches, ...m.letterMismatches, ...m.verifyExamples]) console.log(`fuzz:   ${line}`);
+    problems +=
+      m.mismatchCount + m.letterMismatches.length + m.verifyExamples.length + m.blockedPartitions + (verifyOk ? 0 : 1);
+  }
+  console.log(
+    problems === 0
+      ? 'fuzz: no disagreement'
+      : `fuzz: ${problems} disagreements (rerun: npm run fuzz -- --rows ${rows} --seed ${seed})`,
+  );
+  process.exit(problems === 0 ? 0 : 1);
+})().catch((err: unknown) => {
+  console.error(`fuzz: seed ${seed}:`, err);
+  process.exit(1);
+});
