@@ -76,11 +76,11 @@ function selectExpression(c: Column): string {
       return `DATE_FORMAT(${col}, '%Y-%m-%d') AS ${col}`;
     case 'time':
       return `TIME_FORMAT(${col}, '%H:%i:%s.%f') AS ${col}`;
+    // As text, decoded below; mysql2's own DOUBLE parser is lossy (918273.0653115719 -> 918273.065311572).
     case 'decimal':
     case 'bigint':
     case 'json':
     case 'longtext':
-    // mysql2 parses DOUBLE text with its own lossy routine (918273.0653115719 -> 918273.065311572).
     case 'double':
     case 'float':
       return `CAST(${col} AS CHAR) AS ${col}`;

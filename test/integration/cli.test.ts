@@ -6,7 +6,7 @@ import { readRange } from '../../src/source/kafka/read-range';
 import { runFerry } from '../support/cli';
 import { Scenario } from '../support/scenario';
 import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
-import { dropTable, dynamoDb, kafka, stack, waitFor } from '../support/stack';
+import { dropTable, dynamoDb, kafka, waitFor } from '../support/stack';
 
 /** Every operator and developer command, driven in-process against the real stack. */
 describe('cli > operator and developer commands', () => {
@@ -39,13 +39,7 @@ describe('cli > operator and developer commands', () => {
       .replace(/\],$/, ']; },');
     live = scenario.writeMapping('live.ts', throwing);
     fixed = scenario.writeMapping('fixed.ts', accountsMapping(name));
-    Object.assign(process.env, {
-      FERRY_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-      FERRY_KAFKA_TOPIC_PREFIX: scenario.connector?.prefix,
-      FERRY_DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
-      FERRY_SOURCE_URL: `mysql://ferry:ferry@127.0.0.1:${stack.mariadb.port}`,
-      FERRY_LOG_LEVEL: 'error',
-    });
+    scenario.configureCli();
     await scenario.startWorker(live);
     await scenario.expectConverged(live, ACCOUNTS_SELECT, decodeAccount);
   }, 240_000);

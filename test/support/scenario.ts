@@ -12,6 +12,7 @@ import {
   mariadb,
   registerConnector,
   scanAll,
+  stack,
   startWorker,
   uniqueId,
   waitFor,
@@ -72,6 +73,17 @@ export default defineMapping<any>({
 `,
     );
     return path;
+  }
+
+  /** Points in-process CLI commands (runFerry) at this scenario's topics and the local stack. */
+  configureCli(): void {
+    Object.assign(process.env, {
+      FERRY_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
+      FERRY_KAFKA_TOPIC_PREFIX: this.connector?.prefix,
+      FERRY_DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
+      FERRY_SOURCE_URL: `mysql://ferry:ferry@127.0.0.1:${stack.mariadb.port}`,
+      FERRY_LOG_LEVEL: 'error',
+    });
   }
 
   async startWorker(mappingPath: string, env: Record<string, string> = {}): Promise<RunningWorker> {

@@ -12,7 +12,7 @@ import { itemSignature } from '../../src/mapping/prepare-item';
 import { readRange } from '../../src/source/kafka/read-range';
 import { runFerry } from './cli';
 import { Scenario } from './scenario';
-import { dropTable, dynamoDb, kafka, stack, waitFor } from './stack';
+import { dropTable, dynamoDb, kafka, waitFor } from './stack';
 import {
   COLUMNS,
   CREATE_TABLE,
@@ -149,13 +149,7 @@ export default defineMapping<any>({
       seconds: 0,
       modes: {} as RoundTripReport['modes'],
     };
-    Object.assign(process.env, {
-      FERRY_KAFKA_BROKERS: stack.kafkaBrokers.join(','),
-      FERRY_KAFKA_TOPIC_PREFIX: scenario.connector?.prefix,
-      FERRY_DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
-      FERRY_SOURCE_URL: `mysql://ferry:ferry@127.0.0.1:${stack.mariadb.port}`,
-      FERRY_LOG_LEVEL: 'error',
-    });
+    scenario.configureCli();
     for (const mode of ['error', 'string'] as const) {
       const oracle = replay(h, mode);
       let mismatches: string[] = [];
@@ -169,6 +163,8 @@ export default defineMapping<any>({
           return mismatches.length === 0 && letters.length >= oracle.refused.length;
         },
         Math.max(120_000, options.rows * 60),
+        // A probe scans the whole table: let the workers have the cores between probes.
+        Math.max(250, options.rows / 4),
       ).catch((err: Error) => log(`${mode}: ${err.message}`));
       // verify runs with the worker's settings, as an operator would.
       process.env.FERRY_PIPELINE_NUMBER_OVERFLOW = mode;
@@ -247,7 +243,10 @@ async function scanItems(table: string): Promise<Map<number, Item>> {
     const page = await dynamoDb().raw.send(
       new ScanCommand({ TableName: table, ExclusiveStartKey: start, ConsistentRead: true }),
     );
-    for (const { _ferry_version: _v, ...item } of page.Items ?? []) items.set(Number(item.id?.N), item);
+    for (const item of page.Items ?? []) {
+      delete item._ferry_version;
+      items.set(Number(item.id?.N), item);
+    }
     start = page.LastEvaluatedKey;
   } while (start);
   return items;
