@@ -17,7 +17,8 @@ if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(seed)) {
 }
 
 void (async () => {
-  const report = await valueRoundTrip({ rows, seed, log: (line) => console.log(`fuzz: ${line}`) });
+  const workerLog = `.stack/fuzz-${seed}.log`;
+  const report = await valueRoundTrip({ rows, seed, workerLog, log: (line) => console.log(`fuzz: ${line}`) });
   let problems = 0;
   console.log(
     `fuzz: seed ${report.seed}: ${report.rows} rows of ${report.columns} columns, ${report.changes} changes, ${report.seconds} s`,

@@ -8,7 +8,7 @@ import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { logPartitionHealth } from './observability/partition-log';
 import { BatchProcessor } from './pipeline/batch-processor';
-import { DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
+import { DLQ_TOPIC_CONFIG, DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
 import { createDynamoDbClients } from './sink/dynamodb/client';
 import { DynamoDbWriter } from './sink/dynamodb/dynamodb-writer';
 import { ensureTable } from './sink/dynamodb/table-admin';
@@ -70,7 +70,19 @@ export class Worker {
     const kafka = createKafka(config.kafka, logger);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic: dlqTopic }], waitForLeaders: true }).finally(() => admin.disconnect());
+    // One partition keeps letters in the order they failed; the limit fits any letter of a source message.
+    await admin
+      .createTopics({
+        topics: [
+          {
+            topic: dlqTopic,
+            numPartitions: DLQ_TOPIC_CONFIG.numPartitions,
+            configEntries: [{ name: 'max.message.bytes', value: String(DLQ_TOPIC_CONFIG.maxMessageBytes) }],
+          },
+        ],
+        waitForLeaders: true,
+      })
+      .finally(() => admin.disconnect());
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

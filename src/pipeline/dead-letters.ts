@@ -27,6 +27,39 @@ export interface DeadLetter {
   error: unknown;
 }
 
+/** Bytes of letters sent at once: well under the broker's default max.message.bytes (1 MB). */
+const MAX_SEND_BYTES = 512 * 1024;
+
+/** The dead-letter topic's limit per record batch: a letter is its message plus ferry's headers. */
+export const DLQ_TOPIC_CONFIG = { numPartitions: 1, maxMessageBytes: 8 * 1024 * 1024 };
+
+type Letter = { key: Buffer | null; value: Buffer | null; headers: IHeaders };
+
+/** Splits letters, in order, into runs of at most `limit` bytes (a larger letter goes alone). */
+export function bounded(messages: Letter[], limit: number): Letter[][] {
+  const batches: Letter[][] = [];
+  let current: Letter[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = letterBytes(message);
+    if (current.length > 0 && bytes + size > limit) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+function letterBytes({ key, value, headers }: Letter): number {
+  let size = (key?.length ?? 0) + (value?.length ?? 0) + 64;
+  for (const [name, header] of Object.entries(headers)) size += name.length + String(header ?? '').length + 8;
+  return size;
+}
+
 /** Publishes poison messages, unchanged, with their origin and error in headers. */
 export class DeadLetterPublisher {
   constructor(
@@ -50,16 +83,21 @@ export class DeadLetterPublisher {
       value: letter.value,
       headers: this.headers(letter, now),
     }));
-    await createRetry({ ...this.retry, shouldStop, onRetry })(async () => {
-      try {
-        await this.producer.send({ topic: this.topic, acks: -1, messages });
-      } catch (cause) {
-        throw new FerryError(`cannot publish dead letters to ${this.topic}: ${describe(cause)}`, {
-          retriable: true,
-          cause,
-        });
-      }
-    });
+    const retry = createRetry({ ...this.retry, shouldStop, onRetry });
+    // kafkajs puts one send's messages for a partition in one record batch, which the broker
+    // refuses whole over max.message.bytes (1 MB by default): send bounded batches in order.
+    for (const batch of bounded(messages, MAX_SEND_BYTES)) {
+      await retry(async () => {
+        try {
+          await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+        } catch (cause) {
+          throw new FerryError(`cannot publish dead letters to ${this.topic}: ${describe(cause)}`, {
+            retriable: true,
+            cause,
+          });
+        }
+      });
+    }
     for (const letter of letters) {
       this.events?.emit('dlq.sent', {
         mapping: this.mapping,

@@ -99,6 +99,7 @@ function selectExpression(c: Column): string {
 /** Converts one selected value by the same rules ferry decodes Debezium events with (see the README). */
 function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
   if (raw === null || raw === undefined) return null;
+  if (typeof raw === 'string' && raw.startsWith('0000-00-00')) return zeroDate(c);
   switch (c.dataType) {
     case 'datetime':
       return (raw as string).slice(0, c.precision <= 3 ? 23 : 26);
@@ -130,6 +131,15 @@ function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
     default:
       return raw;
   }
+}
+
+/**
+ * A zero date, as Debezium sends it: NULL, or for a NOT NULL DATE or DATETIME the epoch; a zero
+ * TIMESTAMP is always NULL (see logical-types).
+ */
+function zeroDate(c: Column): unknown {
+  if (c.nullable || c.dataType === 'timestamp') return null;
+  return c.dataType === 'date' ? '1970-01-01' : convert(c, '1970-01-01T00:00:00.000000', {} as RowDataPacket);
 }
 
 export interface ReadOptions {

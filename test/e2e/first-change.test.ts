@@ -6,6 +6,7 @@ describe('e2e > first change end to end', () => {
   const scenario = new Scenario();
   const { id, database, table } = scenario;
   let worker: RunningWorker | undefined;
+  let mapping: string;
 
   const VERSION = expect.stringMatching(/^\d{10}-\d{20}-\d{10}-[012]$/);
   const item = (cid: number, email: string, name: string, status: string, createdAt: string) => ({
@@ -29,7 +30,7 @@ describe('e2e > first change end to end', () => {
       (1, 'Ada', 'Lovelace', 'ADA@example.com', 'active', '2024-03-01 13:45:00.123456'),
       (2, 'Émile', 'Zola 📚', 'emile@example.fr', 'active', '2024-03-02 08:00:00.000001')`);
     await scenario.startConnector('json', 'customers');
-    const mapping = scenario.writeMapping(
+    mapping = scenario.writeMapping(
       'customers.ts',
       `name: 'customers-${id}',
   key: (row) => ({ pk: \`CUSTOMER#\${row.id}\`, sk: 'PROFILE' }),
@@ -105,4 +106,13 @@ describe('e2e > first change end to end', () => {
   it('stops cleanly on SIGTERM with exit code 0', async () => {
     expect(await worker?.stop('SIGTERM')).toBe(0);
   }, 60_000);
+
+  it('takes one Ctrl-C relayed twice (npm, tsx, timeout) as one clean stop', async () => {
+    const again = await scenario.startWorker(mapping);
+    again.process.kill('SIGINT');
+    again.process.kill('SIGINT');
+    expect(await again.exited).toBe(0);
+    expect(again.output()).not.toContain('again');
+    expect(again.output()).toContain('worker stopped');
+  }, 90_000);
 });

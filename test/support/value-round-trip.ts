@@ -86,6 +86,8 @@ export async function valueRoundTrip(options: {
   rows: number;
   seed: number;
   log?: (line: string) => void;
+  /** Where to keep the workers' logs. */
+  workerLog?: string;
 }): Promise<RoundTripReport> {
   const log = options.log ?? (() => undefined);
   const started = Date.now();
@@ -152,20 +154,15 @@ export default defineMapping<any>({
     scenario.configureCli();
     for (const mode of ['error', 'string'] as const) {
       const oracle = replay(h, mode);
-      let mismatches: string[] = [];
-      let letters: string[] = [];
-      // Converged: every item as the oracle says, and every refused change in the dead letters.
+      // Offsets commit only after writes and dead letters are durable: caught up means final.
       await waitFor(
-        `${mode}: DynamoDB and the dead letters to match the oracle`,
-        async () => {
-          mismatches = compare(oracle.items, await scanItems(tables[mode]));
-          letters = await deadLetters(`${scenario.connector?.prefix}.dlq.${names[mode]}`);
-          return mismatches.length === 0 && letters.length >= oracle.refused.length;
-        },
+        `${mode}: group ferry.${names[mode]} to catch up`,
+        () => caughtUp(`ferry.${names[mode]}`, scenario.topic('vals')),
         Math.max(120_000, options.rows * 60),
-        // A probe scans the whole table: let the workers have the cores between probes.
-        Math.max(250, options.rows / 4),
+        1000,
       ).catch((err: Error) => log(`${mode}: ${err.message}`));
+      const mismatches = compare(oracle.items, await scanItems(tables[mode]));
+      const letters = await deadLetters(`${scenario.connector?.prefix}.dlq.${names[mode]}`);
       // verify runs with the worker's settings, as an operator would.
       process.env.FERRY_PIPELINE_NUMBER_OVERFLOW = mode;
       const verifyRun = await runFerry('verify', '--mapping', mappings[mode], '--json');
@@ -208,8 +205,23 @@ export default defineMapping<any>({
     report.seconds = Math.round((Date.now() - started) / 1000);
     return report;
   } finally {
+    if (options.workerLog) writeFileSync(options.workerLog, scenario.allOutput());
     await scenario.tearDown();
     await dropTable(tables.string);
+  }
+}
+
+/** Whether a group has committed every partition's end offset. */
+async function caughtUp(groupId: string, topic: string): Promise<boolean> {
+  const admin = kafka().admin();
+  await admin.connect();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+    const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
+    return ends.every((e) => BigInt(e.high) === 0n || at.get(e.partition) === BigInt(e.high));
+  } finally {
+    await admin.disconnect();
   }
 }
 

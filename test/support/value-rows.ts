@@ -6,8 +6,8 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 
-/** What DynamoDB must hold for one column, or the column's value cannot be a DynamoDB Number. */
-export type Expected = AttributeValue | { refused: string };
+/** What DynamoDB must hold for one column (null: as for NULL), or the value cannot be a DynamoDB Number. */
+export type Expected = AttributeValue | { refused: string } | null;
 
 interface Column {
   name: string;
@@ -91,27 +91,33 @@ function sqlDateTime(ms: number, micros: number, fsp: number): string {
 /** Fraction digits of `text` ('… 12:00:00.5') padded to `width`. */
 const fractionOf = (text: string, width: number) => (text.split('.')[1] ?? '').padEnd(width, '0').slice(0, width);
 
+/** MariaDB accepts zero dates unless sql_mode has NO_ZERO_DATE: NULL (for TIMESTAMP, ferry's rule; Debezium sends the epoch). */
+const ZERO_DATE = '0000-00-00';
+const ZERO_DATETIME = '0000-00-00 00:00:00';
+
 const temporalColumns: Column[] = [0, 1, 2, 3, 4, 5, 6].flatMap((fsp): Column[] => [
   {
     name: `c_datetime${fsp}`,
     sql: `DATETIME(${fsp})`,
     value: fc.oneof(
-      fc.constantFrom(`1000-01-01 00:00:00`, `9999-12-31 23:59:59${fsp ? `.${'9'.repeat(fsp)}` : ''}`),
+      fc.constantFrom(`1000-01-01 00:00:00`, `9999-12-31 23:59:59${fsp ? `.${'9'.repeat(fsp)}` : ''}`, ZERO_DATETIME),
       datetime(fsp),
     ),
-    // DATETIME(0-3) arrives with milliseconds, (4-6) with microseconds.
-    expect: (v: string) => S(`${v.slice(0, 10)}T${v.slice(11, 19)}.${fractionOf(v, fsp <= 3 ? 3 : 6)}`),
+    // DATETIME(0-3) arrives with milliseconds, (4-6) with microseconds; a zero date as NULL.
+    expect: (v: string) =>
+      v === ZERO_DATETIME ? null : S(`${v.slice(0, 10)}T${v.slice(11, 19)}.${fractionOf(v, fsp <= 3 ? 3 : 6)}`),
   },
   {
     name: `c_timestamp${fsp}`,
     sql: `TIMESTAMP(${fsp}) NULL`,
     value: fc.oneof(
-      fc.constantFrom('1970-01-01 00:00:01', `2038-01-19 03:14:07${fsp ? `.${'9'.repeat(fsp)}` : ''}`),
+      fc.constantFrom('1970-01-01 00:00:01', `2038-01-19 03:14:07${fsp ? `.${'9'.repeat(fsp)}` : ''}`, ZERO_DATETIME),
       fc
         .tuple(fc.integer({ min: 1000, max: 2_147_483_647_000 }), fc.integer({ min: 0, max: 999_999 }))
         .map(([ms, micros]) => sqlDateTime(ms, micros, fsp)),
     ),
-    expect: (v: string) => S(`${v.slice(0, 10)}T${v.slice(11, 19)}.${fractionOf(v, 6)}Z`),
+    expect: (v: string) =>
+      v === ZERO_DATETIME ? null : S(`${v.slice(0, 10)}T${v.slice(11, 19)}.${fractionOf(v, 6)}Z`),
   },
   {
     name: `c_time${fsp}`,
@@ -178,12 +184,12 @@ export const COLUMNS: Column[] = [
     name: 'c_date',
     sql: 'DATE',
     value: fc.oneof(
-      fc.constantFrom('1000-01-01', '9999-12-31'),
+      fc.constantFrom('1000-01-01', '9999-12-31', ZERO_DATE),
       fc
         .integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) })
         .map((ms) => sqlDateTime(ms, 0, 0).slice(0, 10)),
     ),
-    expect: (v: string) => S(v),
+    expect: (v: string) => (v === ZERO_DATE ? null : S(v)),
   },
   ...temporalColumns,
   {
@@ -292,11 +298,11 @@ export function expectedItem(
   const refused: string[] = [];
   for (const c of COLUMNS) {
     const v = r[c.name];
-    if (v === null) {
+    const e = v === null ? null : c.expect(v as never);
+    if (e === null) {
       if (!SPARSE.has(c.name)) item[c.name] = { NULL: true };
       continue;
     }
-    const e = c.expect(v as never);
     if ('refused' in e) {
       if (numberOverflow === 'string') item[c.name] = { S: e.refused as string };
       else refused.push(c.name);

@@ -34,6 +34,13 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(valueDecoder({ type: 'float' })(3.41482013e11)).toBe(3.41482e11);
   });
 
+  it("reads MySQL's zero TIMESTAMP (sent as the epoch, which no real TIMESTAMP can be) as NULL", () => {
+    const decode = valueDecoder({ type: 'string', name: 'io.debezium.time.ZonedTimestamp', field: 'ts' });
+    expect(decode('1970-01-01T00:00:00Z')).toBeNull();
+    expect(decode('1970-01-01T00:00:00.000000Z')).toBeNull();
+    expect(decode('1970-01-01T00:00:01Z')).toBe('1970-01-01T00:00:01.000000Z');
+  });
+
   it('reads BIGINT UNSIGNED exactly when Debezium names the source type', () => {
     const parameters = { '__debezium.source.column.type': 'BIGINT UNSIGNED' };
     // bigint.unsigned.handling.mode=long: two's complement.

@@ -82,7 +82,8 @@ export function valueDecoder(schema: ConnectSchema): ValueDecoder {
     case 'io.debezium.time.NanoTimestamp':
       return (raw) => isoDateTime(BigInt(raw as number), 9);
     case 'io.debezium.time.ZonedTimestamp':
-      return (raw) => isoZonedTimestamp(String(raw), schema.field ?? schema.name);
+      return (raw) =>
+        ZERO_TIMESTAMP.test(String(raw)) ? null : isoZonedTimestamp(String(raw), schema.field ?? schema.name);
     case 'io.debezium.time.ZonedTime':
     case 'io.debezium.data.Enum':
       return (raw) => String(raw);
@@ -207,6 +208,13 @@ export function isoTime(nanosSinceMidnight: bigint, digits: number): string {
   const ss = seconds % 60n;
   return `${negative ? '-' : ''}${pad(hh, 2)}:${pad(mm, 2)}:${pad(ss, 2)}${fraction(abs % 1_000_000_000n, digits)}`;
 }
+
+/**
+ * MySQL's zero TIMESTAMP ('0000-00-00 00:00:00') is stored as epoch 0, which no real TIMESTAMP
+ * can be (they start at 1970-01-01 00:00:01 UTC); Debezium sends it as the epoch. It is NULL,
+ * as Debezium sends a zero DATE or DATETIME.
+ */
+const ZERO_TIMESTAMP = /^1970-01-01T00:00:00(\.0+)?Z$/;
 
 const ZONED_TIMESTAMP = /^([+-]?\d{4,6}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/;
 

@@ -1,0 +1,60 @@
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { ensureTable } from '../../src/sink/dynamodb/table-admin';
+import { Scenario } from '../support/scenario';
+import { dynamoDb, scanAll, waitFor } from '../support/stack';
+
+/** A retriable failure holds the partition, loudly, and the change is written once it clears. */
+describe('e2e > a blocked partition', () => {
+  const scenario = new Scenario();
+  afterAll(() => scenario.tearDown());
+
+  it('logs the partition, item key and error, raises the gauge, stays ready, and writes once the table is back', async () => {
+    await scenario.setUp(
+      'CREATE TABLE things (id INT PRIMARY KEY, name VARCHAR(20)); INSERT INTO things VALUES (1, "one")',
+    );
+    await scenario.startConnector('json', 'things');
+    const mapping = scenario.writeMapping(
+      'things.ts',
+      `name: 'things-${scenario.id}', key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }), item: (row) => ({ name: row.name }),`,
+      'things',
+    );
+    const worker = await scenario.startWorker(mapping);
+    await waitFor('the snapshot row', async () => (await scanAll(scenario.table)).length === 1);
+
+    // The target table disappears: every write fails with ResourceNotFoundException.
+    await dynamoDb().raw.send(new DeleteTableCommand({ TableName: scenario.table }));
+    await scenario.db.query(`INSERT INTO things VALUES (2, 'two')`);
+    const metrics = () => fetch(`http://127.0.0.1:${worker.httpPort}/metrics`).then((r) => r.text());
+    const blockedSeconds = async () =>
+      Math.max(
+        0,
+        ...[...(await metrics()).matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].map((m) =>
+          Number(m[1]),
+        ),
+      );
+    await waitFor('the gauge to show a blocked partition', async () => (await blockedSeconds()) > 0, 60_000);
+    const line = worker
+      .output()
+      .split('\n')
+      .find((l) => l.includes('partition blocked'));
+    expect(JSON.parse(line as string)).toMatchObject({
+      level: 40,
+      key: { pk: 'T#2', sk: 'T' },
+      error: expect.stringMatching(/ResourceNotFoundException.*does table .* exist/),
+    });
+    expect((await fetch(`http://127.0.0.1:${worker.httpPort}/readyz`)).status).toBe(200);
+
+    await ensureTable(dynamoDb().raw, {
+      table: scenario.table,
+      partitionKey: { name: 'pk', type: 'S' },
+      sortKey: { name: 'sk', type: 'S' },
+    });
+    await waitFor(
+      'the held change to be written',
+      async () => (await scanAll(scenario.table)).some((i) => i.pk === 'T#2'),
+      90_000,
+    );
+    await waitFor('the gauge to clear', async () => (await blockedSeconds()) === 0, 30_000);
+    expect(worker.output()).toContain('partition unblocked');
+  }, 240_000);
+});
