@@ -9,7 +9,7 @@ import { createMetrics } from './observability/metrics';
 import { logPartitionHealth } from './observability/partition-log';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { DLQ_TOPIC_CONFIG, DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
-import { createDynamoDbClients } from './sink/dynamodb/client';
+import { createDynamoDbClient } from './sink/dynamodb/client';
 import { DynamoDbWriter } from './sink/dynamodb/dynamodb-writer';
 import { ensureTable } from './sink/dynamodb/table-admin';
 import { createDecoder } from './source/debezium/create-decoder';
@@ -57,9 +57,9 @@ export class Worker {
       ready: () => this.joined && !this.crashed,
     });
 
-    const dynamo = createDynamoDbClients(config.dynamodb);
+    const dynamo = createDynamoDbClient(config.dynamodb);
     if (config.dynamodb.createTables) {
-      const outcome = await ensureTable(dynamo.raw, {
+      const outcome = await ensureTable(dynamo, {
         table: mapping.targetTable,
         partitionKey: mapping.partitionKey,
         sortKey: mapping.sortKey,
@@ -94,7 +94,7 @@ export class Worker {
       mapping,
       itemRules: config.pipeline,
       decoder: createDecoder(config),
-      sink: new DynamoDbWriter(dynamo.raw, { concurrency: config.dynamodb.writeConcurrency }, events),
+      sink: new DynamoDbWriter(dynamo, { concurrency: config.dynamodb.writeConcurrency }, events),
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       events,
     });

@@ -3,7 +3,7 @@ import type { Config } from '../config/config';
 import { FerryEvents, type Outcome } from '../core/events';
 import type { Mapping } from '../mapping/define-mapping';
 import type { WriteResult } from '../sink/dynamodb/dynamodb-writer';
-import { createDynamoDbClients } from '../sink/dynamodb/client';
+import { createDynamoDbClient } from '../sink/dynamodb/client';
 import { DynamoDbWriter } from '../sink/dynamodb/dynamodb-writer';
 import { createDecoder } from '../source/debezium/create-decoder';
 import { readRange } from '../source/kafka/read-range';
@@ -69,7 +69,7 @@ export async function redriveDeadLetters(
   const sink: Sink = options.dryRun
     ? { write: async (intents): Promise<WriteResult> => ({ written: intents, stale: [], failed: [] }) }
     : new DynamoDbWriter(
-        createDynamoDbClients(config.dynamodb).raw,
+        createDynamoDbClient(config.dynamodb),
         { concurrency: config.dynamodb.writeConcurrency },
         events,
       );

@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { createDynamoDbClients } from '../../sink/dynamodb/client';
+import { createDynamoDbClient } from '../../sink/dynamodb/client';
 import { ensureTable } from '../../sink/dynamodb/table-admin';
 import { groupOffsets, parseResetTarget, resetGroupOffsets } from '../../source/kafka/offsets';
 import { recordAudit } from '../../source/kafka/audit';
@@ -26,7 +26,7 @@ export function rebuildCommand(): Command {
       const group = `${ctx.groupId}.rebuild-${shadow}`;
       try {
         const admin = await ctx.admin();
-        await ensureTable(createDynamoDbClients(ctx.config.dynamodb).raw, {
+        await ensureTable(createDynamoDbClient(ctx.config.dynamodb), {
           table: shadow,
           partitionKey: ctx.mapping.partitionKey,
           sortKey: ctx.mapping.sortKey,

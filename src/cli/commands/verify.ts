@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../../core/errors';
-import { createDynamoDbClients } from '../../sink/dynamodb/client';
+import { createDynamoDbClient } from '../../sink/dynamodb/client';
 import { verifyMapping } from '../../verify/reconcile';
 import { connectSource } from '../../verify/source-reader';
 import { commandContext } from '../context';
@@ -41,7 +41,7 @@ export function verifyCommand(setCode: (code: number) => void): Command {
           const bar = progressBar(!opts.json, 'verifying');
           const report = await verifyMapping(
             source,
-            createDynamoDbClients(ctx.config.dynamodb).raw,
+            createDynamoDbClient(ctx.config.dynamodb),
             ctx.config,
             ctx.mapping,
             {

@@ -1,10 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDbConfig } from '../../config/config';
 
-/** Credentials come from the AWS default chain; an endpoint override points at DynamoDB Local. */
-export function createDynamoDbClients(config: DynamoDbConfig) {
-  const raw = new DynamoDBClient({
+/**
+ * The DynamoDB client: credentials from the AWS default chain; an endpoint override points at
+ * DynamoDB Local. Items are marshalled by ferry (mapping/prepare-item), not by lib-dynamodb.
+ */
+export function createDynamoDbClient(config: DynamoDbConfig): DynamoDBClient {
+  return new DynamoDBClient({
     region: config.region,
     endpoint: config.endpoint,
     // ferry retries with heartbeats itself; the SDK's own retries stay short.
@@ -13,11 +15,6 @@ export function createDynamoDbClients(config: DynamoDbConfig) {
       ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   });
-  const doc = DynamoDBDocumentClient.from(raw, {
-    marshallOptions: { removeUndefinedValues: true, convertClassInstanceToMap: false },
-    unmarshallOptions: { wrapNumbers: true },
-  });
-  return { raw, doc };
 }
 
 function isLocal(endpoint: string): boolean {
