@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from './change-event';
 
@@ -31,7 +32,5 @@ export function itemIdentity(intent: Pick<WriteIntent, 'table' | 'key'>): string
 }
 
 function keyValueText(value: unknown): string {
-  return value instanceof Uint8Array
-    ? `b:${Buffer.from(value).toString('base64')}`
-    : `${typeof value}:${String(value)}`;
+  return types.isUint8Array(value) ? `b:${Buffer.from(value).toString('base64')}` : `${typeof value}:${String(value)}`;
 }

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { ChangeEvent, Row } from '../core/change-event';
 import { ItemError, MappingError, describe } from '../core/errors';
 import { type AttributeMap, type WriteIntent, itemIdentity } from '../core/write-intent';
@@ -107,7 +108,7 @@ function keyProblem(key: unknown, expected: KeyAttribute[]): string | undefined 
         ? typeof value === 'string' && value.length > 0
         : type === 'N'
           ? (typeof value === 'number' && Number.isFinite(value)) || typeof value === 'bigint' || isNumberValue(value)
-          : value instanceof Uint8Array && value.length > 0;
+          : types.isUint8Array(value) && value.length > 0;
     if (!ok) return `"${name}" must be a non-empty ${type === 'S' ? 'string' : type === 'N' ? 'number' : 'binary'}`;
   }
   return undefined;

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ItemError } from '../core/errors';
 import type { AttributeMap } from '../core/write-intent';
@@ -91,7 +92,7 @@ function prepare(value: unknown, path: string, depth: number, walk: Walk): Prepa
   }
   if (value === null) return { value: { NULL: true }, size: 1 };
   if (isNumberValue(value)) return number(value, path, walk);
-  if (value instanceof Uint8Array) {
+  if (types.isUint8Array(value)) {
     if (walk.key && value.length === 0) throw new ItemError(`key attribute "${path}" is empty binary`);
     return { value: { B: value }, size: value.length };
   }
@@ -108,12 +109,15 @@ function prepare(value: unknown, path: string, depth: number, walk: Walk): Prepa
     });
     return { value: { L: list }, size };
   }
-  if (value instanceof Set) return set(value, path);
-  const entries: Iterable<[unknown, unknown]> | undefined =
-    value instanceof Map ? value : isPlainObject(value) ? Object.entries(value) : undefined;
+  if (types.isSet(value)) return set(value, path);
+  const entries: Iterable<[unknown, unknown]> | undefined = types.isMap(value)
+    ? value
+    : isPlainObject(value)
+      ? Object.entries(value)
+      : undefined;
   if (entries === undefined) {
     const kind = (value as object).constructor?.name ?? 'object';
-    const hint = value instanceof Date ? ' (store its toISOString() or getTime())' : '';
+    const hint = types.isDate(value) ? ' (store its toISOString() or getTime())' : '';
     throw new ItemError(`attribute "${path}": a ${kind} cannot be stored${hint}`);
   }
   const map: AttributeMap = {};
@@ -136,7 +140,7 @@ function set(value: Set<unknown>, path: string): Prepared {
       ? 'SS'
       : typeof first === 'number' || typeof first === 'bigint' || isNumberValue(first)
         ? 'NS'
-        : first instanceof Uint8Array
+        : types.isUint8Array(first)
           ? 'BS'
           : undefined;
   if (kind === undefined) throw new ItemError(`attribute "${path}": a set holds strings, numbers or binary only`);
@@ -209,9 +213,10 @@ function numberSize(text: string): number {
 const isNumberValue = (value: unknown): value is { toAttributeValue(): unknown } =>
   value !== null && typeof value === 'object' && 'toAttributeValue' in value;
 
+/** An object literal, from this realm or another (a mapping may be loaded in a vm context). */
 function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === Object.prototype || proto === null;
+  const proto = Object.getPrototypeOf(value) as object | null;
+  return proto === null || Object.getPrototypeOf(proto) === null;
 }
 
 /**

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DeleteTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { Kafka, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
@@ -70,6 +70,20 @@ export async function scanAll(table: string): Promise<Record<string, unknown>[]>
   for await (const page of paginateScan({ client: dynamoDb().doc }, { TableName: table, ConsistentRead: true }))
     items.push(...(page.Items ?? []));
   return items;
+}
+
+/** Items in a table, counted page by page (a Scan counts at most 1 MB at a time). */
+export async function countItems(table: string): Promise<number> {
+  let count = 0;
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamoDb().raw.send(
+      new ScanCommand({ TableName: table, Select: 'COUNT', ExclusiveStartKey: start }),
+    );
+    count += page.Count ?? 0;
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return count;
 }
 
 export async function dropTable(table: string): Promise<void> {

@@ -128,11 +128,17 @@ export default defineMapping<any>({
     };
     log(`seed ${options.seed}: ${h.inserts.length} rows (${half} snapshot), ${h.changes.length} changes`);
     for (const r of h.inserts.slice(half)) await insert(r);
+    // Debezium writes one message per row change, two for a delete (its tombstone follows).
+    let messages = h.inserts.length;
     const exists = new Set(h.inserts.map((r) => r.id));
     for (const change of h.changes) {
       if (change.kind === 'delete') {
-        if (exists.delete(change.id)) await scenario.db.query('DELETE FROM vals WHERE id = ?', [change.id]);
+        if (exists.delete(change.id)) {
+          await scenario.db.query('DELETE FROM vals WHERE id = ?', [change.id]);
+          messages += 2;
+        }
       } else if (exists.has(change.row.id)) {
+        messages++;
         await scenario.db.query(`UPDATE vals SET ${COLUMNS.map((c) => `${c.name} = ?`).join(', ')} WHERE id = ?`, [
           ...sqlValues(change.row),
           change.row.id,
@@ -140,6 +146,7 @@ export default defineMapping<any>({
       } else {
         exists.add(change.row.id);
         await insert(change.row);
+        messages++;
       }
     }
 
@@ -157,7 +164,7 @@ export default defineMapping<any>({
       // Offsets commit only after writes and dead letters are durable: caught up means final.
       await waitFor(
         `${mode}: group ferry.${names[mode]} to catch up`,
-        () => caughtUp(`ferry.${names[mode]}`, scenario.topic('vals')),
+        () => caughtUp(`ferry.${names[mode]}`, scenario.topic('vals'), messages),
         Math.max(120_000, options.rows * 60),
         1000,
       ).catch((err: Error) => log(`${mode}: ${err.message}`));
@@ -211,15 +218,18 @@ export default defineMapping<any>({
   }
 }
 
-/** Whether a group has committed every partition's end offset. */
-async function caughtUp(groupId: string, topic: string): Promise<boolean> {
+/** Whether the topic holds all `messages` and the group has committed every partition's end offset. */
+async function caughtUp(groupId: string, topic: string, messages: number): Promise<boolean> {
   const admin = kafka().admin();
   await admin.connect();
   try {
     const ends = await admin.fetchTopicOffsets(topic);
     const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
     const at = new Map((committed?.partitions ?? []).map((p) => [p.partition, BigInt(p.offset)]));
-    return ends.every((e) => BigInt(e.high) === 0n || at.get(e.partition) === BigInt(e.high));
+    const total = ends.reduce((sum, e) => sum + BigInt(e.high), 0n);
+    return (
+      total >= BigInt(messages) && ends.every((e) => BigInt(e.high) === 0n || at.get(e.partition) === BigInt(e.high))
+    );
   } finally {
     await admin.disconnect();
   }
