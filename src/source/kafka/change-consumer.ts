@@ -25,6 +25,7 @@ export interface ChangeConsumerOptions {
  */
 export class ChangeConsumer {
   private readonly consumer: Consumer;
+  private readonly heartbeatIntervalMs: number;
 
   constructor(
     kafka: Kafka,
@@ -33,10 +34,11 @@ export class ChangeConsumer {
     private readonly logger: Logger,
     private readonly events?: FerryEvents,
   ) {
+    this.heartbeatIntervalMs = Math.max(1000, Math.floor(options.sessionTimeoutMs / 10));
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       sessionTimeout: options.sessionTimeoutMs,
-      heartbeatInterval: Math.max(1000, Math.floor(options.sessionTimeoutMs / 10)),
+      heartbeatInterval: this.heartbeatIntervalMs,
       retry: { retries: 10 },
       // kafkajs fetches 1 MB a partition by default: ~250 Debezium JSON messages with their schemas,
       // so a chunk never reached maxChunk and little was coalesced. Let one fetch bring a chunk.
@@ -75,13 +77,18 @@ export class ChangeConsumer {
 
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
-    const abandoned = () => !isRunning() || isStale();
-    const shouldStop = async () => {
+    // A failed heartbeat means a rebalance is under way: this partition may no longer be ours.
+    let lost = false;
+    const beat = async () => {
       try {
         await heartbeat();
       } catch {
-        return true; // a rebalance is under way: this partition may no longer be ours
+        lost = true;
       }
+    };
+    const abandoned = () => lost || !isRunning() || isStale();
+    const shouldStop = async () => {
+      await beat();
       return abandoned();
     };
     for (let start = 0; start < batch.messages.length; start += this.options.maxChunk) {
@@ -94,6 +101,8 @@ export class ChangeConsumer {
         last: messages.at(-1)?.offset,
       };
       this.logger.debug(range, 'chunk received');
+      // Heartbeats go on while a chunk is written: a slow chunk must not cost the group membership.
+      const beating = setInterval(() => void beat(), this.heartbeatIntervalMs);
       try {
         await this.processor.process(
           { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, messages },
@@ -102,12 +111,14 @@ export class ChangeConsumer {
       } catch (err) {
         if (err instanceof RetryAbortedError) return;
         throw err;
+      } finally {
+        clearInterval(beating);
       }
-      if (isStale()) return; // revoked: the new owner replays it; a stopping consumer still commits what is written
+      if (lost || isStale()) return; // revoked: the new owner replays it; a stopping consumer still commits what is written
       const last = (messages.at(-1) as { offset: string }).offset;
       resolveOffset(last);
       await commitOffsetsIfNecessary();
-      await heartbeat();
+      await beat();
     }
   }
 }
