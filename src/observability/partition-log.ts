@@ -34,6 +34,7 @@ export function logPartitionHealth(
       },
       'partition blocked: retrying until the failure clears; nothing after it is committed',
     );
+  const seenLetterKinds = new Set<string>();
   const unsubscribe = [
     events.on('partition.blocked', ({ topic, partition, sinceMs, error, key }) => {
       const id = `${topic}/${partition}`;
@@ -58,9 +59,12 @@ export function logPartitionHealth(
         'partition unblocked',
       );
     }),
-    events.on('dlq.sent', ({ topic, partition, offset, error, message }) =>
-      logger.warn({ topic, partition, offset, errorClass: error, error: message }, 'change sent to the dead letters'),
-    ),
+    events.on('dlq.sent', ({ topic, partition, offset, error, message }) => {
+      // The first letter of each kind is an error: a new kind of failure needs a person.
+      const level = seenLetterKinds.has(error) ? 'warn' : 'error';
+      seenLetterKinds.add(error);
+      logger[level]({ topic, partition, offset, errorClass: error, error: message }, 'change sent to the dead letters');
+    }),
   ];
   return () => {
     unsubscribe.forEach((off) => off());

@@ -36,8 +36,12 @@ export class Scenario {
     return this;
   }
 
-  async startConnector(format: 'json' | 'avro' = 'json', sourceTable = 'accounts'): Promise<void> {
-    this.connector = await registerConnector({ id: this.id, database: this.database, format });
+  async startConnector(
+    format: 'json' | 'avro' = 'json',
+    sourceTable = 'accounts',
+    overrides: Record<string, string> = {},
+  ): Promise<void> {
+    this.connector = await registerConnector({ id: this.id, database: this.database, format, overrides });
     await waitFor(
       `topic ${this.topic(sourceTable)}`,
       async () => (await this.topics()).includes(this.topic(sourceTable)),

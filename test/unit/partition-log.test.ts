@@ -37,4 +37,21 @@ describe('observability > partition log', () => {
     ]);
     stop();
   });
+
+  it('logs the first dead letter of each kind at error level, later ones at warn', () => {
+    const levels: string[] = [];
+    const logger = {
+      warn: () => levels.push('warn'),
+      error: () => levels.push('error'),
+    } as unknown as Logger;
+    const events = new FerryEvents();
+    const stop = logPartitionHealth(events, logger);
+    const letter = (error: string) =>
+      events.emit('dlq.sent', { mapping: 'm', topic: 't', partition: 0, offset: '1', error, message: error });
+    letter('DecodeError');
+    letter('DecodeError');
+    letter('ItemError');
+    expect(levels).toEqual(['error', 'warn', 'error']);
+    stop();
+  });
 });

@@ -23,12 +23,22 @@ const operations: Record<string, Operation> = {
   t: 'truncate',
 };
 
+const HEARTBEAT_FIELDS = new Set(['ts_ms', 'ts_us', 'ts_ns']);
+
+/** A Debezium heartbeat carries only its time: `{ "ts_ms": … }`. Anything else without "op" is not ours to skip. */
+function isHeartbeat(payload: EnvelopePayload): boolean {
+  const present = Object.entries(payload).filter(([, v]) => v !== null && v !== undefined);
+  return present.length > 0 && present.every(([k]) => HEARTBEAT_FIELDS.has(k));
+}
+
 /** Turns a decoded envelope into the one record type the rest of the pipeline knows. */
 export function toChangeEvent(payload: EnvelopePayload, origin: KafkaOrigin): Decoded {
   if (payload.op === undefined) {
     if (payload.ddl !== undefined) return { kind: 'skip', reason: 'schema-change' };
-    if (payload.source === undefined && payload.before === undefined) return { kind: 'skip', reason: 'heartbeat' };
-    throw new DecodeError('not a Debezium change event: no "op" field');
+    if (isHeartbeat(payload)) return { kind: 'skip', reason: 'heartbeat' };
+    throw new DecodeError(
+      'not a Debezium change event (no "op"): is the connector flattening events with ExtractNewRecordState (unwrap), or is another producer writing to this topic? ferry needs the full Debezium envelope',
+    );
   }
   const op = operations[payload.op];
   if (op === undefined) throw new DecodeError(`unknown Debezium operation "${payload.op}"`);
