@@ -40,6 +40,11 @@ export const dynamoDbSchema = z.object({
   endpoint: z.url().optional().describe('Endpoint override, e.g. DynamoDB Local'),
   createTables: bool().default(false).describe('Create a missing target table (on-demand); for local use'),
   writeConcurrency: count().default(32).describe('Conditional writes in flight per partition'),
+  requestTimeoutMs: count()
+    .default(10_000)
+    .describe(
+      'A request to DynamoDB with no answer by then fails (and is retried): a half-open connection cannot stall',
+    ),
 });
 
 export const configSchema = z.object({
@@ -114,6 +119,7 @@ const ENV_PATHS = [
   'dynamodb.endpoint',
   'dynamodb.createTables',
   'dynamodb.writeConcurrency',
+  'dynamodb.requestTimeoutMs',
   'pipeline.partitionsConsumedConcurrently',
   'pipeline.maxChunk',
   'pipeline.numberOverflow',

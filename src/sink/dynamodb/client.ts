@@ -11,6 +11,12 @@ export function createDynamoDbClient(config: DynamoDbConfig): DynamoDBClient {
     endpoint: config.endpoint,
     // ferry retries with heartbeats itself; the SDK's own retries stay short.
     maxAttempts: 3,
+    // Without throwOnRequestTimeout the SDK only warns, and a half-open connection waits forever.
+    requestHandler: {
+      requestTimeout: config.requestTimeoutMs,
+      connectionTimeout: Math.min(3000, config.requestTimeoutMs),
+      throwOnRequestTimeout: true,
+    },
     ...(config.endpoint && isLocal(config.endpoint)
       ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),

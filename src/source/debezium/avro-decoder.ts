@@ -40,6 +40,9 @@ interface WriterSchema {
  * Each writer schema is fetched once from the registry's Confluent API and compiled on its own
  * (a schema change registers a new id whose record names repeat the old ones).
  */
+/** A registry that does not answer by then is unavailable (retried), never awaited forever. */
+const REGISTRY_TIMEOUT_MS = 10_000;
+
 export class AvroEnvelopeDecoder implements EnvelopeDecoder {
   private readonly schemas = new Map<number, Promise<WriterSchema>>();
 
@@ -80,7 +83,7 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
           registryUnavailable: true,
         });
       };
-      schema = fetch(url).then(async (res) => {
+      schema = fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).then(async (res) => {
         if (res.status === 404) throw new DecodeError(`schema id ${id} is not in the registry`);
         if (!res.ok)
           throw Object.assign(new Error(`HTTP ${res.status} for schema ${id}`), { registryUnavailable: true });
