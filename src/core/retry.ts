@@ -5,10 +5,12 @@ export interface RetryOptions {
   maxDelayMs: number;
   /** Attempts in all, including the first; Infinity retries until `shouldStop` says so. */
   maxAttempts: number;
-  /** Called before each wait, e.g. to heartbeat; returning true abandons the work. */
+  /** Called before and after each wait, e.g. to heartbeat; returning true abandons the work. */
   shouldStop?: () => boolean | Promise<boolean>;
+  /** Aborting it (a stop, a revoked partition) ends a wait at once and abandons the work. */
+  signal?: AbortSignal;
   onRetry?: (err: unknown, attempt: number, delayMs: number) => void;
-  sleep?: (ms: number) => Promise<void>;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export const defaultRetry: RetryOptions = { initialDelayMs: 100, maxDelayMs: 30_000, maxAttempts: Infinity };
@@ -20,7 +22,18 @@ export class RetryAbortedError extends Error {
   }
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or less if the signal aborts first. */
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 
 /** Full-jitter exponential backoff: the delay is random in [0, min(max, initial * 2^attempt)]. */
 export function backoffDelay(attempt: number, options: Pick<RetryOptions, 'initialDelayMs' | 'maxDelayMs'>): number {
@@ -40,10 +53,13 @@ export function createRetry(options: Partial<RetryOptions> = {}) {
       } catch (err) {
         if (!isRetriable(err)) throw err;
         if (attempt >= opts.maxAttempts) throw new RetriesExhaustedError(attempt, Date.now() - started, err);
-        if (await opts.shouldStop?.()) throw new RetryAbortedError(err);
+        const stop = async () => opts.signal?.aborted || (await opts.shouldStop?.());
+        if (await stop()) throw new RetryAbortedError(err);
         const delayMs = backoffDelay(attempt, opts);
         opts.onRetry?.(err, attempt, delayMs);
-        await sleep(delayMs);
+        await sleep(delayMs, opts.signal);
+        // The wait can outlast a session timeout: ask again before writing as a possibly evicted member.
+        if (await stop()) throw new RetryAbortedError(err);
       }
     }
   };

@@ -50,7 +50,11 @@ export interface BatchProcessorDeps {
 export class BatchProcessor {
   constructor(private readonly deps: BatchProcessorDeps) {}
 
-  async process(batch: SourceBatch, shouldStop?: () => boolean | Promise<boolean>): Promise<void> {
+  async process(
+    batch: SourceBatch,
+    shouldStop?: () => boolean | Promise<boolean>,
+    signal?: AbortSignal,
+  ): Promise<void> {
     const { topic, partition } = batch;
     const started = performance.now();
     const { mapping, events } = this.deps;
@@ -68,7 +72,12 @@ export class BatchProcessor {
       });
     };
     try {
-      await this.run(batch, { shouldStop, onRetry: (error, intent) => blocked(error, intent.key) }, blocked, started);
+      await this.run(
+        batch,
+        { shouldStop, signal, onRetry: (error, intent) => blocked(error, intent.key) },
+        blocked,
+        started,
+      );
     } finally {
       if (blockedSinceMs !== undefined)
         events?.emit('partition.unblocked', { mapping: mapping.name, topic, partition, sinceMs: blockedSinceMs });
@@ -82,7 +91,7 @@ export class BatchProcessor {
     started: number,
   ): Promise<void> {
     const { topic, partition, messages } = batch;
-    const { shouldStop } = control;
+    const { shouldStop, signal } = control;
     const { mapping, itemRules, decoder, sink, deadLetters, events } = this.deps;
     const letters: DeadLetter[] = [];
     const outcomes = new Map<ChangeEvent | SourceMessage, { op: Operation | 'none'; outcome: Outcome }>();
@@ -90,7 +99,7 @@ export class BatchProcessor {
     const intents: WriteIntent[] = [];
     let newestCommitMs = 0;
 
-    const retryDecode = createRetry({ shouldStop, onRetry: (error) => blocked(error) });
+    const retryDecode = createRetry({ shouldStop, signal, onRetry: (error) => blocked(error) });
     for (const message of messages) {
       const origin = { topic, partition, offset: message.offset };
       let event: ChangeEvent;
@@ -148,7 +157,7 @@ export class BatchProcessor {
         error,
       });
     }
-    await deadLetters.publish(letters, shouldStop, (error) => blocked(error));
+    await deadLetters.publish(letters, { shouldStop, signal, onRetry: (error) => blocked(error) });
 
     events?.emit('batch.done', {
       mapping: mapping.name,

@@ -73,8 +73,7 @@ export class DeadLetterPublisher {
   /** Resolves once Kafka has acknowledged every letter (acks=all); failures are retried, never skipped. */
   async publish(
     letters: DeadLetter[],
-    shouldStop?: () => boolean | Promise<boolean>,
-    onRetry?: (error: unknown) => void,
+    control: Pick<RetryOptions, 'shouldStop' | 'signal' | 'onRetry'> = {},
   ): Promise<void> {
     if (letters.length === 0) return;
     const now = new Date().toISOString();
@@ -83,7 +82,7 @@ export class DeadLetterPublisher {
       value: letter.value,
       headers: this.headers(letter, now),
     }));
-    const retry = createRetry({ ...this.retry, shouldStop, onRetry });
+    const retry = createRetry({ ...this.retry, ...control });
     // kafkajs puts one send's messages for a partition in one record batch, which the broker
     // refuses whole over max.message.bytes (1 MB by default): send bounded batches in order.
     for (const batch of bounded(messages, MAX_SEND_BYTES)) {

@@ -57,4 +57,30 @@ describe('e2e > a blocked partition', () => {
     await waitFor('the gauge to clear', async () => (await blockedSeconds()) === 0, 30_000);
     expect(worker.output()).toContain('partition unblocked');
   }, 240_000);
+
+  it('stops cleanly on SIGTERM in the middle of a long backoff, within the shutdown deadline', async () => {
+    const mapping = scenario.writeMapping(
+      'things-stop.ts',
+      `name: 'things-stop-${scenario.id}', key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }), item: (row) => ({ name: row.name }),`,
+      'things',
+    );
+    const worker = await scenario.startWorker(mapping, { FERRY_SHUTDOWN_TIMEOUT_MS: '10000' });
+    await waitFor('the rows', async () => (await scanAll(scenario.table)).length >= 2, 60_000);
+    await dynamoDb().raw.send(new DeleteTableCommand({ TableName: scenario.table }));
+    await scenario.db.query(`INSERT INTO things VALUES (3, 'three')`);
+    const blockedSeconds = async () =>
+      Math.max(
+        0,
+        ...[
+          ...(await (await fetch(`http://127.0.0.1:${worker.httpPort}/metrics`)).text()).matchAll(
+            /^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm,
+          ),
+        ].map((m) => Number(m[1])),
+      );
+    // By then the backoff has grown to seconds: the stop must not wait for it.
+    await waitFor('a long block', async () => (await blockedSeconds()) > 12, 60_000, 1000);
+    const started = Date.now();
+    expect(await worker.stop('SIGTERM')).toBe(0);
+    expect(Date.now() - started).toBeLessThan(8_000);
+  }, 180_000);
 });

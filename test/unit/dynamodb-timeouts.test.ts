@@ -39,7 +39,7 @@ describe('sink > dynamodb > a peer that never answers', () => {
     const started = Date.now();
     const writing = new DynamoDbWriter(client, { concurrency: 1, retry: { initialDelayMs: 1, maxDelayMs: 2 } }).write(
       applyMapping(mapping, changes.insert('db.t', { id: 1 })),
-      { shouldStop: () => ++checks > 2, onRetry: (err) => errors.push(String((err as Error).message)) },
+      { shouldStop: () => ++checks > 4, onRetry: (err) => errors.push(String((err as Error).message)) },
     );
     await expect(writing).rejects.toThrow('retry abandoned');
     expect(errors).toHaveLength(2);

@@ -44,3 +44,30 @@ describe('core > retry', () => {
     }
   });
 });
+
+describe('core > retry > stopping', () => {
+  const busy = () => Promise.reject(new FerryError('throttled', { retriable: true }));
+
+  it('ends a long backoff at once when its signal aborts', async () => {
+    const stopping = new AbortController();
+    const started = Date.now();
+    const retry = createRetry({ initialDelayMs: 60_000, maxDelayMs: 60_000, signal: stopping.signal });
+    setTimeout(() => stopping.abort(), 50);
+    await expect(retry(busy)).rejects.toThrow('retry abandoned');
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('asks whether to stop again after the backoff, before writing once more', async () => {
+    let asked = 0;
+    let calls = 0;
+    const retry = createRetry({ ...noSleep, shouldStop: () => ++asked === 2 });
+    await expect(
+      retry(() => {
+        calls++;
+        return busy();
+      }),
+    ).rejects.toThrow('retry abandoned');
+    // Asked before the wait (keep going), then after it (stop): no second attempt.
+    expect([asked, calls]).toEqual([2, 1]);
+  });
+});

@@ -21,8 +21,10 @@ export interface WriteResult {
 
 /** How the caller follows and stops a write that keeps failing. */
 export interface WriteControl {
-  /** Asked before each backoff; true abandons the write. */
+  /** Asked before and after each backoff; true abandons the write. */
   shouldStop?: () => boolean | Promise<boolean>;
+  /** Ends a backoff at once and abandons the write: a stop, or a revoked partition. */
+  signal?: AbortSignal;
   /** A retriable failure, with an intent it failed on: the partition is blocked until it clears. */
   onRetry?: (error: unknown, intent: WriteIntent) => void;
 }
@@ -64,6 +66,7 @@ export class DynamoDbWriter {
     const retry = createRetry({
       ...this.options.retry,
       shouldStop: control.shouldStop,
+      signal: control.signal,
       onRetry: (err, attempt, delayMs) => {
         this.events?.emit('sink.retry', { error: err, attempt, delayMs });
         if (blockedOn) control.onRetry?.(err, blockedOn);

@@ -26,6 +26,8 @@ export interface ChangeConsumerOptions {
 export class ChangeConsumer {
   private readonly consumer: Consumer;
   private readonly heartbeatIntervalMs: number;
+  /** Aborted by stop(): a backoff in progress ends at once, so the clean stop fits its deadline. */
+  private readonly stopping = new AbortController();
 
   constructor(
     kafka: Kafka,
@@ -71,6 +73,7 @@ export class ChangeConsumer {
 
   /** Finishes or abandons in-flight batches, commits what is written and leaves the group. */
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.consumer.disconnect();
     this.events?.emit('consumer.state', { state: 'stopped' });
   }
@@ -79,11 +82,14 @@ export class ChangeConsumer {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     // A failed heartbeat means a rebalance is under way: this partition may no longer be ours.
     let lost = false;
+    const revoked = new AbortController();
+    const signal = AbortSignal.any([this.stopping.signal, revoked.signal]);
     const beat = async () => {
       try {
         await heartbeat();
       } catch {
         lost = true;
+        revoked.abort();
       }
     };
     const abandoned = () => lost || !isRunning() || isStale();
@@ -107,6 +113,7 @@ export class ChangeConsumer {
         await this.processor.process(
           { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, messages },
           shouldStop,
+          signal,
         );
       } catch (err) {
         if (err instanceof RetryAbortedError) return;
