@@ -3,6 +3,15 @@ import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { Scenario } from '../support/scenario';
 import { dynamoDb, scanAll, waitFor } from '../support/stack';
 
+/** The longest any partition of the worker has been blocked, from /metrics. */
+async function maxBlockedSeconds(httpPort: number): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return Math.max(
+    0,
+    ...[...metrics.matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1])),
+  );
+}
+
 /** A retriable failure holds the partition, loudly, and the change is written once it clears. */
 describe('e2e > a blocked partition', () => {
   const scenario = new Scenario();
@@ -24,14 +33,7 @@ describe('e2e > a blocked partition', () => {
     // The target table disappears: every write fails with ResourceNotFoundException.
     await dynamoDb().raw.send(new DeleteTableCommand({ TableName: scenario.table }));
     await scenario.db.query(`INSERT INTO things VALUES (2, 'two')`);
-    const metrics = () => fetch(`http://127.0.0.1:${worker.httpPort}/metrics`).then((r) => r.text());
-    const blockedSeconds = async () =>
-      Math.max(
-        0,
-        ...[...(await metrics()).matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].map((m) =>
-          Number(m[1]),
-        ),
-      );
+    const blockedSeconds = () => maxBlockedSeconds(worker.httpPort);
     await waitFor('the gauge to show a blocked partition', async () => (await blockedSeconds()) > 0, 60_000);
     const line = worker
       .output()
@@ -68,15 +70,7 @@ describe('e2e > a blocked partition', () => {
     await waitFor('the rows', async () => (await scanAll(scenario.table)).length >= 2, 60_000);
     await dynamoDb().raw.send(new DeleteTableCommand({ TableName: scenario.table }));
     await scenario.db.query(`INSERT INTO things VALUES (3, 'three')`);
-    const blockedSeconds = async () =>
-      Math.max(
-        0,
-        ...[
-          ...(await (await fetch(`http://127.0.0.1:${worker.httpPort}/metrics`)).text()).matchAll(
-            /^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm,
-          ),
-        ].map((m) => Number(m[1])),
-      );
+    const blockedSeconds = () => maxBlockedSeconds(worker.httpPort);
     // By then the backoff has grown to seconds: the stop must not wait for it.
     await waitFor('a long block', async () => (await blockedSeconds()) > 12, 60_000, 1000);
     const started = Date.now();
