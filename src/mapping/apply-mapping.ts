@@ -26,7 +26,7 @@ export function applyMapping(mapping: Mapping, event: ChangeEvent, rules: ItemRu
     const table = mapping.targetTable;
     if (kept.has(itemIdentity({ table, key }))) continue;
     if (mapping.onDelete === 'delete') {
-      const keyAttributes = itemError(mapping, key, () => prepareKey(key, mapping.sortKey?.name));
+      const keyAttributes = itemError(mapping, key, () => prepareKey(key, keyNames(mapping)));
       intents.push({ kind: 'delete', table, key, keyAttributes, event });
     } else if (mapping.onDelete !== 'ignore') {
       const deletedAt = new Date(event.position.committedAtMs).toISOString();
@@ -47,8 +47,10 @@ export function prepareMappedItem(
     throw new MappingError(`mapping "${mapping.name}": attribute "${VERSION_ATTRIBUTE}" is reserved by ferry`);
   }
   const item = { ...attributes, ...key };
-  return { item, attributes: itemError(mapping, key, () => prepareItem(item, rules).attributes) };
+  return { item, attributes: itemError(mapping, key, () => prepareItem(item, rules, keyNames(mapping))) };
 }
+
+const keyNames = (mapping: Mapping) => ({ partitionKey: mapping.partitionKey.name, sortKey: mapping.sortKey?.name });
 
 /** Names the mapping and the item in an ItemError. */
 function itemError<T>(mapping: Mapping, key: ItemKey, prepare: () => T): T {

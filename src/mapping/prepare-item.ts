@@ -40,38 +40,49 @@ interface Walk {
   key: boolean;
 }
 
-/** Prepares an item (key attributes included); throws ItemError naming the attribute and the value. */
-export function prepareItem(
-  item: Record<string, unknown>,
-  rules: ItemRules,
-): { attributes: AttributeMap; size: number } {
+/** The table's key attributes: prepared as keys wherever they appear. */
+export interface KeyNames {
+  partitionKey: string;
+  sortKey?: string;
+}
+
+/**
+ * Prepares an item, key attributes included (they follow key rules: never text in place of a
+ * number, never empty, within the key size limits); throws ItemError naming the attribute and
+ * the value.
+ */
+export function prepareItem(item: Record<string, unknown>, rules: ItemRules, key: KeyNames): AttributeMap {
   const attributes: AttributeMap = {};
   let size = 0;
   const walk: Walk = { rules, key: false };
   for (const name in item) {
     const value = item[name];
     if (value === undefined) continue; // the mapping says "no attribute"
-    const prepared = prepare(value, name, 1, walk);
+    const prepared = isKey(name, key) ? keyAttribute(name, value, key) : prepare(value, name, 1, walk);
     attributes[name] = prepared.value;
     size += Buffer.byteLength(name) + prepared.size;
   }
   if (size > MAX_ITEM_BYTES) {
     throw new ItemError(`the item is ${size} bytes, over DynamoDB's ${MAX_ITEM_BYTES}-byte limit`);
   }
-  return { attributes, size };
+  return attributes;
 }
 
-/** Prepares a key; `sortKey` names the attribute whose value may be at most 1,024 bytes. */
-export function prepareKey(key: Record<string, unknown>, sortKey: string | undefined): AttributeMap {
+/** Prepares a key alone, for a delete. */
+export function prepareKey(values: Record<string, unknown>, key: KeyNames): AttributeMap {
   const attributes: AttributeMap = {};
-  const walk: Walk = { rules: strictItemRules, key: true };
-  for (const name in key) {
-    const prepared = prepare(key[name], name, 1, walk);
-    const limit = name === sortKey ? MAX_SORT_KEY_BYTES : MAX_PARTITION_KEY_BYTES;
-    if (prepared.size > limit) throw new ItemError(`key attribute "${name}" is ${prepared.size} bytes, over ${limit}`);
-    attributes[name] = prepared.value;
-  }
+  for (const name in values) attributes[name] = keyAttribute(name, values[name], key).value;
   return attributes;
+}
+
+const isKey = (name: string, key: KeyNames) => name === key.partitionKey || name === key.sortKey;
+const keyWalk: Walk = { rules: strictItemRules, key: true };
+
+function keyAttribute(name: string, value: unknown, key: KeyNames): Prepared {
+  const prepared = prepare(value, name, 1, keyWalk);
+  const limit = name === key.sortKey ? MAX_SORT_KEY_BYTES : MAX_PARTITION_KEY_BYTES;
+  if (prepared.size > limit) throw new ItemError(`key attribute "${name}" is ${prepared.size} bytes, over ${limit}`);
+  return prepared;
 }
 
 function prepare(value: unknown, path: string, depth: number, walk: Walk): Prepared {

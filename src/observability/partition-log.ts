@@ -15,15 +15,9 @@ export function logPartitionHealth(
   logger: Logger,
   intervalMs = BLOCKED_REPORT_INTERVAL_MS,
 ): () => void {
-  const blocked = new Map<
-    string,
-    { timer: NodeJS.Timeout; latest: { error: unknown; key?: object }; sinceMs: number }
-  >();
-  const report = (
-    topic: string,
-    partition: number,
-    state: { latest: { error: unknown; key?: object }; sinceMs: number },
-  ) =>
+  type Blocked = { timer?: NodeJS.Timeout; latest: { error: unknown; key?: object }; sinceMs: number };
+  const blocked = new Map<string, Blocked>();
+  const report = (topic: string, partition: number, state: Blocked) =>
     logger.warn(
       {
         topic,
@@ -43,7 +37,7 @@ export function logPartitionHealth(
         existing.latest = { error, key };
         return;
       }
-      const state = { latest: { error, key }, sinceMs, timer: undefined as unknown as NodeJS.Timeout };
+      const state: Blocked = { latest: { error, key }, sinceMs };
       state.timer = setInterval(() => report(topic, partition, state), intervalMs).unref();
       blocked.set(id, state);
       report(topic, partition, state);

@@ -11,7 +11,8 @@ import { Decimal } from '../../src/source/debezium/logical-types';
 
 const strict = { numberOverflow: 'error' as const };
 const lenient = { numberOverflow: 'string' as const };
-const prepare = (value: unknown, rules: ItemRules = strict) => prepareItem({ a: value }, rules).attributes.a;
+const KEY = { partitionKey: 'pk', sortKey: 'sk' };
+const prepare = (value: unknown, rules: ItemRules = strict) => prepareItem({ a: value }, rules, KEY).a;
 
 /** What DynamoDB can hold: 38 significant digits, magnitude in [1E-130, 1E+126). */
 const holdable = (x: number) => x === 0 || (Math.abs(x) >= 1e-130 && Math.abs(x) < 1e126);
@@ -76,11 +77,17 @@ describe('mapping > prepare item', () => {
     expect(canonicalNumber('abc').ok).toBe(false);
   });
 
-  it('never stores text in place of a number in a key', () => {
-    expect(() => prepareKey({ pk: 1e300 }, undefined)).toThrow(/key attribute "pk": 1e\+300/);
-    expect(() => prepareKey({ pk: '' }, undefined)).toThrow(/empty string/);
-    expect(() => prepareKey({ pk: 'a', sk: 'x'.repeat(1025) }, 'sk')).toThrow(/over 1024/);
-    expect(prepareKey({ pk: 'a', sk: 2n ** 64n }, 'sk')).toEqual({ pk: { S: 'a' }, sk: { N: '18446744073709551616' } });
+  it('never stores text in place of a number in a key, in a put as in a delete', () => {
+    // Stored as text, a numeric key would be refused by the table as a key-type mismatch, which blocks.
+    expect(() => prepareItem({ pk: 1e300, a: 1e300 }, lenient, KEY)).toThrow(/key attribute "pk": 1e\+300/);
+    expect(prepareItem({ pk: 1, a: 1e300 }, lenient, KEY)).toEqual({ pk: { N: '1' }, a: { S: '1e+300' } });
+    expect(() => prepareItem({ pk: 'p', sk: 'x'.repeat(1025) }, strict, KEY)).toThrow(
+      /key attribute "sk" is 1025 bytes/,
+    );
+    expect(() => prepareKey({ pk: 1e300 }, KEY)).toThrow(/key attribute "pk": 1e\+300/);
+    expect(() => prepareKey({ pk: '' }, KEY)).toThrow(/empty string/);
+    expect(() => prepareKey({ pk: 'a', sk: 'x'.repeat(1025) }, KEY)).toThrow(/over 1024/);
+    expect(prepareKey({ pk: 'a', sk: 2n ** 64n }, KEY)).toEqual({ pk: { S: 'a' }, sk: { N: '18446744073709551616' } });
   });
 
   it('checks numbers, nesting and size inside lists, maps and sets', () => {
@@ -93,25 +100,23 @@ describe('mapping > prepare item', () => {
     const nested = (levels: number): unknown => (levels === 0 ? 1 : [nested(levels - 1)]);
     expect(prepare(nested(31))).toBeDefined();
     expect(() => prepare(nested(32))).toThrow(/nested beyond DynamoDB's 32 levels/);
-    expect(() => prepareItem({ a: 'x'.repeat(400 * 1024) }, strict)).toThrow(/over DynamoDB's 409600-byte limit/);
+    expect(() => prepareItem({ a: 'x'.repeat(400 * 1024) }, strict, KEY)).toThrow(/over DynamoDB's 409600-byte limit/);
     expect(() => prepare(new Date(0))).toThrow(/a Date cannot be stored \(store its toISOString/);
     expect(() => prepare(() => 1)).toThrow(/a function cannot be stored/);
   });
 
   it('leaves out undefined, keeps null, empty strings, empty binary and empty lists', () => {
-    expect(prepareItem({ a: undefined, b: null, c: '', d: new Uint8Array(), e: [], f: {} }, strict).attributes).toEqual(
-      {
-        b: { NULL: true },
-        c: { S: '' },
-        d: { B: new Uint8Array() },
-        e: { L: [] },
-        f: { M: {} },
-      },
-    );
+    expect(prepareItem({ a: undefined, b: null, c: '', d: new Uint8Array(), e: [], f: {} }, strict, KEY)).toEqual({
+      b: { NULL: true },
+      c: { S: '' },
+      d: { B: new Uint8Array() },
+      e: { L: [] },
+      f: { M: {} },
+    });
   });
 
   it('compares items as DynamoDB does: numbers by value, sets in any order', () => {
-    const a = prepareItem({ n: Decimal.from('1.50'), s: new Set(['x', 'y']), m: { b: 1, a: 2 } }, strict).attributes;
+    const a = prepareItem({ n: Decimal.from('1.50'), s: new Set(['x', 'y']), m: { b: 1, a: 2 } }, strict, KEY);
     const b = { n: { N: '1.5' }, s: { SS: ['y', 'x'] }, m: { M: { a: { N: '2' }, b: { N: '1' } } } };
     expect(itemSignature(a)).toBe(itemSignature(b));
     expect(itemSignature(a)).not.toBe(itemSignature({ ...b, n: { N: '1.51' } }));
