@@ -10,7 +10,8 @@ import { logPartitionHealth } from './observability/partition-log';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { DLQ_TOPIC_CONFIG, DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
 import { createDynamoDbClient } from './sink/dynamodb/client';
-import { DynamoDbWriter } from './sink/dynamodb/dynamodb-writer';
+import { DynamoDbWriter, writerOptions } from './sink/dynamodb/dynamodb-writer';
+import { ensureDeletesTable } from './sink/dynamodb/deletes';
 import { ensureTable } from './sink/dynamodb/table-admin';
 import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
@@ -66,6 +67,7 @@ export class Worker {
       });
       logger.info({ table: mapping.targetTable, outcome }, 'target table ready');
     }
+    await ensureDeletesTable(dynamo, config.dynamodb.deletesTable, config.dynamodb.createTables);
 
     const kafka = createKafka(config.kafka, logger);
     const admin = kafka.admin();
@@ -94,7 +96,7 @@ export class Worker {
       mapping,
       itemRules: config.pipeline,
       decoder: createDecoder(config),
-      sink: new DynamoDbWriter(dynamo, { concurrency: config.dynamodb.writeConcurrency }, events),
+      sink: new DynamoDbWriter(dynamo, writerOptions(config.dynamodb), events),
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       events,
     });

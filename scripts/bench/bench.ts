@@ -19,7 +19,8 @@ import type { Row } from '../../src/core/change-event';
 import type { Mapping } from '../../src/mapping/define-mapping';
 import { BatchProcessor, type SourceMessage } from '../../src/pipeline/batch-processor';
 import { createDynamoDbClient } from '../../src/sink/dynamodb/client';
-import { DynamoDbWriter } from '../../src/sink/dynamodb/dynamodb-writer';
+import { DynamoDbWriter, writerOptions } from '../../src/sink/dynamodb/dynamodb-writer';
+import { ensureDeletesTable } from '../../src/sink/dynamodb/deletes';
 import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { MemorySink } from '../../src/sink/memory/memory-sink';
 import { JsonEnvelopeDecoder } from '../../src/source/debezium/json-decoder';
@@ -136,6 +137,7 @@ async function createTable(mapping: Mapping) {
     partitionKey: mapping.partitionKey,
     sortKey: mapping.sortKey,
   });
+  await ensureDeletesTable(dynamo.raw, config.dynamodb.deletesTable, true);
 }
 
 /** A fresh topic, group and table for one scenario, removed afterwards whatever happens. */
@@ -179,10 +181,7 @@ async function ferryBacklog(template: Template, sinkKind: 'memory' | 'dynamodb')
       topic,
       groupId,
       mapping,
-      sink:
-        sinkKind === 'memory'
-          ? memory
-          : new DynamoDbWriter(dynamo.raw, { concurrency: config.dynamodb.writeConcurrency }),
+      sink: sinkKind === 'memory' ? memory : new DynamoDbWriter(dynamo.raw, writerOptions(config.dynamodb)),
     });
     const { seconds, cpuSeconds, chunks, writes } = await run.drained(gen.messages);
     const servers = stack();
@@ -388,7 +387,7 @@ async function freshness(template: Template, rate: number): Promise<Result> {
       topic,
       groupId,
       mapping,
-      sink: new DynamoDbWriter(dynamo.raw, { concurrency: config.dynamodb.writeConcurrency }),
+      sink: new DynamoDbWriter(dynamo.raw, writerOptions(config.dynamodb)),
       onChange: ({ partition }, committedAtMs) => {
         const list = inChunk.get(partition);
         if (list) list.push(committedAtMs);

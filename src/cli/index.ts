@@ -29,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
     .version(version);
   program.addCommand(runCommand(setCode));
   program.addCommand(offsetsCommand());
-  program.addCommand(dlqCommand());
+  program.addCommand(dlqCommand(setCode));
   program.addCommand(verifyCommand(setCode));
   program.addCommand(rebuildCommand());
   program.addCommand(snapshotCommand());

@@ -40,6 +40,14 @@ export const dynamoDbSchema = z.object({
   endpoint: z.url().optional().describe('Endpoint override, e.g. DynamoDB Local'),
   createTables: bool().default(false).describe('Create a missing target table (on-demand); for local use'),
   writeConcurrency: count().default(32).describe('Conditional writes in flight per partition'),
+  deletesTable: z
+    .string()
+    .regex(/^[A-Za-z0-9_.-]{3,255}$/, 'a DynamoDB table name')
+    .default('ferry-deletes')
+    .describe('Where ferry remembers deletes, so that an older change cannot bring a deleted item back'),
+  rememberDeletesDays: count()
+    .default(30)
+    .describe('How long a delete is remembered (DynamoDB TTL); redrive refuses dead letters older than this'),
   requestTimeoutMs: count()
     .default(10_000)
     .describe(
@@ -119,6 +127,8 @@ const ENV_PATHS = [
   'dynamodb.endpoint',
   'dynamodb.createTables',
   'dynamodb.writeConcurrency',
+  'dynamodb.deletesTable',
+  'dynamodb.rememberDeletesDays',
   'dynamodb.requestTimeoutMs',
   'pipeline.partitionsConsumedConcurrently',
   'pipeline.maxChunk',

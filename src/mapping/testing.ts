@@ -3,7 +3,8 @@
  * with `changes`, run them through the mapping exactly as the worker does with `runMapping`.
  */
 import type { ChangeEvent, Operation, Row } from '../core/change-event';
-import { formatVersion, phaseOf } from '../source/debezium/position';
+import { formatVersion } from '../core/version';
+import { phaseOf } from '../source/debezium/position';
 import { applyMapping } from './apply-mapping';
 import { type Mapping, type MappingDefinition, compileMapping } from './define-mapping';
 
@@ -18,7 +19,7 @@ function change(op: Operation, table: string, before: Row | null, after: Row | n
     before,
     after,
     position: {
-      version: formatVersion(1, sequence, 0, phaseOf(op === 'delete' ? 'd' : 'c', op === 'snapshot')),
+      version: formatVersion(1, sequence, 0, phaseOf(op === 'delete' ? 'd' : 'c', op === 'snapshot'), committedAtMs),
       snapshot: op === 'snapshot',
       committedAtMs,
     },

@@ -4,7 +4,8 @@ import { FerryEvents, type Outcome } from '../core/events';
 import type { Mapping } from '../mapping/define-mapping';
 import type { WriteResult } from '../sink/dynamodb/dynamodb-writer';
 import { createDynamoDbClient } from '../sink/dynamodb/client';
-import { DynamoDbWriter } from '../sink/dynamodb/dynamodb-writer';
+import { ensureDeletesTable } from '../sink/dynamodb/deletes';
+import { DynamoDbWriter, writerOptions } from '../sink/dynamodb/dynamodb-writer';
 import { createDecoder } from '../source/debezium/create-decoder';
 import { readRange } from '../source/kafka/read-range';
 import { BatchProcessor, type Sink } from './batch-processor';
@@ -42,13 +43,17 @@ export function viewDeadLetter(partition: number, m: KafkaMessage): DeadLetterVi
 
 export const redriveGroup = (groupId: string) => `${groupId}.redrive`;
 
-export type RedriveReport = Record<Outcome, number> & { messages: number };
+/** `expired`: letters older than the delete memory, not applied (see redriveDeadLetters). */
+export type RedriveReport = Record<Outcome, number> & { messages: number; expired: number };
 
 /**
  * Runs dead letters through the current mapping again, at their original origin, so the version
  * guard still applies (a letter older than what the item holds is counted stale). Letters that
  * fail again are appended to the dead-letter topic anew. The redrive group's offsets record how
  * far it got; a dry run reads under a throwaway group and writes nothing.
+ * A letter that failed longer ago than deletes are remembered (dynamodb.rememberDeletesDays) is
+ * not applied: a delete of its item may be forgotten by now, and the letter would bring the item
+ * back. It is counted as expired and stays in the topic; a rebuild applies its change safely.
  */
 export async function redriveDeadLetters(
   kafka: Kafka,
@@ -59,7 +64,16 @@ export async function redriveDeadLetters(
 ): Promise<RedriveReport> {
   const topic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
   const events = new FerryEvents();
-  const report: RedriveReport = { messages: 0, written: 0, stale: 0, filtered: 0, 'dead-lettered': 0, skipped: 0 };
+  const report: RedriveReport = {
+    messages: 0,
+    written: 0,
+    stale: 0,
+    filtered: 0,
+    'dead-lettered': 0,
+    skipped: 0,
+    expired: 0,
+  };
+  const rememberedSinceMs = Date.now() - config.dynamodb.rememberDeletesDays * 86_400_000;
   events.on('batch.done', ({ outcomes }) => outcomes.forEach(({ outcome, count }) => (report[outcome] += count)));
   const producer = kafka.producer({
     idempotent: true,
@@ -68,15 +82,14 @@ export async function redriveDeadLetters(
   });
   const sink: Sink = options.dryRun
     ? { write: async (intents): Promise<WriteResult> => ({ written: intents, stale: [], failed: [] }) }
-    : new DynamoDbWriter(
-        createDynamoDbClient(config.dynamodb),
-        { concurrency: config.dynamodb.writeConcurrency },
-        events,
-      );
+    : new DynamoDbWriter(createDynamoDbClient(config.dynamodb), writerOptions(config.dynamodb), events);
   const deadLetters = options.dryRun
     ? { publish: async (_letters: DeadLetter[]) => undefined }
     : new DeadLetterPublisher(producer, topic, mapping.name, events);
-  if (!options.dryRun) await producer.connect();
+  if (!options.dryRun) {
+    await ensureDeletesTable(createDynamoDbClient(config.dynamodb), config.dynamodb.deletesTable, false);
+    await producer.connect();
+  }
   try {
     const processor = new BatchProcessor({
       mapping,
@@ -91,7 +104,13 @@ export async function redriveDeadLetters(
       groupId: options.dryRun ? undefined : redriveGroup(groupId),
       onBatch: async (partition, messages) => {
         for (const m of messages) {
-          const { origin } = viewDeadLetter(partition, m);
+          const { origin, failedAt } = viewDeadLetter(partition, m);
+          report.messages++;
+          options.onProgress?.(report.messages);
+          if (!(Date.parse(failedAt) >= rememberedSinceMs)) {
+            report.expired++;
+            continue;
+          }
           await processor.process({
             topic: origin.topic,
             partition: origin.partition,
@@ -105,8 +124,6 @@ export async function redriveDeadLetters(
               },
             ],
           });
-          report.messages++;
-          options.onProgress?.(report.messages);
         }
       },
     });

@@ -5,7 +5,7 @@ import { changes } from '../../src/mapping/testing';
 import { applyMapping } from '../../src/mapping/apply-mapping';
 import { compileMapping } from '../../src/mapping/define-mapping';
 import { createDynamoDbClient } from '../../src/sink/dynamodb/client';
-import { DynamoDbWriter } from '../../src/sink/dynamodb/dynamodb-writer';
+import { DynamoDbWriter, writerOptions } from '../../src/sink/dynamodb/dynamodb-writer';
 
 /** A peer on loopback that accepts connections and never answers: a half-open DynamoDB. */
 describe('sink > dynamodb > a peer that never answers', () => {
@@ -37,10 +37,14 @@ describe('sink > dynamodb > a peer that never answers', () => {
     const errors: string[] = [];
     let checks = 0;
     const started = Date.now();
-    const writing = new DynamoDbWriter(client, { concurrency: 1, retry: { initialDelayMs: 1, maxDelayMs: 2 } }).write(
-      applyMapping(mapping, changes.insert('db.t', { id: 1 })),
-      { shouldStop: () => ++checks > 4, onRetry: (err) => errors.push(String((err as Error).message)) },
-    );
+    const writing = new DynamoDbWriter(client, {
+      ...writerOptions(config.dynamodb),
+      concurrency: 1,
+      retry: { initialDelayMs: 1, maxDelayMs: 2 },
+    }).write(applyMapping(mapping, changes.insert('db.t', { id: 1 })), {
+      shouldStop: () => ++checks > 4,
+      onRetry: (err) => errors.push(String((err as Error).message)),
+    });
     await expect(writing).rejects.toThrow('retry abandoned');
     expect(errors).toHaveLength(2);
     expect(errors[0]).toMatch(/TimeoutError.*DynamoDB unreachable/);

@@ -1,8 +1,9 @@
 import type { WriteIntent } from '../../src/core/write-intent';
 import { FerryEvents } from '../../src/core/events';
 import { ItemError, SinkWriteError } from '../../src/core/errors';
+import { formatVersion } from '../../src/core/version';
 import { changes } from '../../src/mapping/testing';
-import { type DynamoDbPort, DynamoDbWriter } from '../../src/sink/dynamodb/dynamodb-writer';
+import { type DynamoDbPort, DynamoDbWriter, type WriterOptions } from '../../src/sink/dynamodb/dynamodb-writer';
 import { classifyDynamoDbError } from '../../src/sink/dynamodb/errors';
 
 const event = changes.insert('db.t', { id: 1 });
@@ -18,6 +19,14 @@ const put = (pk: string): WriteIntent => ({
 const awsError = (name: string, status = 400, message = name) =>
   Object.assign(new Error(message), { name, $metadata: { httpStatusCode: status } });
 const fast = { initialDelayMs: 1, maxDelayMs: 2 };
+const options = (concurrency: number): WriterOptions => ({
+  concurrency,
+  deletes: { table: 'ferry-deletes', rememberDays: 30 },
+  retry: fast,
+});
+type Sent = { Item?: { pk: { S: string } }; Key?: { pk: { S: string } }; TransactItems?: Array<{ Put?: Sent }> };
+const pkOf = (input: Sent): string =>
+  (input.Item ?? input.Key ?? (input.TransactItems?.[0]?.Put as Sent).Item)?.pk.S as string;
 
 /** A narrow fake of the DynamoDB client: answers each send from a script of outcomes per key. */
 function scriptedClient(script: Record<string, Array<Error | 'ok'>>) {
@@ -25,7 +34,7 @@ function scriptedClient(script: Record<string, Array<Error | 'ok'>>) {
   const client: DynamoDbPort = {
     send: (async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
       sent.push({ name: command.constructor.name, input: command.input });
-      const pk = ((command.input.Item ?? command.input.Key) as { pk: { S: string } }).pk.S;
+      const pk = pkOf(command.input as Sent);
       const next = script[pk]?.shift() ?? 'ok';
       if (next !== 'ok') throw next;
       return {};
@@ -35,20 +44,56 @@ function scriptedClient(script: Record<string, Array<Error | 'ok'>>) {
 }
 
 describe('sink > dynamodb > writer', () => {
-  it('sends the prepared item with a version guard and reports stale writes without failing', async () => {
-    const { client, sent } = scriptedClient({ b: [awsError('ConditionalCheckFailedException')] });
-    const result = await new DynamoDbWriter(client, { concurrency: 4, retry: fast }).write([put('a'), put('b')]);
+  it('creates an item with a version guard, in one transaction with a check for a remembered delete', async () => {
+    const newer = { _ferry_version: { S: formatVersion(2, 0, 0, 2, event.position.committedAtMs) } };
+    const cancelled = Object.assign(awsError('TransactionCanceledException'), {
+      CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: newer }],
+    });
+    const { client, sent } = scriptedClient({ b: [cancelled] });
+    const result = await new DynamoDbWriter(client, options(4)).write([put('a'), put('b')]);
     expect(result.written.map((i) => i.key.pk)).toEqual(['a']);
     expect(result.stale.map((i) => i.key.pk)).toEqual(['b']);
+    const guard = {
+      ExpressionAttributeNames: { '#v': '_ferry_version' },
+      ExpressionAttributeValues: { ':v': { S: event.position.version }, ':f': { S: 'v1:' } },
+    };
     expect(sent[0]).toMatchObject({
-      name: 'PutItemCommand',
+      name: 'TransactWriteItemsCommand',
       input: {
-        ConditionExpression: 'attribute_not_exists(#v) OR #v <= :v',
-        ExpressionAttributeNames: { '#v': '_ferry_version' },
-        ExpressionAttributeValues: { ':v': { S: event.position.version } },
-        Item: { pk: { S: 'a' }, _ferry_version: { S: event.position.version } },
+        TransactItems: [
+          {
+            Put: {
+              TableName: 'T',
+              ConditionExpression: 'attribute_not_exists(#v) OR (begins_with(#v, :f) AND #v <= :v)',
+              Item: { pk: { S: 'a' }, _ferry_version: { S: event.position.version } },
+              ...guard,
+            },
+          },
+          {
+            ConditionCheck: {
+              TableName: 'ferry-deletes',
+              ConditionExpression: 'attribute_not_exists(#v) OR (begins_with(#v, :f) AND #v < :v)',
+              ...guard,
+            },
+          },
+        ],
       },
     });
+  });
+
+  it('refuses, blocking, to write over a version of another format', async () => {
+    const cancelled = Object.assign(awsError('TransactionCanceledException'), {
+      CancellationReasons: [{ Code: 'ConditionalCheckFailed', Item: { _ferry_version: { S: '0000000001-9' } } }],
+    });
+    const { client } = scriptedClient({ a: [cancelled, cancelled, cancelled] });
+    let checks = 0;
+    const errors: string[] = [];
+    const writing = new DynamoDbWriter(client, options(1)).write([put('a')], {
+      shouldStop: () => ++checks > 2,
+      onRetry: (err) => errors.push((err as Error).message),
+    });
+    await expect(writing).rejects.toThrow('retry abandoned');
+    expect(errors[0]).toMatch(/not in format v1:.*rebuild/);
   });
 
   it('retries throttling and outages until written, retrying only what failed', async () => {
@@ -61,18 +106,15 @@ describe('sink > dynamodb > writer', () => {
         Object.assign(new Error('refused'), { code: 'ECONNREFUSED', $metadata: { attempts: 1 } }),
       ],
     });
-    const result = await new DynamoDbWriter(client, { concurrency: 2, retry: fast }, events).write([
-      put('a'),
-      put('b'),
-    ]);
+    const result = await new DynamoDbWriter(client, options(2), events).write([put('a'), put('b')]);
     expect(result.written.map((i) => i.key.pk).sort()).toEqual(['a', 'b']);
-    expect(sent.map((s) => (s.input.Item as { pk: { S: string } }).pk.S)).toEqual(['a', 'b', 'a', 'a']);
+    expect(sent.map((s) => pkOf(s.input as Sent))).toEqual(['a', 'b', 'a', 'a']);
     expect(throttles).toEqual(['T']);
   });
 
   it('fails an invalid item for good so it can be dead-lettered, and keeps the rest', async () => {
     const { client } = scriptedClient({ a: [awsError('ValidationException')] });
-    const result = await new DynamoDbWriter(client, { concurrency: 2, retry: fast }).write([put('a'), put('b')]);
+    const result = await new DynamoDbWriter(client, options(2)).write([put('a'), put('b')]);
     expect(result.failed.map((f) => [f.intent.key.pk, f.error.retriable])).toEqual([['a', false]]);
     expect(result.written.map((i) => i.key.pk)).toEqual(['b']);
   });
@@ -82,7 +124,7 @@ describe('sink > dynamodb > writer', () => {
     const { client, sent } = scriptedClient({
       a: [new Error('Number 1e+300 is greater than Number.MAX_SAFE_INTEGER. Use NumberValue.')],
     });
-    const result = await new DynamoDbWriter(client, { concurrency: 1, retry: fast }).write([put('a')]);
+    const result = await new DynamoDbWriter(client, options(1)).write([put('a')]);
     expect(result.failed.map((f) => f.error.retriable)).toEqual([false]);
     expect(sent).toHaveLength(1);
   });
@@ -91,7 +133,7 @@ describe('sink > dynamodb > writer', () => {
     const { client } = scriptedClient({ a: Array.from({ length: 100 }, () => awsError('ResourceNotFoundException')) });
     let checks = 0;
     const blockedOn: unknown[] = [];
-    const writing = new DynamoDbWriter(client, { concurrency: 1, retry: fast }).write([put('a')], {
+    const writing = new DynamoDbWriter(client, options(1)).write([put('a')], {
       shouldStop: () => ++checks > 5,
       onRetry: (_err, intent) => blockedOn.push(intent.key),
     });
@@ -105,8 +147,9 @@ describe('sink > dynamodb > writer', () => {
 
 describe('sink > dynamodb > error classification', () => {
   const network = (code: string) => Object.assign(new Error(code), { code, $metadata: { attempts: 1 } });
-  const cases: Array<[string, unknown, 'stale' | 'retry' | 'dead letter', RegExp?]> = [
-    ['a failed version guard', awsError('ConditionalCheckFailedException'), 'stale'],
+  const cancelled = (...reasons: Array<{ Code: string; Message?: string }>) =>
+    Object.assign(awsError('TransactionCanceledException'), { CancellationReasons: reasons });
+  const cases: Array<[string, unknown, 'retry' | 'dead letter', RegExp?]> = [
     ['throttling', awsError('ProvisionedThroughputExceededException'), 'retry'],
     ['throttling by name', awsError('ThrottlingException'), 'retry'],
     ['request limit', awsError('RequestLimitExceeded'), 'retry'],
@@ -123,6 +166,25 @@ describe('sink > dynamodb > error classification', () => {
       awsError('ValidationException', 400, 'One or more parameter values were invalid: Type mismatch for key'),
       'retry',
       /key schema/,
+    ],
+    ['a transaction conflict', cancelled({ Code: 'None' }, { Code: 'TransactionConflict' }), 'retry'],
+    ['a throttled transaction', cancelled({ Code: 'ThrottlingError' }, { Code: 'None' }), 'retry'],
+    ['a conflict with a running transaction', awsError('TransactionConflictException'), 'retry'],
+    [
+      'a transaction with a key that does not match the table',
+      cancelled({ Code: 'ValidationError', Message: 'The provided key element does not match the schema' }),
+      'retry',
+      /key schema/,
+    ],
+    [
+      'a transaction with an item the service refuses',
+      cancelled({ Code: 'ValidationError', Message: 'Item size has exceeded the maximum allowed size' }),
+      'dead letter',
+    ],
+    [
+      'a transaction over an item collection of 10 GB',
+      cancelled({ Code: 'ItemCollectionSizeLimitExceeded' }, { Code: 'None' }),
+      'dead letter',
     ],
     ['a number the service refuses', awsError('ValidationException', 400, 'Number overflow'), 'dead letter'],
     ['an item collection over 10 GB', awsError('ItemCollectionSizeLimitExceededException'), 'dead letter'],
@@ -149,12 +211,9 @@ describe('sink > dynamodb > error classification', () => {
     '%s: %s',
     (_what, error, expected, message) => {
       const outcome = classifyDynamoDbError(error, 'T');
-      const got = outcome === 'stale' ? 'stale' : outcome.retriable ? 'retry' : 'dead letter';
-      expect(got).toBe(expected);
-      if (outcome !== 'stale') {
-        expect(outcome).toBeInstanceOf(SinkWriteError);
-        if (message) expect(outcome.message).toMatch(message);
-      }
+      expect(outcome.retriable ? 'retry' : 'dead letter').toBe(expected);
+      expect(outcome).toBeInstanceOf(SinkWriteError);
+      if (message) expect(outcome.message).toMatch(message);
     },
   );
 });

@@ -4,6 +4,7 @@ import { deadLetterTopic } from '../../pipeline/dead-letters';
 import { type DeadLetterView, redriveDeadLetters, redriveGroup, viewDeadLetter } from '../../pipeline/redrive';
 import { groupOffsets } from '../../source/kafka/offsets';
 import { readRange } from '../../source/kafka/read-range';
+import { EXIT } from '../exit-codes';
 import { commandContext, type CommandContext } from '../context';
 import { json, print, table } from '../output';
 import { progressBar } from '../progress';
@@ -31,7 +32,7 @@ async function readLetters(ctx: CommandContext): Promise<DeadLetterView[]> {
 }
 
 /** `ferry dlq list|show|redrive`: inspect dead letters and run them through the current mapping. */
-export function dlqCommand(): Command {
+export function dlqCommand(setCode: (code: number) => void): Command {
   const dlq = new Command('dlq').description("Inspect a mapping's dead letters and redrive them after a fix");
 
   withMapping(dlq.command('list'))
@@ -106,8 +107,14 @@ export function dlqCommand(): Command {
         bar.stop();
         if (opts.json) return print(json({ dryRun: opts.dryRun === true, ...report }));
         print(
-          `${opts.dryRun ? 'dry run: would redrive' : 'redrove'} ${report.messages} dead letters: ${report.written} written, ${report.stale} stale, ${report.filtered} filtered, ${report['dead-lettered']} dead-lettered again, ${report.skipped} skipped`,
+          `${opts.dryRun ? 'dry run: would redrive' : 'redrove'} ${report.messages} dead letters: ${report.written} written, ${report.stale} stale, ${report.filtered} filtered, ${report['dead-lettered']} dead-lettered again, ${report.skipped} skipped, ${report.expired} expired`,
         );
+        if (report.expired > 0) {
+          setCode(EXIT.failure);
+          print(
+            `${report.expired} dead letters failed more than ${ctx.config.dynamodb.rememberDeletesDays} days ago (dynamodb.rememberDeletesDays) and were not applied: a delete of their items may be forgotten, so they could bring deleted rows back. They stay in the topic (ferry dlq show); rebuild the table to apply their changes (ferry rebuild).`,
+          );
+        }
       } finally {
         await ctx.close();
       }

@@ -1,11 +1,20 @@
-import { DeleteItemCommand, type DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type CancellationReason,
+  DeleteItemCommand,
+  type DynamoDBClient,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
+import type { DynamoDbConfig } from '../../config/config';
 import { mapConcurrent } from '../../core/concurrency';
-import type { SinkWriteError } from '../../core/errors';
+import { SinkWriteError } from '../../core/errors';
 import type { FerryEvents } from '../../core/events';
 import { type RetryOptions, createRetry } from '../../core/retry';
-import type { WriteIntent } from '../../core/write-intent';
+import { VERSION_FORMAT, parseVersion } from '../../core/version';
+import type { AttributeMap, WriteIntent } from '../../core/write-intent';
 import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
-import { classifyDynamoDbError, isThrottle } from './errors';
+import { DELETE_KEY, type DeletesOptions, REMEMBERED_GUARD, deleteId, deleteRecord } from './deletes';
+import { classifyDynamoDbError, isConditionFailure, isThrottle } from './errors';
 
 /** The narrow port the writer needs; a wrapper handed a client does not own it. */
 export type DynamoDbPort = Pick<DynamoDBClient, 'send'>;
@@ -31,25 +40,47 @@ export interface WriteControl {
 
 export interface WriterOptions {
   concurrency: number;
+  /** Where deletes are remembered, and for how long (see deletes.ts). */
+  deletes: DeletesOptions;
   retry?: Partial<RetryOptions>;
 }
 
-// A write applies only over an item from the same or an older source position, so duplicates
-// and replays are harmless and a replay of the same position can rewrite with a fixed mapping.
-export const VERSION_GUARD = 'attribute_not_exists(#v) OR #v <= :v';
+export const writerOptions = (config: DynamoDbConfig): WriterOptions => ({
+  concurrency: config.writeConcurrency,
+  deletes: { table: config.deletesTable, rememberDays: config.rememberDeletesDays },
+});
+
+// A write applies only over no item, or an item of this version format from the same or an older
+// source position: duplicates and replays are harmless, and a replay of the same position can
+// rewrite with a fixed mapping.
+const GUARD = 'attribute_not_exists(#v) OR (begins_with(#v, :f) AND #v <= :v)';
+// An update expects the item: one request when it is there; when it is not, the create path runs.
+const UPDATE_GUARD = 'attribute_exists(#v) AND begins_with(#v, :f) AND #v <= :v';
+
+const conditionParts = (condition: string, version: string) => ({
+  ConditionExpression: condition,
+  ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE },
+  ExpressionAttributeValues: { ':v': { S: version }, ':f': { S: VERSION_FORMAT } },
+  // The item that failed the condition comes back, so a stale write is told from a missing item
+  // or a source whose positions went back, at no extra request.
+  ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+});
 
 /** The condition parts of a version-guarded request. */
-export const versionGuard = (version: string) => ({
-  ConditionExpression: VERSION_GUARD,
-  ExpressionAttributeNames: { '#v': VERSION_ATTRIBUTE },
-  ExpressionAttributeValues: { ':v': { S: version } },
-});
+export const versionGuard = (version: string) => conditionParts(GUARD, version);
+
+type Outcome = 'written' | 'stale' | SinkWriteError;
 
 /**
  * Version-guarded writes. BatchWriteItem cannot carry conditions, so each item is one
- * conditional PutItem/DeleteItem, run with bounded concurrency; intents arrive coalesced,
- * one per item, so running them in parallel cannot reorder writes to the same key. Items arrive
- * prepared (see mapping/prepare-item): what is sent is exactly what verify expects.
+ * conditional request, run with bounded concurrency; intents arrive coalesced, one per item, so
+ * running them in parallel cannot reorder writes to the same key. Items arrive prepared (see
+ * mapping/prepare-item): what is sent is exactly what verify expects.
+ *
+ * Deletes are remembered (see deletes.ts): a delete records its version before it removes the
+ * item, and a put that would create an item does so in one transaction with a check that no
+ * newer delete of it is remembered. So an older change that arrives late (a redriven letter, an
+ * evicted worker's last write, a replay) cannot bring a deleted item back.
  */
 export class DynamoDbWriter {
   constructor(
@@ -92,21 +123,111 @@ export class DynamoDbWriter {
     return result;
   }
 
-  private async writeOne(intent: WriteIntent): Promise<'written' | 'stale' | SinkWriteError> {
-    const guard = { TableName: intent.table, ...versionGuard(intent.event.position.version) };
+  private async writeOne(intent: WriteIntent): Promise<Outcome> {
     try {
-      if (intent.kind === 'put') {
-        const version = { S: intent.event.position.version };
-        await this.client.send(
-          new PutItemCommand({ ...guard, Item: { ...intent.attributes, [VERSION_ATTRIBUTE]: version } }),
-        );
-      } else {
-        await this.client.send(new DeleteItemCommand({ ...guard, Key: intent.keyAttributes }));
-      }
-      return 'written';
+      return intent.kind === 'put' ? await this.put(intent) : await this.delete(intent);
     } catch (err) {
       if (isThrottle(err)) this.events?.emit('sink.throttled', { table: intent.table });
       return classifyDynamoDbError(err, intent.table);
     }
   }
+
+  private async put(intent: Extract<WriteIntent, { kind: 'put' }>): Promise<Outcome> {
+    const { version } = intent.event.position;
+    const Item = { ...intent.attributes, [VERSION_ATTRIBUTE]: { S: version } };
+    if (intent.event.op === 'update' || intent.event.op === 'delete') {
+      try {
+        await this.client.send(
+          new PutItemCommand({ TableName: intent.table, Item, ...conditionParts(UPDATE_GUARD, version) }),
+        );
+        return 'written';
+      } catch (err) {
+        if (!isConditionFailure(err)) throw err;
+        const held = (err as { Item?: AttributeMap }).Item;
+        if (held) return staleOrRefused(intent, held);
+      }
+    }
+    // A create: only where no newer delete of the item is remembered.
+    const deletes = this.options.deletes;
+    try {
+      await this.client.send(
+        new TransactWriteItemsCommand({
+          TransactItems: [
+            { Put: { TableName: intent.table, Item, ...versionGuard(version) } },
+            {
+              ConditionCheck: {
+                TableName: deletes.table,
+                Key: { [DELETE_KEY]: { S: deleteId(intent.table, intent.key, intent.attributes) } },
+                ...conditionParts(REMEMBERED_GUARD, version),
+              },
+            },
+          ],
+        }),
+      );
+      return 'written';
+    } catch (err) {
+      const reasons = cancellationReasons(err);
+      if (!reasons) throw err;
+      const [target, remembered] = reasons;
+      if (target?.Code === 'ConditionalCheckFailed') return staleOrRefused(intent, target.Item);
+      if (remembered?.Code === 'ConditionalCheckFailed') return staleOrRefused(intent, remembered.Item);
+      throw err;
+    }
+  }
+
+  private async delete(intent: Extract<WriteIntent, { kind: 'delete' }>): Promise<Outcome> {
+    const { version } = intent.event.position;
+    // Remembered before the item goes: a put that finds no item then finds this record.
+    try {
+      const { deletes } = this.options;
+      const Item = deleteRecord(intent.table, intent.key, intent.keyAttributes, version, deletes);
+      await this.client.send(new PutItemCommand({ TableName: deletes.table, Item, ...versionGuard(version) }));
+    } catch (err) {
+      // A newer delete of the item is already remembered; the item itself is still guarded below.
+      if (!isConditionFailure(err)) throw err;
+    }
+    try {
+      await this.client.send(
+        new DeleteItemCommand({ TableName: intent.table, Key: intent.keyAttributes, ...versionGuard(version) }),
+      );
+      return 'written';
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return staleOrRefused(intent, (err as { Item?: AttributeMap }).Item);
+    }
+  }
+}
+
+/** A source position later in time but earlier in the binlog by more than this: the numbering went back. */
+const REGRESSION_MARGIN_MS = 60_000;
+
+/**
+ * A write lost its condition to `held`, an item or remembered delete. Stale when `held` is newer
+ * in the same format. Refused, blocking the partition, when `held` is in another version format,
+ * or when the change is fresher than `held` by the clock yet older by binlog position: the
+ * source's binlog restarted (RESET MASTER) or it failed over to another server, and every later
+ * change would be dropped as stale. Row locks keep one row's binlog order in commit-time order,
+ * so in a healthy source this does not happen beyond a long transaction's length.
+ */
+function staleOrRefused(intent: WriteIntent, held: AttributeMap | undefined): Outcome {
+  const text = held?.[VERSION_ATTRIBUTE]?.S;
+  const stored = parseVersion(text);
+  const where = `${intent.table} ${JSON.stringify(intent.key)}`;
+  if (stored === undefined)
+    return new SinkWriteError(
+      `${where} holds ${VERSION_ATTRIBUTE} "${text}", not in format ${VERSION_FORMAT}: it was written by another ferry; rebuild the table (see the README, "Source position format")`,
+      { retriable: true },
+    );
+  const { position } = intent.event;
+  if (!position.snapshot && position.committedAtMs > stored.committedAtMs + REGRESSION_MARGIN_MS)
+    return new SinkWriteError(
+      `source position went back: a change committed at ${new Date(position.committedAtMs).toISOString()} sits before ${where}'s ${text} in the binlog; the source's binlog restarted or it failed over: take a new snapshot and rebuild (see the README, "When the source's binlog restarts")`,
+      { retriable: true },
+    );
+  return 'stale';
+}
+
+function cancellationReasons(err: unknown): CancellationReason[] | undefined {
+  const { name, CancellationReasons } = (err ?? {}) as { name?: string; CancellationReasons?: CancellationReason[] };
+  return name === 'TransactionCanceledException' ? CancellationReasons : undefined;
 }

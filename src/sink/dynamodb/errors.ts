@@ -1,14 +1,17 @@
 import { FerryError, SinkWriteError, describe } from '../../core/errors';
 
 /**
- * What a failed DynamoDB request means. This is the one place that decides it:
+ * What a failed DynamoDB request means. This is the one place that decides it (a failed
+ * version condition is not an error: the writer reads the item it lost to, see staleOrRefused):
  *
  * | the error                                                         | outcome        | why                                              |
  * | ----------------------------------------------------------------- | -------------- | ------------------------------------------------ |
- * | ConditionalCheckFailedException                                   | stale          | the item holds a newer source position           |
  * | a ferry error (e.g. ItemError from preparing the item)            | its own flag   | decided where it was raised                      |
  * | throttling (ProvisionedThroughputExceeded, Throttling, RequestLimitExceeded) | retry | capacity comes back                       |
  * | HTTP 5xx                                                          | retry          | the service recovers                             |
+ * | a transaction cancelled by a conflict, throttling or capacity     | retry          | the other request finishes, capacity comes back  |
+ * | a transaction cancelled by a ValidationError                      | as the ValidationException of the same message | |
+ * | TransactionConflict, TransactionInProgress                        | retry          | the other request finishes                       |
  * | ValidationException about the table's key schema                  | retry, blocked | every item fails alike: the mapping's key or the table is wrong, an operator must fix it |
  * | ValidationException, ItemCollectionSizeLimitExceeded, Serialization | dead letter  | about this item: the same request fails again    |
  * | any other answer from the service (missing table, access denied, bad credentials, unknown 4xx) | retry, blocked | not about the item: dead-lettering would skip every change |
@@ -16,8 +19,6 @@ import { FerryError, SinkWriteError, describe } from '../../core/errors';
  * | credentials that could not be loaded                              | retry, blocked | the provider (IMDS, SSO, files) may recover      |
  * | anything else raised before a request left the process            | dead letter    | deterministic: retrying repeats it               |
  */
-export type DynamoDbOutcome = 'stale' | SinkWriteError;
-
 const itemErrors = new Set([
   'ValidationException',
   'SerializationException',
@@ -44,11 +45,14 @@ const networkCodes = new Set([
 const networkNames = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'NetworkingError']);
 const credentialNames = new Set(['CredentialsProviderError', 'TokenProviderError', 'ExpiredTokenException']);
 
+const transactionConflicts = new Set(['TransactionConflictException', 'TransactionInProgressException']);
+
 interface AwsLike {
   name?: string;
   code?: string;
   message?: string;
   $metadata?: { httpStatusCode?: number };
+  CancellationReasons?: Array<{ Code?: string; Message?: string }>;
 }
 
 export const isConditionFailure = (err: unknown) => (err as AwsLike)?.name === 'ConditionalCheckFailedException';
@@ -58,22 +62,30 @@ export function isThrottle(err: unknown): boolean {
 }
 
 /** Applies the table above to an error from a request to `table`. */
-export function classifyDynamoDbError(err: unknown, table: string): DynamoDbOutcome {
-  if (isConditionFailure(err)) return 'stale';
+export function classifyDynamoDbError(err: unknown, table: string): SinkWriteError {
   if (err instanceof SinkWriteError) return err;
   const fail = (retriable: boolean, hint = '') =>
     new SinkWriteError(`DynamoDB request to ${table} failed: ${describe(err)}${hint}`, { retriable, cause: err });
   if (err instanceof FerryError) return fail(err.retriable);
-  const { name = '', code = '', message = '', $metadata } = (err ?? {}) as AwsLike;
+  const { name = '', code = '', $metadata, CancellationReasons } = (err ?? {}) as AwsLike;
+  let { message = '' } = (err ?? {}) as AwsLike;
   const status = $metadata?.httpStatusCode;
   if (status !== undefined) {
-    if (isThrottle(err) || status >= 500) return fail(true);
-    if (name === 'ValidationException' && keySchemaMismatch.test(message))
+    if (isThrottle(err) || status >= 500 || transactionConflicts.has(name)) return fail(true);
+    let validation = name === 'ValidationException';
+    if (name === 'TransactionCanceledException') {
+      const reasons = CancellationReasons ?? [];
+      const invalid = reasons.find((r) => r.Code === 'ValidationError');
+      if (invalid) [validation, message] = [true, invalid.Message ?? ''];
+      else if (reasons.some((r) => r.Code === 'ItemCollectionSizeLimitExceeded')) return fail(false);
+      else return fail(true);
+    }
+    if (validation && keySchemaMismatch.test(message))
       return fail(
         true,
         ` (the mapping's key does not match table ${table}'s key schema: fix target.partitionKey/sortKey or the table)`,
       );
-    if (itemErrors.has(name)) return fail(false);
+    if (validation || itemErrors.has(name)) return fail(false);
     return fail(true, name === 'ResourceNotFoundException' ? ` (does table ${table} exist?)` : '');
   }
   if (networkCodes.has(code) || networkNames.has(name)) return fail(true, ' (DynamoDB unreachable)');

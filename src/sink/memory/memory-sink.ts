@@ -5,12 +5,15 @@ import type { WriteResult } from '../dynamodb/dynamodb-writer';
 
 /**
  * A Sink that keeps items in memory, for tests and benchmarks. It applies DynamoDbWriter's
- * version guard (`attribute_not_exists(#v) OR #v <= :v`): a put or delete applies only over no
- * item or an item from the same or an older source position; otherwise the intent is stale.
+ * rules: a put or delete applies only over no item or an item from the same or an older source
+ * position, and a put that would create an item only over no remembered delete of the same or a
+ * newer position; otherwise the intent is stale.
  */
 export class MemorySink implements Sink {
   /** Current items by table, then by item identity (see itemIdentity), with the version they were written from. */
   readonly tables = new Map<string, Map<string, { version: string; item: AttributeMap }>>();
+  /** Remembered deletes: the newest delete's version by table and item identity. */
+  private readonly deleted = new Map<string, string>();
 
   async write(intents: WriteIntent[]): Promise<WriteResult> {
     const result: WriteResult = { written: [], stale: [], failed: [] };
@@ -20,7 +23,12 @@ export class MemorySink implements Sink {
       const id = itemIdentity(intent);
       const version = intent.event.position.version;
       const current = table.get(id);
-      if (current && current.version > version) {
+      if (intent.kind === 'delete' && !((this.deleted.get(id) ?? '') > version)) this.deleted.set(id, version);
+      const remembered = this.deleted.get(id);
+      const stale = current
+        ? current.version > version
+        : intent.kind === 'put' && remembered !== undefined && remembered >= version;
+      if (stale) {
         result.stale.push(intent);
         continue;
       }

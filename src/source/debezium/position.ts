@@ -1,5 +1,6 @@
 import type { SourcePosition } from '../../core/change-event';
 import { DecodeError } from '../../core/errors';
+import { type Phase, formatVersion } from '../../core/version';
 
 /** The `source` block Debezium's MySQL and MariaDB connectors attach to every change. */
 export interface BinlogSource {
@@ -10,22 +11,7 @@ export interface BinlogSource {
   ts_ms?: number | bigint;
 }
 
-const pad = (value: number | bigint, width: number) => value.toString().padStart(width, '0');
-
-/** At one binlog row: a snapshot read, then a delete, then a create or update. */
-export type Phase = 0 | 1 | 2;
-
 export const phaseOf = (op: string, snapshot: boolean): Phase => (snapshot ? 0 : op === 'd' ? 1 : 2);
-
-/** Sortable text: equal for the same change, greater for a later one. */
-export function formatVersion(
-  fileSequence: bigint | number,
-  pos: bigint | number,
-  row: bigint | number,
-  phase: Phase,
-): string {
-  return `${pad(fileSequence, 10)}-${pad(pos, 20)}-${pad(row, 10)}-${phase}`;
-}
 
 /**
  * Orders changes by where they sit in the binlog: file sequence, then byte position of the
@@ -43,6 +29,13 @@ export function positionOf(source: BinlogSource, op: string): SourcePosition {
     throw new DecodeError(`source block has no binlog coordinates (file=${source.file}, pos=${source.pos})`);
   }
   const snapshot = source.snapshot !== undefined && source.snapshot !== false && source.snapshot !== 'false';
-  const version = formatVersion(BigInt(fileSequence), source.pos, source.row ?? 0, phaseOf(op, snapshot));
-  return { version, snapshot, committedAtMs: Number(source.ts_ms ?? 0) };
+  const committedAtMs = Number(source.ts_ms ?? 0);
+  const version = formatVersion(
+    BigInt(fileSequence),
+    source.pos,
+    source.row ?? 0,
+    phaseOf(op, snapshot),
+    committedAtMs,
+  );
+  return { version, snapshot, committedAtMs };
 }

@@ -1,0 +1,212 @@
+/**
+ * Deletes that stay deleted, against DynamoDB Local: whatever order changes of an item arrive
+ * in (a redriven letter, an evicted worker's last write, a replay), and however two writers
+ * interleave, the item ends as its newest change left it.
+ */
+import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
+import type { ChangeEvent, Operation } from '../../src/core/change-event';
+import { type Phase, formatVersion } from '../../src/core/version';
+import type { WriteIntent } from '../../src/core/write-intent';
+import { ensureDeletesTable, deleteId } from '../../src/sink/dynamodb/deletes';
+import { DynamoDbWriter, type WriterOptions } from '../../src/sink/dynamodb/dynamodb-writer';
+import { dropTable, dynamoDb, scanAll, uniqueId } from '../support/stack';
+
+const id = uniqueId();
+const target = `ferry-test-${id}`;
+const deletesTable = `ferry-deletes-${id}`;
+const { raw } = dynamoDb();
+const options: WriterOptions = {
+  concurrency: 4,
+  deletes: { table: deletesTable, rememberDays: 30 },
+  retry: { initialDelayMs: 5, maxDelayMs: 20 },
+};
+const writer = () => new DynamoDbWriter(raw, options);
+/** Source commit times follow binlog positions, a second apart. */
+const START_MS = Date.parse('2026-11-01T00:00:00Z');
+
+interface Change {
+  key: string;
+  kind: 'put' | 'delete';
+  op: Operation;
+  /** Binlog position: unique, orders the changes. */
+  pos: number;
+}
+
+function intent({ key, kind, op, pos }: Change, file = 1, committedAtMs = START_MS + pos * 1000): WriteIntent {
+  const phase: Phase = kind === 'delete' ? 1 : 2;
+  const event: ChangeEvent = {
+    op,
+    table: 'db.t',
+    before: null,
+    after: null,
+    position: { version: formatVersion(file, pos, 0, phase, committedAtMs), snapshot: false, committedAtMs },
+    origin: { topic: 't', partition: 0, offset: String(pos) },
+  };
+  const keyAttributes = { pk: { S: key } };
+  return kind === 'put'
+    ? {
+        kind,
+        table: target,
+        key: { pk: key },
+        item: { pk: key },
+        attributes: { ...keyAttributes, n: { N: String(pos) } },
+        event,
+      }
+    : { kind, table: target, key: { pk: key }, keyAttributes, event };
+}
+
+const put = (key: string, pos: number, op: Operation = 'update'): Change => ({ key, kind: 'put', op, pos });
+const del = (key: string, pos: number): Change => ({ key, kind: 'delete', op: 'delete', pos });
+
+async function item(key: string) {
+  return (await raw.send(new GetItemCommand({ TableName: target, Key: { pk: { S: key } }, ConsistentRead: true })))
+    .Item;
+}
+
+beforeAll(async () => {
+  await raw.send(
+    new CreateTableCommand({
+      TableName: target,
+      BillingMode: 'PAY_PER_REQUEST',
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+    }),
+  );
+  await ensureDeletesTable(raw, deletesTable, true);
+});
+
+afterAll(async () => {
+  await dropTable(target);
+  await dropTable(deletesTable);
+  raw.destroy();
+});
+
+describe('remembered deletes (DynamoDB Local)', () => {
+  it('keeps a row deleted when an older update arrives after the delete (a redrive, an evicted worker)', async () => {
+    await writer().write([intent(put('a', 1, 'create'))]);
+    await writer().write([intent(del('a', 3))]);
+    const late = await writer().write([intent(put('a', 2, 'update'))]);
+    expect(late.stale).toHaveLength(1);
+    expect(await item('a')).toBeUndefined();
+  });
+
+  it('keeps a row deleted when an older create or snapshot read arrives after the delete (a replay)', async () => {
+    await writer().write([intent(del('b', 5))]);
+    const late = await writer().write([intent(put('b', 4, 'create')), intent(put('b', 4, 'snapshot'))]);
+    expect(late.stale).toHaveLength(2);
+    expect(await item('b')).toBeUndefined();
+  });
+
+  it('lets a newer create bring the row back, and a newer delete remove it again', async () => {
+    await writer().write([intent(put('c', 10, 'create'))]);
+    await writer().write([intent(del('c', 11))]);
+    expect((await writer().write([intent(put('c', 12, 'create'))])).written).toHaveLength(1);
+    expect((await item('c'))?.n).toEqual({ N: '12' });
+    await writer().write([intent(del('c', 13))]);
+    expect((await writer().write([intent(put('c', 12, 'update'))])).stale).toHaveLength(1);
+    expect(await item('c')).toBeUndefined();
+  });
+
+  it('remembers a delete outside the target table, with an expiry, so readers see nothing new', async () => {
+    await writer().write([intent(put('d', 20, 'create'))]);
+    await writer().write([intent(del('d', 21))]);
+    expect((await scanAll(target)).map((i) => i.pk)).not.toContain('d');
+    const record = (
+      await raw.send(
+        new GetItemCommand({
+          TableName: deletesTable,
+          Key: { id: { S: deleteId(target, { pk: 'd' }, { pk: { S: 'd' } }) } },
+          ConsistentRead: true,
+        }),
+      )
+    ).Item;
+    expect(record?._ferry_version?.S).toBe(intent(del('d', 21)).event.position.version);
+    const days = (Number(record?.expiresAt?.N) - Date.now() / 1000) / 86_400;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThan(30.1);
+  });
+
+  it('ends every item as its newest change left it, in any arrival order, with two writers at once', async () => {
+    const keys = ['k0', 'k1', 'k2'];
+    const change = fc.record({
+      key: fc.constantFrom(...keys),
+      kind: fc.constantFrom('put' as const, 'delete' as const),
+      op: fc.constantFrom<Operation>('create', 'update', 'snapshot'),
+    });
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(change, { minLength: 1, maxLength: 10 }),
+        fc.array(fc.nat(), { minLength: 10, maxLength: 10 }),
+        fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
+        async (drawn, order, writerOf) => {
+          run++;
+          // Each run has keys of its own; positions increase in source order.
+          const history: Change[] = drawn.map((c, i) => ({
+            key: `${c.key}-${run}`,
+            kind: c.kind,
+            op: c.kind === 'delete' ? 'delete' : c.op,
+            pos: 1000 + i,
+          }));
+          const arrival = history
+            .map((c, i) => ({ c, rank: order[i] ?? 0 }))
+            .sort((a, b) => a.rank - b.rank)
+            .map(({ c }) => c);
+          const lanes: Change[][] = [[], []];
+          arrival.forEach((c, i) => lanes[writerOf[i] ? 1 : 0]?.push(c));
+          await Promise.all(
+            lanes.map(async (lane) => {
+              for (const c of lane) await writer().write([intent(c)]);
+            }),
+          );
+          for (const key of keys.map((k) => `${k}-${run}`)) {
+            const newest = history.filter((c) => c.key === key).at(-1);
+            const got = await item(key);
+            if (newest === undefined || newest.kind === 'delete') expect(got).toBeUndefined();
+            else expect(got?.n).toEqual({ N: String(newest.pos) });
+          }
+        },
+      ),
+      { numRuns: 40, seed: Number(process.env.FERRY_FUZZ_SEED ?? Date.now() % 2 ** 31) },
+    );
+  }, 120_000);
+});
+
+describe('source positions that cannot be compared (DynamoDB Local)', () => {
+  const blockedOnce = async (change: WriteIntent) => {
+    const errors: string[] = [];
+    let checks = 0;
+    const writing = writer().write([change], {
+      shouldStop: () => ++checks > 1,
+      onRetry: (err) => errors.push((err as Error).message),
+    });
+    await expect(writing).rejects.toThrow('retry abandoned');
+    return errors;
+  };
+
+  it('refuses, blocking, to compare with a version of another format', async () => {
+    await raw.send(
+      new PutItemCommand({
+        TableName: target,
+        Item: { pk: { S: 'old' }, _ferry_version: { S: '0000000001-00000000000000000001-0000000000-2' } },
+      }),
+    );
+    const errors = await blockedOnce(intent(put('old', 1, 'update')));
+    expect(errors[0]).toMatch(/holds _ferry_version "0000000001-.*not in format v1:.*rebuild/);
+  });
+
+  it("blocks when a change later by the clock is earlier in the binlog: the source's binlog restarted", async () => {
+    await writer().write([intent(put('r', 500, 'create'), 57)]);
+    const heldAt = START_MS + 500 * 1000;
+    // A replay of an old change is stale, as always.
+    expect((await writer().write([intent(put('r', 400), 57, heldAt - 3_600_000)])).stale).toHaveLength(1);
+    // After RESET MASTER the binlog starts again at file 1, while time goes on.
+    const errors = await blockedOnce(intent(put('r', 4), 1, heldAt + 10 * 60_000));
+    expect(errors[0]).toMatch(/source position went back.*binlog restarted/);
+    // The same holds for a remembered delete.
+    await writer().write([intent(del('r', 600), 57, heldAt + 60_000)]);
+    const afterDelete = await blockedOnce(intent(put('r', 5, 'create'), 1, heldAt + 20 * 60_000));
+    expect(afterDelete[0]).toMatch(/source position went back/);
+  });
+});
