@@ -7,6 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import type { Connection } from 'mysql2/promise';
 import type { Config } from '../config/config';
+import { mapConcurrent } from '../core/concurrency';
 import { ConfigError, describe } from '../core/errors';
 import { createRetry } from '../core/retry';
 import type { AttributeMap } from '../core/write-intent';
@@ -14,9 +15,10 @@ import { VERSION_ATTRIBUTE, prepareMappedItem } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import { itemSignature, readableItem } from '../mapping/prepare-item';
 import { type DynamoDbPort, versionGuard } from '../sink/dynamodb/dynamodb-writer';
-import { classifyDynamoDbError } from '../sink/dynamodb/errors';
-import { formatVersion } from '../source/debezium/position';
-import { binlogPosition, describeTable, readTable } from './source-reader';
+import { classifyDynamoDbError, isConditionFailure } from '../sink/dynamodb/errors';
+import { formatVersion } from '../core/version';
+import { KeyTemplates } from './key-templates';
+import { type SourceRow, binlogPosition, describeTable, readRowsByKey, readTable, uniqueKeys } from './source-reader';
 
 type Item = Record<string, unknown>;
 
@@ -39,6 +41,16 @@ export interface VerifyReport {
   unmappable: number;
   divergenceRatio: number;
   examples: Divergence[];
+  /** How extra items were looked for (full runs only). */
+  extraCheck?: {
+    /** Items the scan read, and in how many parallel segments. */
+    scanned: number;
+    segments: number;
+    /** How item keys are made of unique-key columns, learned from the rows: each traces a key back to its row. */
+    keyTemplates: string[];
+    /** Expected keys no template traces, remembered instead: the only memory that grows with the table. */
+    keysHeldInMemory: number;
+  };
   repaired?: { written: number; deleted: number; skippedNewer: number };
 }
 
@@ -48,18 +60,37 @@ export interface VerifyOptions {
   /** Verify another DynamoDB table than the mapping's target, e.g. a rebuild's shadow table. */
   table?: string;
   examples?: number;
+  /** Parallel scan segments for the extra-item check. */
+  segments?: number;
   onProgress?: (rows: number, total: number) => void;
+  onScanProgress?: (items: number, total: number) => void;
 }
 
+export const DEFAULT_SEGMENTS = 4;
 const BATCH_GET = 100;
+const BATCH_GETS_IN_FLIGHT = 4;
+const PAGE_ROWS = 500;
 
 const withoutVersion = ({ [VERSION_ATTRIBUTE]: _v, ...rest }: AttributeMap) => rest;
 
+/** An item the mapping makes of a source row, as the writer would write it. */
+interface Expected {
+  key: AttributeMap;
+  attributes: AttributeMap;
+  source: SourceRow;
+}
+
 /**
- * Reads the source table in primary-key ranges, applies the mapping, and compares with DynamoDB:
- * items missing, different, or extra (extras only on a full run). With repair, writes are
- * stamped with the binlog position read before the scan, as a snapshot read would be: a change
- * streamed later sorts after it, and an item already holding a newer change is left alone.
+ * Reads the source table in primary-key order, applies the mapping, and compares with DynamoDB:
+ * items missing or different. On a full run a parallel scan of the table then finds extra
+ * items, tracing each key back to the source row that would make it (see key-templates.ts).
+ * Memory is a page of rows and a page of scanned keys, whatever the size of the table; only
+ * keys no template traces are remembered. Every divergence is read again, source first, before
+ * it is reported, so a change that lands while verify runs is not taken for one.
+ *
+ * With repair, writes are stamped with the binlog position read before the scan, as a snapshot
+ * read would be: a change streamed later sorts after it, and an item already holding a newer
+ * change is left alone.
  */
 export async function verifyMapping(
   source: Connection,
@@ -76,7 +107,7 @@ export async function verifyMapping(
   const maxExamples = options.examples ?? 5;
   const position = options.repair ? await binlogPosition(source) : undefined;
   const repairVersion = position
-    ? formatVersion(BigInt(/\.(\d+)$/.exec(position.file)?.[1] ?? 0), position.position, 0, 0)
+    ? formatVersion(BigInt(/\.(\d+)$/.exec(position.file)?.[1] ?? 0), position.position, 0, 0, Date.now())
     : undefined;
   const shape = await describeTable(source, mapping.sourceTable);
   const [[countRow]] = (await source.query(
@@ -84,9 +115,15 @@ export async function verifyMapping(
   )) as unknown as [[{ n: number }]];
   const total = Math.round((Number(countRow.n) * (options.samplePercent ?? 100)) / 100);
   const retry = createRetry({ maxAttempts: 8 });
-  const keyNames = [mapping.partitionKey.name, ...(mapping.sortKey ? [mapping.sortKey.name] : [])];
+  const keyAttributes = [mapping.partitionKey, ...(mapping.sortKey ? [mapping.sortKey] : [])];
+  const keyNames = keyAttributes.map((k) => k.name);
   const fullRun = options.samplePercent === undefined || options.samplePercent >= 100;
-  const expectedIds = new Set<string>();
+  const segments = Math.max(1, Math.floor(options.segments ?? DEFAULT_SEGMENTS));
+  const templates = fullRun
+    ? new KeyTemplates(keyAttributes, shape.columns, await uniqueKeys(source, shape))
+    : undefined;
+  /** Expected keys no template traces back to their row. */
+  const held = new Set<string>();
   const report: VerifyReport = {
     table,
     sourceRows: 0,
@@ -109,54 +146,79 @@ export async function verifyMapping(
     retry(async () => {
       const outcome = await client.send(command as PutItemCommand).then(
         () => 'written' as const,
-        (err: unknown) => classifyDynamoDbError(err, table),
+        (err: unknown) => (isConditionFailure(err) ? ('stale' as const) : classifyDynamoDbError(err, table)),
       );
       if (outcome === 'stale') return false;
       if (outcome !== 'written') throw outcome;
       return true;
     });
 
-  for await (const rows of readTable(source, shape, {
-    batchSize: 500,
-    samplePercent: options.samplePercent,
-  })) {
-    report.sourceRows += rows.length;
-    // What the writer would write for each row: the same preparation, so the two cannot disagree.
-    const expected = new Map<string, AttributeMap>();
+  /** What the writer would write for each row: the same preparation, so the two cannot disagree. */
+  const expectedOf = (rows: SourceRow[], onError?: (row: SourceRow, err: unknown) => void) => {
+    const expected = new Map<string, Expected>();
     for (const row of rows) {
       try {
-        for (const { key, item } of mapping.itemsOf(row)) {
+        for (const { key, item } of mapping.itemsOf(row.row)) {
           const { attributes } = prepareMappedItem(mapping, key, item, config.pipeline);
-          expected.set(identity(pick(attributes, keyNames)), attributes);
+          const keyAttributes = pick(attributes, keyNames);
+          expected.set(identity(keyAttributes), { key: keyAttributes, attributes, source: row });
         }
       } catch (err) {
-        note({
-          kind: 'unmappable',
-          key: Object.fromEntries(shape.primaryKey.map((k) => [k, row[k]])),
-          error: describe(err),
-        });
+        onError?.(row, err);
       }
     }
-    report.expectedItems += expected.size;
-    const actual = await batchGet(
-      client,
-      table,
-      keyNames,
-      [...expected.values()].map((item) => pick(item, keyNames)),
-      retry,
+    return expected;
+  };
+  const getItems = (keys: AttributeMap[]) => batchGet(client, table, keyNames, keys, retry);
+  /** The expected items DynamoDB does not hold as expected. */
+  const differences = async (expected: Map<string, Expected>) => {
+    const actual = await getItems([...expected.values()].map((e) => e.key));
+    return [...expected.values()].flatMap((e) => {
+      const got = actual.get(identity(e.key));
+      return got && itemSignature(withoutVersion(got)) === itemSignature(e.attributes) ? [] : [{ ...e, got }];
+    });
+  };
+
+  for await (const page of readAhead(
+    readTable(source, shape, { batchSize: PAGE_ROWS, samplePercent: options.samplePercent }),
+  )) {
+    report.sourceRows += page.length;
+    const expected = expectedOf(page, (row, err) =>
+      note({
+        kind: 'unmappable',
+        key: Object.fromEntries(shape.primaryKey.map((k) => [k, row.row[k]])),
+        error: describe(err),
+      }),
     );
-    for (const [id, item] of expected) {
-      expectedIds.add(id);
-      const got = actual.get(id);
-      const key = readableItem(pick(item, keyNames));
-      if (got && itemSignature(withoutVersion(got)) === itemSignature(item)) continue;
+    report.expectedItems += expected.size;
+    if (templates) for (const [id, e] of expected) if (!templates.learn(e.source.row, e.key)) held.add(id);
+    let divergent = await differences(expected);
+    if (divergent.length > 0) {
+      // Source first: DynamoDB only ever catches up with the source, never the other way.
+      const ids = new Set(divergent.map((d) => identity(d.key)));
+      const again = expectedOf(
+        await readRowsByKey(
+          source,
+          shape,
+          shape.primaryKey,
+          divergent.map((d) => d.source.key),
+        ),
+      );
+      divergent = await differences(new Map([...again].filter(([id]) => ids.has(id))));
+    }
+    for (const { key, attributes, got } of divergent) {
       note(
         got
-          ? { kind: 'different', key, expected: readableItem(item), actual: readableItem(withoutVersion(got)) }
-          : { kind: 'missing', key, expected: readableItem(item) },
+          ? {
+              kind: 'different',
+              key: readableItem(key),
+              expected: readableItem(attributes),
+              actual: readableItem(withoutVersion(got)),
+            }
+          : { kind: 'missing', key: readableItem(key), expected: readableItem(attributes) },
       );
       if (repairVersion) {
-        const Item = { ...item, [VERSION_ATTRIBUTE]: { S: repairVersion } };
+        const Item = { ...attributes, [VERSION_ATTRIBUTE]: { S: repairVersion } };
         if (await send(new PutItemCommand({ TableName: table, Item, ...versionGuard(repairVersion) })))
           repaired.written++;
         else repaired.skippedNewer++;
@@ -165,18 +227,48 @@ export async function verifyMapping(
     options.onProgress?.(report.sourceRows, total);
   }
 
-  if (fullRun) {
-    for await (const page of scanKeys(client, table, keyNames, retry)) {
-      for (const key of page.Items ?? []) {
-        if (expectedIds.has(identity(key))) continue;
-        note({ kind: 'extra', key: readableItem(key) });
-        if (repairVersion) {
-          if (await send(new DeleteItemCommand({ TableName: table, Key: key, ...versionGuard(repairVersion) })))
-            repaired.deleted++;
-          else repaired.skippedNewer++;
+  if (templates) {
+    /** The keys no source row makes now: held keys are expected, the others are traced to their rows. */
+    const unexpected = async (keys: AttributeMap[]) => {
+      const open = keys.filter((key) => !held.has(identity(key)));
+      const lookups = new Map<string, { columns: string[]; tuples: Map<string, unknown[]> }>();
+      for (const key of open)
+        for (const { columns, tuple } of templates.trace(key).lookups) {
+          const group = lookups.get(columns.join('\0')) ?? { columns, tuples: new Map<string, unknown[]>() };
+          group.tuples.set(tupleId(tuple), tuple);
+          lookups.set(columns.join('\0'), group);
         }
-      }
-    }
+      const rows: SourceRow[] = [];
+      for (const { columns, tuples } of lookups.values())
+        rows.push(...(await readRowsByKey(source, shape, columns, [...tuples.values()])));
+      const made = expectedOf(rows);
+      return open.filter((key) => !made.has(identity(key)));
+    };
+    let scanned = 0;
+    await Promise.all(
+      Array.from({ length: segments }, async (_, segment) => {
+        for await (const keys of scanKeys(client, table, keyNames, segment, segments, retry)) {
+          scanned += keys.length;
+          let extras = await unexpected(keys);
+          // Again, source then DynamoDB: a row inserted or an item deleted meanwhile is no extra.
+          if (extras.length > 0) extras = await unexpected(extras);
+          if (extras.length > 0) {
+            const present = await getItems(extras);
+            extras = extras.filter((key) => present.has(identity(key)));
+          }
+          for (const key of extras) {
+            note({ kind: 'extra', key: readableItem(key) });
+            if (repairVersion) {
+              if (await send(new DeleteItemCommand({ TableName: table, Key: key, ...versionGuard(repairVersion) })))
+                repaired.deleted++;
+              else repaired.skippedNewer++;
+            }
+          }
+          options.onScanProgress?.(scanned, report.expectedItems);
+        }
+      }),
+    );
+    report.extraCheck = { scanned, segments, keyTemplates: templates.describe(), keysHeldInMemory: held.size };
   }
   const divergent = report.missing + report.extra + report.different + report.unmappable;
   report.divergenceRatio = divergent / Math.max(1, report.expectedItems + report.extra);
@@ -187,8 +279,29 @@ export async function verifyMapping(
 /** An item's identity from its key attributes (DynamoDB's own form, so keys from a scan and from the mapping agree). */
 const identity = (key: AttributeMap) => itemSignature(key);
 
+const tupleId = (tuple: unknown[]) =>
+  JSON.stringify(
+    tuple.map((v) => (v instanceof Uint8Array ? `b:${Buffer.from(v).toString('base64')}` : `s:${String(v)}`)),
+  );
+
 const pick = (item: AttributeMap, names: string[]): AttributeMap =>
   Object.fromEntries(names.flatMap((k) => (item[k] ? [[k, item[k]]] : [])));
+
+/** Reads the next page while this one is compared. */
+async function* readAhead<T>(pages: AsyncGenerator<T>): AsyncGenerator<T> {
+  try {
+    let next = pages.next();
+    for (;;) {
+      const current = await next;
+      if (current.done) return;
+      next = pages.next();
+      next.catch(() => undefined); // rethrown where it is awaited
+      yield current.value;
+    }
+  } finally {
+    await pages.return(undefined);
+  }
+}
 
 async function batchGet(
   client: DynamoDbPort,
@@ -198,8 +311,10 @@ async function batchGet(
   retry: ReturnType<typeof createRetry>,
 ): Promise<Map<string, AttributeMap>> {
   const found = new Map<string, AttributeMap>();
-  for (let i = 0; i < keys.length; i += BATCH_GET) {
-    let pending: AttributeMap[] = keys.slice(i, i + BATCH_GET);
+  const chunks: AttributeMap[][] = [];
+  for (let i = 0; i < keys.length; i += BATCH_GET) chunks.push(keys.slice(i, i + BATCH_GET));
+  await mapConcurrent(chunks, BATCH_GETS_IN_FLIGHT, async (chunk) => {
+    let pending = chunk;
     // UnprocessedKeys come back under throttling: ask again for just those, with backoff.
     await retry(async () => {
       const out = await client
@@ -218,17 +333,19 @@ async function batchGet(
           table,
         );
     });
-  }
+  });
   return found;
 }
 
-/** Every item's key attributes, a page at a time. */
+/** One segment of a parallel scan: the key attributes of its items, a page at a time. */
 async function* scanKeys(
   client: DynamoDbPort,
   table: string,
   keyNames: string[],
+  segment: number,
+  segments: number,
   retry: ReturnType<typeof createRetry>,
-): AsyncGenerator<{ Items?: AttributeMap[] }> {
+): AsyncGenerator<AttributeMap[]> {
   let start: AttributeMap | undefined;
   do {
     const page = await retry(() =>
@@ -236,6 +353,8 @@ async function* scanKeys(
         .send(
           new ScanCommand({
             TableName: table,
+            Segment: segment,
+            TotalSegments: segments,
             ExclusiveStartKey: start,
             ProjectionExpression: keyNames.map((_k, i) => `#k${i}`).join(', '),
             ExpressionAttributeNames: Object.fromEntries(keyNames.map((k, i) => [`#k${i}`, k])),
@@ -245,7 +364,7 @@ async function* scanKeys(
           throw classifyDynamoDbError(err, table);
         }),
     );
-    yield page;
+    yield page.Items ?? [];
     start = page.LastEvaluatedKey;
   } while (start);
 }

@@ -150,14 +150,25 @@ export interface ReadOptions {
   where?: string;
 }
 
+/** A row as ferry decodes it, with its primary key as the database returned it (to read it again). */
+export interface SourceRow {
+  row: Row;
+  key: unknown[];
+}
+
+const fromClause = (shape: TableShape) => `${quote(shape.db)}.${quote(shape.table)}`;
+const selectList = (shape: TableShape) => shape.columns.map(selectExpression).join(', ');
+const decodeRow = (shape: TableShape, raw: RowDataPacket): SourceRow => ({
+  row: Object.fromEntries(shape.columns.map((c) => [c.name, convert(c, raw[c.name], raw)])),
+  key: shape.primaryKey.map((k) => raw[k]),
+});
+
 /** Streams a table in primary-key order, one batch at a time: the table is never all in memory. */
 export async function* readTable(
   connection: Connection,
   shape: TableShape,
   options: ReadOptions,
-): AsyncGenerator<Row[]> {
-  const from = `${quote(shape.db)}.${quote(shape.table)}`;
-  const select = shape.columns.map(selectExpression).join(', ');
+): AsyncGenerator<SourceRow[]> {
   const pk = shape.primaryKey.map(quote);
   const conditions: string[] = [];
   if (options.samplePercent !== undefined && options.samplePercent < 100) {
@@ -167,14 +178,56 @@ export async function* readTable(
   let after: unknown[] | undefined;
   for (;;) {
     const where = [...conditions, ...(after ? [`(${pk.join(', ')}) > (${pk.map(() => '?').join(', ')})`] : [])];
-    const sql = `SELECT ${select} FROM ${from}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${pk.join(', ')} LIMIT ${options.batchSize}`;
+    const sql = `SELECT ${selectList(shape)} FROM ${fromClause(shape)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${pk.join(', ')} LIMIT ${options.batchSize}`;
     const [rows] = await connection.query<RowDataPacket[]>(sql, after ?? []);
     if (rows.length === 0) return;
-    const last = rows.at(-1) as RowDataPacket;
-    after = shape.primaryKey.map((k) => last[k]);
-    yield rows.map((raw) => Object.fromEntries(shape.columns.map((c) => [c.name, convert(c, raw[c.name], raw)])));
+    const page = rows.map((raw) => decodeRow(shape, raw));
+    after = (page.at(-1) as SourceRow).key;
+    yield page;
     if (rows.length < options.batchSize) return;
   }
+}
+
+/** Rows are looked up this many keys to a query: well under MariaDB's IN-to-subquery threshold (1,000). */
+const LOOKUP_BATCH = 500;
+
+/**
+ * The rows whose `columns` (the primary key or another unique key) hold one of `tuples`, read
+ * through that key's index. Values are compared by the database, so a looser match (a case-
+ * insensitive collation, trailing spaces) can return a row: callers check what it maps to.
+ */
+export async function readRowsByKey(
+  connection: Connection,
+  shape: TableShape,
+  columns: string[],
+  tuples: unknown[][],
+): Promise<SourceRow[]> {
+  const found: SourceRow[] = [];
+  const target = columns.length === 1 ? quote(columns[0] as string) : `(${columns.map(quote).join(', ')})`;
+  const placeholder = columns.length === 1 ? '?' : `(${columns.map(() => '?').join(', ')})`;
+  for (let i = 0; i < tuples.length; i += LOOKUP_BATCH) {
+    const chunk = tuples.slice(i, i + LOOKUP_BATCH);
+    const [rows] = await connection.query<RowDataPacket[]>(
+      `SELECT ${selectList(shape)} FROM ${fromClause(shape)} WHERE ${target} IN (${chunk.map(() => placeholder).join(', ')})`,
+      chunk.flat(),
+    );
+    for (const raw of rows) found.push(decodeRow(shape, raw));
+  }
+  return found;
+}
+
+/** The table's unique keys that hold no NULL, the primary key first: the columns a row can be found by. */
+export async function uniqueKeys(connection: Connection, shape: TableShape): Promise<string[][]> {
+  const [rows] = await connection.query<RowDataPacket[]>(
+    `SELECT INDEX_NAME AS indexName, COLUMN_NAME AS name FROM information_schema.STATISTICS
+     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 AND COLUMN_NAME IS NOT NULL
+     ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
+    [shape.db, shape.table],
+  );
+  const byIndex = new Map<string, string[]>();
+  for (const { indexName, name } of rows)
+    byIndex.set(indexName as string, [...(byIndex.get(indexName as string) ?? []), name as string]);
+  return [...byIndex.values()];
 }
 
 /** The binlog position now, as file sequence and byte position (MariaDB and MySQL before 8.4). */

@@ -8,7 +8,8 @@ const ROWS = Number(process.env.FERRY_VERIFY_ROWS ?? 50_000);
 /**
  * verify compares exactly what the writer writes: on 50,000 rows with NULLs mapped to "no
  * attribute", numbers of every representation, binary and sets, it reports exactly the injected
- * divergence, repairs it, and then reports none.
+ * divergence, repairs it, and then reports none. Extra items are found by a parallel scan whose
+ * keys are traced back to source rows (the `I#{id}` template), not by remembering every key.
  */
 describe('e2e > verify at scale', () => {
   const scenario = new Scenario();
@@ -54,12 +55,26 @@ describe('e2e > verify at scale', () => {
   const verify = async (...args: string[]) => {
     const { code, out, err } = await runFerry('verify', '--mapping', mapping, '--json', ...args);
     if (code !== 0 && code !== 4) throw new Error(`verify exited ${code}: ${err}`);
-    return { code, report: JSON.parse(out) as Record<string, number> & { repaired?: Record<string, number> } };
+    return {
+      code,
+      report: JSON.parse(out) as Record<string, number> & {
+        repaired?: Record<string, number>;
+        examples: Array<{ kind: string; key: { pk: string; sk: string } }>;
+        extraCheck?: { scanned: number; segments: number; keyTemplates: string[]; keysHeldInMemory: number };
+      },
+    };
   };
 
   it('finds nothing on a table the worker wrote: NULL as a missing attribute is what the writer writes', async () => {
     const { code, report } = await verify();
     expect(report).toMatchObject({ sourceRows: ROWS, missing: 0, extra: 0, different: 0, unmappable: 0 });
+    // Every key traced back through the primary key: nothing held in memory.
+    expect(report.extraCheck).toEqual({
+      scanned: ROWS,
+      segments: 4,
+      keyTemplates: ['pk="I#{id}" sk="ITEM"'],
+      keysHeldInMemory: 0,
+    });
     expect(code).toBe(0);
   }, 120_000);
 
@@ -67,8 +82,15 @@ describe('e2e > verify at scale', () => {
     const key = (id: number) => ({ pk: { S: `I#${id}` }, sk: { S: 'ITEM' } });
     for (const id of [7, Math.floor(ROWS / 4), ROWS - 1])
       await ddb.send(new DeleteItemCommand({ TableName: scenario.table, Key: key(id) }));
-    for (const id of [ROWS + 1, ROWS + 2])
-      await ddb.send(new PutItemCommand({ TableName: scenario.table, Item: { ...key(id), n_int: { N: '1' } } }));
+    // Extras of every kind, enough to land in several of the scan's segments: ids with no row,
+    // a key of a row's id the mapping never makes, and keys of no shape the mapping makes.
+    const extras = [
+      ...[1, 2, 3, 4, 5, 6].map((n) => key(ROWS + n)),
+      ...[10, 20, 30].map((id) => ({ pk: { S: `I#${id}` }, sk: { S: 'OTHER' } })),
+      ...['x', 'I#', 'I#0042'].map((pk) => ({ pk: { S: pk }, sk: { S: 'ITEM' } })),
+    ];
+    for (const extra of extras)
+      await ddb.send(new PutItemCommand({ TableName: scenario.table, Item: { ...extra, n_int: { N: '1' } } }));
     const changes = [
       'SET n_dec = :v',
       'SET note = :s', // a NULL note (id 14) that gained an attribute
@@ -90,15 +112,26 @@ describe('e2e > verify at scale', () => {
         }),
       );
 
-    const found = await verify();
+    const found = await verify('--segments', '8');
     expect(found.code).toBe(4);
-    expect(found.report).toMatchObject({ missing: 3, extra: 2, different: 4, unmappable: 0 });
+    expect(found.report).toMatchObject({ missing: 3, extra: extras.length, different: 4, unmappable: 0 });
+    expect(found.report.extraCheck).toMatchObject({ scanned: ROWS - 3 + extras.length, segments: 8 });
+    // One segment finds the same extras as eight.
+    const oneSegment = await verify('--segments', '1', '--max-divergence', '1');
+    expect(oneSegment.report).toMatchObject({ missing: 3, extra: extras.length, different: 4 });
 
     const repaired = await verify('--repair');
-    expect(repaired.report.repaired).toEqual({ written: 7, deleted: 2, skippedNewer: 0 });
+    expect(repaired.report.repaired).toEqual({ written: 7, deleted: extras.length, skippedNewer: 0 });
 
     const clean = await verify();
     expect(clean.report).toMatchObject({ missing: 0, extra: 0, different: 0, unmappable: 0 });
     expect(clean.code).toBe(0);
+
+    // A sample reads a share of the rows and does not look for extras.
+    const sample = await verify('--sample', '10');
+    expect(sample.report).toMatchObject({ checkedExtras: false, missing: 0, different: 0 });
+    expect(sample.report.sourceRows).toBeGreaterThan(ROWS * 0.05);
+    expect(sample.report.sourceRows).toBeLessThan(ROWS * 0.15);
+    expect(sample.report.extraCheck).toBeUndefined();
   }, 300_000);
 });

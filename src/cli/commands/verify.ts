@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../../core/errors';
 import { createDynamoDbClient } from '../../sink/dynamodb/client';
-import { verifyMapping } from '../../verify/reconcile';
+import { DEFAULT_SEGMENTS, verifyMapping } from '../../verify/reconcile';
 import { connectSource } from '../../verify/source-reader';
 import { commandContext } from '../context';
 import { EXIT } from '../exit-codes';
@@ -16,6 +16,12 @@ export function verifyCommand(setCode: (code: number) => void): Command {
     )
     .requiredOption('-m, --mapping <mapping>', 'mapping name or module path')
     .option('--sample <percent>', 'check this percent of source rows (no extra-item check)', parseFloat)
+    .option(
+      '--segments <n>',
+      'parallel scan segments for the extra-item check',
+      (v: string) => Number(v),
+      DEFAULT_SEGMENTS,
+    )
     .option('--max-divergence <ratio>', 'highest acceptable (missing + extra + different) / items', parseFloat, 0)
     .option('--repair', 'rewrite divergent items from the source, delete extras (never over a newer change)')
     .option('--table <name>', "verify another DynamoDB table than the mapping's target (e.g. a rebuild's)")
@@ -25,6 +31,7 @@ export function verifyCommand(setCode: (code: number) => void): Command {
       async (opts: {
         mapping: string;
         sample?: number;
+        segments: number;
         maxDivergence: number;
         repair?: boolean;
         table?: string;
@@ -33,12 +40,15 @@ export function verifyCommand(setCode: (code: number) => void): Command {
       }) => {
         if (opts.sample !== undefined && !(opts.sample > 0 && opts.sample <= 100))
           throw new ConfigError('--sample must be a percent in (0, 100]');
+        if (!(Number.isInteger(opts.segments) && opts.segments >= 1 && opts.segments <= 1_000_000))
+          throw new ConfigError('--segments must be a whole number from 1 to 1000000');
         if (!(opts.maxDivergence >= 0 && opts.maxDivergence <= 1))
           throw new ConfigError('--max-divergence must be a ratio in [0, 1]');
         const ctx = await commandContext(opts);
         const source = await connectSource(ctx.config.source.url);
         try {
           const bar = progressBar(!opts.json, 'verifying');
+          let scanBar: ReturnType<typeof progressBar> | undefined;
           const report = await verifyMapping(
             source,
             createDynamoDbClient(ctx.config.dynamodb),
@@ -48,10 +58,19 @@ export function verifyCommand(setCode: (code: number) => void): Command {
               samplePercent: opts.sample,
               repair: opts.repair === true,
               table: opts.table,
+              segments: opts.segments,
               onProgress: (n, total) => bar.update(n, total),
+              onScanProgress: (n, total) => {
+                if (!scanBar) {
+                  bar.stop();
+                  scanBar = progressBar(!opts.json, 'extra items');
+                }
+                scanBar.update(n, Math.max(n, total));
+              },
             },
           );
           bar.stop();
+          scanBar?.stop();
           const within = report.divergenceRatio <= opts.maxDivergence;
           setCode(within ? EXIT.ok : EXIT.diverged);
           if (opts.json) return print(json({ ...report, maxDivergence: opts.maxDivergence, within }));
@@ -61,6 +80,10 @@ export function verifyCommand(setCode: (code: number) => void): Command {
           print(
             `divergence ${report.divergenceRatio.toFixed(6)} (max ${opts.maxDivergence}): ${within ? 'OK' : 'DIVERGED'}`,
           );
+          if (report.extraCheck && report.extraCheck.keysHeldInMemory > 0)
+            print(
+              `note: ${report.extraCheck.keysHeldInMemory} item keys are not a template of a unique key's columns; verify held them in memory to find extra items`,
+            );
           if (report.examples.length > 0)
             print(
               table(
