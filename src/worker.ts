@@ -72,14 +72,18 @@ export class Worker {
     const kafka = createKafka(config.kafka, logger);
     const admin = kafka.admin();
     await admin.connect();
-    // One partition keeps letters in the order they failed; the limit fits any letter of a source message.
+    // One partition keeps letters in the order they failed; the limit fits any letter of a source
+    // message; letters are kept until an operator deletes them.
     await admin
       .createTopics({
         topics: [
           {
             topic: dlqTopic,
             numPartitions: DLQ_TOPIC_CONFIG.numPartitions,
-            configEntries: [{ name: 'max.message.bytes', value: String(DLQ_TOPIC_CONFIG.maxMessageBytes) }],
+            configEntries: [
+              { name: 'max.message.bytes', value: String(DLQ_TOPIC_CONFIG.maxMessageBytes) },
+              { name: 'retention.ms', value: '-1' },
+            ],
           },
         ],
         waitForLeaders: true,

@@ -12,14 +12,18 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, DeleteTableCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
 import type { Message } from 'kafkajs';
 import type { Row } from '../../src/core/change-event';
 import type { Mapping } from '../../src/mapping/define-mapping';
+import type { ChangeEvent, Operation } from '../../src/core/change-event';
+import { mapConcurrent } from '../../src/core/concurrency';
+import { formatVersion } from '../../src/core/version';
+import type { WriteIntent } from '../../src/core/write-intent';
 import { BatchProcessor, type SourceMessage } from '../../src/pipeline/batch-processor';
 import { createDynamoDbClient } from '../../src/sink/dynamodb/client';
-import { DynamoDbWriter, writerOptions } from '../../src/sink/dynamodb/dynamodb-writer';
+import { DynamoDbWriter, versionGuard, writerOptions } from '../../src/sink/dynamodb/dynamodb-writer';
 import { ensureDeletesTable } from '../../src/sink/dynamodb/deletes';
 import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { MemorySink } from '../../src/sink/memory/memory-sink';
@@ -51,13 +55,15 @@ const { values: flags } = parseArgs({
     seconds: { type: 'string', default: '30' },
     backlog: { type: 'string', default: '1000000' },
     'heap-mb': { type: 'string', default: '256' },
-    scenarios: { type: 'string', default: '1,2,3,4,5' },
+    scenarios: { type: 'string', default: '1,2,3,4,5,6' },
+    'write-cost-items': { type: 'string', default: '5000' },
     /** Profile the drain child (scenario 5) with node --cpu-prof into this directory. */
     'cpu-prof': { type: 'string' },
   },
 });
 const N = Number(flags.events);
 const NAIVE_N = Number(flags['naive-events']);
+const WRITE_COST_N = Number(flags['write-cost-items']);
 /** Steady rates for scenario 4: one below what DynamoDB Local takes on this machine, one above. */
 const RATES = flags.rate.split(',').map(Number);
 const SECONDS = Number(flags.seconds);
@@ -465,6 +471,117 @@ async function rss(template: Template): Promise<Result> {
   });
 }
 
+/**
+ * 6: what each kind of write costs, straight through the writer (no Kafka): creates (one
+ * transaction with the remembered-delete check), updates (one conditional put), deletes (the
+ * remembered delete, then the delete), against plain version-guarded PutItem/DeleteItem, which
+ * remember nothing, in the same run. CPU is this process's plus DynamoDB Local's.
+ */
+async function writeCost(): Promise<Result[]> {
+  return scenario('s6', async ({ table }) => {
+    const mapping = await benchMapping(table);
+    await createTable(mapping);
+    const items = WRITE_COST_N;
+    const intent = (i: number, kind: 'put' | 'delete', op: Operation, pos: number): WriteIntent => {
+      const key = { pk: `C#${i}`, sk: 'PROFILE' };
+      const keyAttributes = { pk: { S: key.pk }, sk: { S: key.sk } };
+      const event: ChangeEvent = {
+        op,
+        table: 'inventory.customers',
+        before: null,
+        after: null,
+        position: {
+          version: formatVersion(1, pos, i, kind === 'delete' ? 1 : 2, Date.now()),
+          snapshot: false,
+          committedAtMs: Date.now(),
+        },
+        origin: { topic: 'bench', partition: 0, offset: String(i) },
+      };
+      return kind === 'put'
+        ? {
+            kind,
+            table,
+            key,
+            item: key,
+            attributes: { ...keyAttributes, email: { S: `customer${i}@example.com` }, n: { N: String(pos) } },
+            event,
+          }
+        : { kind, table, key, keyAttributes, event };
+    };
+    const writer = new DynamoDbWriter(dynamo.raw, writerOptions(config.dynamodb));
+    const plain = async (batch: WriteIntent[]) =>
+      mapConcurrent(batch, config.dynamodb.writeConcurrency, async (w) => {
+        const guard = { TableName: table, ...versionGuard(w.event.position.version) };
+        if (w.kind === 'delete') return dynamo.raw.send(new DeleteItemCommand({ ...guard, Key: w.keyAttributes }));
+        const Item = { ...w.attributes, _ferry_version: { S: w.event.position.version } };
+        return dynamo.raw.send(new PutItemCommand({ ...guard, Item }));
+      });
+    const measure = async (what: string, batch: WriteIntent[], write: (b: WriteIntent[]) => Promise<unknown>) => {
+      const cpu = process.cpuUsage();
+      const server = serverCpu('dynamodb');
+      const started = performance.now();
+      for (let i = 0; i < batch.length; i += 1000) await write(batch.slice(i, i + 1000));
+      const seconds = (performance.now() - started) / 1000;
+      const used = process.cpuUsage(cpu);
+      const cpuSeconds = (used.user + used.system) / 1e6;
+      const serverSeconds = serverCpu('dynamodb') - server;
+      return {
+        id: '6',
+        scenario: what,
+        events: batch.length,
+        seconds,
+        rate: batch.length / seconds,
+        cpuSeconds,
+        extra: `${fmt((cpuSeconds * 1e6) / batch.length)} µs client + ${fmt((serverSeconds * 1e6) / batch.length)} µs DynamoDB Local CPU per write`,
+        check: '',
+      };
+    };
+    const range = Array.from({ length: items }, (_v, i) => i);
+    const results: Result[] = [];
+    // Remembered: create, update, delete; then the plain scheme on other keys of the same table.
+    results.push(
+      await measure(
+        'create, remembered-delete check (1 transaction)',
+        range.map((i) => intent(i, 'put', 'create', 10)),
+        (b) => writer.write(b),
+      ),
+    );
+    results.push(
+      await measure(
+        'update (1 conditional put)',
+        range.map((i) => intent(i, 'put', 'update', 20)),
+        (b) => writer.write(b),
+      ),
+    );
+    results.push(
+      await measure(
+        'delete, remembered (2 requests)',
+        range.map((i) => intent(i, 'delete', 'delete', 30)),
+        (b) => writer.write(b),
+      ),
+    );
+    const other = range.map((i) => i + items);
+    results.push(
+      await measure(
+        'baseline: create as a plain conditional put',
+        other.map((i) => intent(i, 'put', 'create', 10)),
+        plain,
+      ),
+    );
+    results.push(
+      await measure(
+        'baseline: delete as a plain conditional delete',
+        other.map((i) => intent(i, 'delete', 'delete', 30)),
+        plain,
+      ),
+    );
+    const remaining = await scanTable(table);
+    for (const r of results)
+      r.check = remaining.length === 0 ? 'ok: table empty after deletes' : `MISMATCH: ${remaining.length} items left`;
+    return results;
+  });
+}
+
 function machine(): string[] {
   const model = /^model name\s*:\s*(.*)$/m.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? 'unknown';
   return [
@@ -505,6 +622,7 @@ async function main() {
     [3, () => naive(template)],
     ...RATES.map((rate): [number, () => Promise<Result>] => [4, () => freshness(template, rate)]),
     [5, () => rss(template)],
+    [6, () => writeCost()],
   ];
   for (const [id, step] of steps) {
     if (!scenarios.has(id)) continue;

@@ -1,4 +1,17 @@
-/** Base of every error ferry raises; `retriable` says whether trying again can succeed. */
+/**
+ * What a failure means is decided once, where it enters ferry, by turning it into a FerryError
+ * whose `retriable` says whether trying again can succeed; retry.ts retries nothing else:
+ *
+ * | where                                   | retried (the partition blocks, loudly)                      | not retried                                  |
+ * | --------------------------------------- | ----------------------------------------------------------- | -------------------------------------------- |
+ * | DynamoDB (sink/dynamodb/errors.ts)      | throttling, outages, network, credentials, a key or version | a refused item: a dead letter                |
+ * |                                         | that every item would fail on (systemic)                    |                                              |
+ * | the schema registry (avro-decoder.ts)   | unreachable, or a URL that is not a registry                | a schema id the registry lacks: a dead letter |
+ * | the dead-letter topic (dead-letters.ts) | every failure: a letter is never dropped                    |                                              |
+ * | decoding and mapping                    |                                                             | DecodeError, MappingError, ItemError         |
+ *
+ * Anything else (a TypeError, an unknown throw) is not retried: it is a bug, not an outage.
+ */
 export class FerryError extends Error {
   readonly retriable: boolean;
 

@@ -90,10 +90,7 @@ export class DeadLetterPublisher {
         try {
           await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
         } catch (cause) {
-          throw new FerryError(`cannot publish dead letters to ${this.topic}: ${describe(cause)}`, {
-            retriable: true,
-            cause,
-          });
+          throw publishError(this.topic, cause);
         }
       });
     }
@@ -122,6 +119,30 @@ export class DeadLetterPublisher {
       [DLQ_HEADERS.failedAt]: failedAt,
     };
   }
+}
+
+/** Kafka's answers that need an operator, with what to do. */
+const publishFixes: Record<string, string> = {
+  MESSAGE_TOO_LARGE: "a letter exceeds the topic's max.message.bytes: raise it on the topic",
+  RECORD_LIST_TOO_LARGE: "a letter exceeds the topic's max.message.bytes: raise it on the topic",
+  TOPIC_AUTHORIZATION_FAILED: 'the worker may not write to the topic: grant it WRITE and DESCRIBE',
+  CLUSTER_AUTHORIZATION_FAILED: 'the idempotent producer needs IDEMPOTENT_WRITE on the cluster',
+  UNKNOWN_TOPIC_OR_PARTITION:
+    'the topic does not exist: the worker creates it at start, unless auto-creation is refused',
+};
+
+/**
+ * A letter is never dropped, so every failure to publish one blocks the partition (retried, so
+ * it clears by itself once the cause does); Kafka's non-retriable answers name the fix.
+ */
+export function publishError(topic: string, cause: unknown): FerryError {
+  let type: string | undefined;
+  for (let e: unknown = cause; e && !type; e = (e as { cause?: unknown }).cause) type = (e as { type?: string }).type;
+  const fix = type ? publishFixes[type] : undefined;
+  return new FerryError(`cannot publish dead letters to ${topic}: ${describe(cause)}${fix ? ` (${fix})` : ''}`, {
+    retriable: true,
+    cause,
+  });
 }
 
 const errorClass = (err: unknown) => (err instanceof Error ? err.name : typeof err);

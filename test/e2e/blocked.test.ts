@@ -1,7 +1,9 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { Scenario } from '../support/scenario';
-import { dynamoDb, scanAll, waitFor } from '../support/stack';
+import { dropTable, dynamoDb, kafka, scanAll, waitFor } from '../support/stack';
 
 /** The longest any partition of the worker has been blocked, from /metrics. */
 async function maxBlockedSeconds(httpPort: number): Promise<number> {
@@ -76,5 +78,44 @@ describe('e2e > a blocked partition', () => {
     const started = Date.now();
     expect(await worker.stop('SIGTERM')).toBe(0);
     expect(Date.now() - started).toBeLessThan(8_000);
+  }, 180_000);
+
+  it("blocks, without dead-lettering anything, when the mapping's key does not match the table", async () => {
+    // The table exists with another key than the mapping declares: every write would fail alike.
+    const table = `${scenario.table}-other-key`;
+    await ensureTable(dynamoDb().raw, { table, partitionKey: { name: 'id', type: 'N' } });
+    const name = `things-keys-${scenario.id}`;
+    const mapping = join(scenario.dir, 'things-keys.ts');
+    writeFileSync(
+      mapping,
+      `import { defineMapping } from 'ferry';
+export default defineMapping<any>({
+  name: '${name}',
+  source: { table: '${scenario.database}.things' },
+  target: { table: '${table}', partitionKey: 'pk', sortKey: 'sk' },
+  key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }),
+  item: (row) => ({ name: row.name }),
+});
+`,
+    );
+    const worker = await scenario.startWorker(mapping);
+    await waitFor('a blocked partition', async () => (await maxBlockedSeconds(worker.httpPort)) > 0, 60_000);
+    const line = worker
+      .output()
+      .split('\n')
+      .find((l) => l.includes('partition blocked'));
+    expect(JSON.parse(line as string)).toMatchObject({
+      error: expect.stringMatching(/ValidationException.*the mapping's key does not match table .*'s key schema/),
+    });
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const dlq = await admin.fetchTopicOffsets(`${scenario.connector?.prefix}.dlq.${name}`);
+      expect(dlq.map((p) => p.high)).toEqual(['0']);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(await worker.stop('SIGTERM')).toBe(0);
+    await dropTable(table);
   }, 180_000);
 });

@@ -8,7 +8,7 @@ describe('e2e > first change end to end', () => {
   let worker: RunningWorker | undefined;
   let mapping: string;
 
-  const VERSION = expect.stringMatching(/^\d{10}-\d{20}-\d{10}-[012]$/);
+  const VERSION = expect.stringMatching(/^v1:\d{10}-\d{20}-\d{10}-[012]@\d{15}$/);
   const item = (cid: number, email: string, name: string, status: string, createdAt: string) => ({
     pk: `CUSTOMER#${cid}`,
     sk: 'PROFILE',

@@ -1,6 +1,7 @@
 import { Scenario } from '../support/scenario';
 import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
-import { kafka, waitFor } from '../support/stack';
+import { runFerry } from '../support/cli';
+import { kafka, scanAll, waitFor } from '../support/stack';
 import { DLQ_HEADERS } from '../../src/pipeline/dead-letters';
 
 /** Guarantee 4: poison goes to the dead-letter topic with its origin and error; everything else is written. */
@@ -66,6 +67,28 @@ describe('e2e > poison messages', () => {
     );
     expect(malformed?.[DLQ_HEADERS.errorMessage]).toMatch(/malformed JSON/);
     expect(letters.map((m) => m.value?.toString())).toContain('not json at all');
+  }, 300_000);
+
+  it('redrives the letters after a fix, and a row deleted meanwhile stays deleted', async () => {
+    const name = `accounts-${scenario.id}`;
+    // The worker still runs the throwing mapping: both updates become letters, then the row is deleted.
+    await scenario.db.query(`INSERT INTO accounts VALUES (2001, 'fine2@example.com', 'free', 1.00, NOW(6))`);
+    const account = { pk: 'ACCOUNT#2001', sk: 'PROFILE' };
+    await waitFor('the inserted row', async () => (await scanAll(scenario.table)).some((i) => i.pk === account.pk));
+    await scenario.db.query(`UPDATE accounts SET email = 'poison3@example.com' WHERE id = 2001`);
+    await scenario.db.query(`UPDATE accounts SET email = 'fine3@example.com' WHERE id = 2001`);
+    await scenario.db.query(`DELETE FROM accounts WHERE id = 2001`);
+    await readTopic(`${scenario.connector?.prefix}.dlq.${name}`, 6);
+    await waitFor('the delete', async () => !(await scanAll(scenario.table)).some((i) => i.pk === account.pk));
+    const fixed = scenario.writeMapping('accounts-fixed.ts', accountsMapping(name));
+
+    scenario.configureCli();
+    const { code, out, err } = await runFerry('dlq', 'redrive', '--mapping', fixed, '--json');
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const report = JSON.parse(out) as Record<string, number>;
+    expect(report).toMatchObject({ messages: 6, 'dead-lettered': 2, expired: 0 });
+    // Everything the source holds, poison rows included; nothing of row 2001, which the letter predates.
+    await scenario.expectConverged(fixed, ACCOUNTS_SELECT, decodeAccount);
   }, 300_000);
 });
 

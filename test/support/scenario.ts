@@ -125,7 +125,7 @@ export default defineMapping<any>({
   async actualItems(): Promise<Map<string, Record<string, unknown>>> {
     const items = new Map<string, Record<string, unknown>>();
     for (const { _ferry_version, ...item } of await scanAll(this.table)) {
-      expect(_ferry_version).toMatch(/^\d{10}-\d{20}-\d{10}-[012]$/);
+      expect(_ferry_version).toMatch(/^v1:\d{10}-\d{20}-\d{10}-[012]@\d{15}$/);
       const key = { pk: item.pk, sk: item.sk };
       items.set(itemIdentity({ table: this.table, key }), normalize(item));
     }

@@ -1,3 +1,4 @@
+import { KafkaJSNonRetriableError, KafkaJSProtocolError } from 'kafkajs';
 import { DeadLetterPublisher, type DeadLetter } from '../../src/pipeline/dead-letters';
 
 const letter = (offset: number, bytes: number): DeadLetter => ({
@@ -36,5 +37,32 @@ describe('pipeline > dead letters', () => {
       letter(2, 10),
     ]);
     expect(sizes).toEqual([1, 1, 1]);
+  });
+
+  it("never drops a letter Kafka refuses: it blocks, naming the fix for Kafka's non-retriable answers", async () => {
+    // As kafkajs's retrier gives up on a non-retriable answer: the protocol error is the cause.
+    const refused = new KafkaJSProtocolError({
+      type: 'MESSAGE_TOO_LARGE',
+      code: 10,
+      retriable: false,
+      message: 'too large',
+    } as never);
+    const gaveUp = Object.assign(new KafkaJSNonRetriableError(refused), { cause: refused });
+    const producer = {
+      send: async () => {
+        throw gaveUp;
+      },
+    };
+    const errors: string[] = [];
+    let checks = 0;
+    const publishing = new DeadLetterPublisher(producer as never, 'dlq', 'm', undefined, {
+      initialDelayMs: 1,
+      maxDelayMs: 2,
+    }).publish([letter(0, 10)], {
+      shouldStop: () => ++checks > 2,
+      onRetry: (err) => errors.push((err as Error).message),
+    });
+    await expect(publishing).rejects.toThrow('retry abandoned');
+    expect(errors[0]).toMatch(/cannot publish dead letters to dlq: .*raise it on the topic/);
   });
 });

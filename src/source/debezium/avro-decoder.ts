@@ -84,7 +84,11 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
         });
       };
       schema = fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).then(async (res) => {
-        if (res.status === 404) throw new DecodeError(`schema id ${id} is not in the registry`);
+        if (res.status === 404) {
+          // A wrong URL answers 404 to everything: that blocks, it does not dead-letter every message.
+          await this.expectRegistry();
+          throw new DecodeError(`schema id ${id} is not in the registry at ${this.registryUrl}`);
+        }
         if (!res.ok)
           throw Object.assign(new Error(`HTTP ${res.status} for schema ${id}`), { registryUnavailable: true });
         const text = ((await res.json()) as { schema: string }).schema;
@@ -94,6 +98,20 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
       this.schemas.set(id, schema);
     }
     return schema;
+  }
+
+  /** Throws (as unavailable, so retried) unless the URL answers the Confluent API's GET /subjects. */
+  private async expectRegistry(): Promise<void> {
+    const url = `${this.registryUrl}/subjects`;
+    const res = await fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) });
+    const body: unknown = res.ok ? await res.json().catch(() => undefined) : undefined;
+    if (!Array.isArray(body))
+      throw Object.assign(
+        new Error(
+          `GET ${url} answered HTTP ${res.status}${res.ok ? ' without a list of subjects' : ''}: schemaRegistry.url must point at a Confluent-compatible API (for Apicurio, .../apis/ccompat/v7)`,
+        ),
+        { registryUnavailable: true },
+      );
   }
 }
 
