@@ -60,16 +60,23 @@ export interface VerifyOptions {
   /** Verify another DynamoDB table than the mapping's target, e.g. a rebuild's shadow table. */
   table?: string;
   examples?: number;
-  /** Parallel scan segments for the extra-item check. */
+  /** Parallel scan segments for the extra-item check; by default one per SEGMENT_ITEMS items, at least 4. */
   segments?: number;
   onProgress?: (rows: number, total: number) => void;
   onScanProgress?: (items: number, total: number) => void;
 }
 
-export const DEFAULT_SEGMENTS = 4;
+/**
+ * Items per scan segment by default. DynamoDB Local reads a whole segment for every page it
+ * returns, so small segments keep its scan linear; DynamoDB itself only needs enough of them.
+ */
+export const SEGMENT_ITEMS = 10_000;
+/** Segments scanned at once: each holds one page of keys and its source rows in memory. */
+const SEGMENTS_IN_FLIGHT = 4;
 const BATCH_GET = 100;
 const BATCH_GETS_IN_FLIGHT = 4;
 const PAGE_ROWS = 500;
+const LOOKUP_KEYS = 500;
 
 const withoutVersion = ({ [VERSION_ATTRIBUTE]: _v, ...rest }: AttributeMap) => rest;
 
@@ -118,7 +125,6 @@ export async function verifyMapping(
   const keyAttributes = [mapping.partitionKey, ...(mapping.sortKey ? [mapping.sortKey] : [])];
   const keyNames = keyAttributes.map((k) => k.name);
   const fullRun = options.samplePercent === undefined || options.samplePercent >= 100;
-  const segments = Math.max(1, Math.floor(options.segments ?? DEFAULT_SEGMENTS));
   const templates = fullRun
     ? new KeyTemplates(keyAttributes, shape.columns, await uniqueKeys(source, shape))
     : undefined;
@@ -245,11 +251,20 @@ export async function verifyMapping(
       return open.filter((key) => !made.has(identity(key)));
     };
     let scanned = 0;
-    await Promise.all(
-      Array.from({ length: segments }, async (_, segment) => {
+    const segments = Math.min(
+      1_000_000,
+      Math.max(1, Math.floor(options.segments ?? Math.max(4, Math.ceil(report.expectedItems / SEGMENT_ITEMS)))),
+    );
+    await mapConcurrent(
+      Array.from({ length: segments }, (_, segment) => segment),
+      SEGMENTS_IN_FLIGHT,
+      async (segment) => {
         for await (const keys of scanKeys(client, table, keyNames, segment, segments, retry)) {
           scanned += keys.length;
-          let extras = await unexpected(keys);
+          // A few hundred keys at a time, so no more than that many source rows are held.
+          let extras: AttributeMap[] = [];
+          for (let i = 0; i < keys.length; i += LOOKUP_KEYS)
+            extras.push(...(await unexpected(keys.slice(i, i + LOOKUP_KEYS))));
           // Again, source then DynamoDB: a row inserted or an item deleted meanwhile is no extra.
           if (extras.length > 0) extras = await unexpected(extras);
           if (extras.length > 0) {
@@ -266,7 +281,7 @@ export async function verifyMapping(
           }
           options.onScanProgress?.(scanned, report.expectedItems);
         }
-      }),
+      },
     );
     report.extraCheck = { scanned, segments, keyTemplates: templates.describe(), keysHeldInMemory: held.size };
   }

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { ConfigError } from '../../core/errors';
 import { createDynamoDbClient } from '../../sink/dynamodb/client';
-import { DEFAULT_SEGMENTS, verifyMapping } from '../../verify/reconcile';
+import { SEGMENT_ITEMS, verifyMapping } from '../../verify/reconcile';
 import { connectSource } from '../../verify/source-reader';
 import { commandContext } from '../context';
 import { EXIT } from '../exit-codes';
@@ -18,9 +18,8 @@ export function verifyCommand(setCode: (code: number) => void): Command {
     .option('--sample <percent>', 'check this percent of source rows (no extra-item check)', parseFloat)
     .option(
       '--segments <n>',
-      'parallel scan segments for the extra-item check',
+      `parallel scan segments for the extra-item check (default: one per ${SEGMENT_ITEMS.toLocaleString('en-US')} items, at least 4)`,
       (v: string) => Number(v),
-      DEFAULT_SEGMENTS,
     )
     .option('--max-divergence <ratio>', 'highest acceptable (missing + extra + different) / items', parseFloat, 0)
     .option('--repair', 'rewrite divergent items from the source, delete extras (never over a newer change)')
@@ -31,7 +30,7 @@ export function verifyCommand(setCode: (code: number) => void): Command {
       async (opts: {
         mapping: string;
         sample?: number;
-        segments: number;
+        segments?: number;
         maxDivergence: number;
         repair?: boolean;
         table?: string;
@@ -40,7 +39,10 @@ export function verifyCommand(setCode: (code: number) => void): Command {
       }) => {
         if (opts.sample !== undefined && !(opts.sample > 0 && opts.sample <= 100))
           throw new ConfigError('--sample must be a percent in (0, 100]');
-        if (!(Number.isInteger(opts.segments) && opts.segments >= 1 && opts.segments <= 1_000_000))
+        if (
+          opts.segments !== undefined &&
+          !(Number.isInteger(opts.segments) && opts.segments >= 1 && opts.segments <= 1_000_000)
+        )
           throw new ConfigError('--segments must be a whole number from 1 to 1000000');
         if (!(opts.maxDivergence >= 0 && opts.maxDivergence <= 1))
           throw new ConfigError('--max-divergence must be a ratio in [0, 1]');
