@@ -3,7 +3,7 @@ import { type Producer, Partitioners } from 'kafkajs';
 import type { Config } from './config/config';
 import { FerryEvents } from './core/events';
 import type { Mapping } from './mapping/define-mapping';
-import { startHttpServer } from './observability/http-server';
+import { consumerProbes, startHttpServer } from './observability/http-server';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { logPartitionHealth } from './observability/partition-log';
@@ -27,8 +27,10 @@ export class Worker {
   private producer?: Producer;
   private server?: Server;
   private closeMetrics?: () => void;
-  private joined = false;
-  private crashed = false;
+  private readonly probes = consumerProbes(this.events);
+  private fail!: (err: Error) => void;
+  /** Settles when the consumer has failed for good: stop the worker and exit non-zero, so it is restarted. */
+  readonly failed = new Promise<Error>((resolve) => (this.fail = resolve));
 
   constructor(
     private readonly config: Config,
@@ -49,14 +51,7 @@ export class Worker {
       metrics.close();
       stopLogging();
     };
-    events.on('consumer.state', ({ state }) => {
-      if (state === 'joined') this.joined = true;
-      if (state === 'crashed') this.crashed = true;
-    });
-    this.server = await startHttpServer(config.http.host, config.http.port, metrics.registry, {
-      live: () => true,
-      ready: () => this.joined && !this.crashed,
-    });
+    this.server = await startHttpServer(config.http.host, config.http.port, metrics.registry, this.probes);
 
     const dynamo = createDynamoDbClient(config.dynamodb);
     if (config.dynamodb.createTables) {
@@ -118,6 +113,10 @@ export class Worker {
       logger,
       events,
     );
+    void this.consumer.failed.then((err) => {
+      this.probes.fail();
+      this.fail(err);
+    });
     await this.consumer.start();
     logger.info(
       {

@@ -1,5 +1,6 @@
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { FerryEvents } from '../../core/events';
+import { FerryError, describe } from '../../core/errors';
 import { RetryAbortedError } from '../../core/retry';
 import type { Logger } from '../../observability/logger';
 import type { BatchProcessor } from '../../pipeline/batch-processor';
@@ -18,20 +19,36 @@ export interface ChangeConsumerOptions {
   sessionTimeoutMs: number;
 }
 
+/** The consumer crashed and kafkajs will not restart it: only a new process consumes again. */
+export class ConsumerFailedError extends FerryError {}
+
+/** A batch being processed, and how to take it back when its partition is no longer ours. */
+interface InFlight {
+  partition: number;
+  revoke: (reason: string) => void;
+}
+
 /**
  * The kafkajs consumer lifecycle: eachBatch, partitions in parallel, offsets resolved only after
- * the pipeline says a chunk is durable. A batch whose partition was revoked (stale) or whose
- * consumer is stopping is abandoned unresolved: the next owner reads it again.
+ * the pipeline says a chunk is durable. A batch whose partition was revoked (a failed heartbeat,
+ * a rebalance, a new assignment without it) or whose consumer is stopping is abandoned
+ * unresolved: the next owner reads it again.
  */
 export class ChangeConsumer {
   private readonly consumer: Consumer;
   private readonly heartbeatIntervalMs: number;
   /** Aborted by stop(): a backoff in progress ends at once, so the clean stop fits its deadline. */
   private readonly stopping = new AbortController();
+  /** Partitions of the topic the newest group join gave this member; undefined before the first. */
+  private assignment?: ReadonlySet<number>;
+  private readonly inFlight = new Set<InFlight>();
+  private fail!: (err: ConsumerFailedError) => void;
+  /** Settles when the consumer crashed and kafkajs will not restart it; never settles otherwise. */
+  readonly failed = new Promise<ConsumerFailedError>((resolve) => (this.fail = resolve));
 
   constructor(
-    kafka: Kafka,
-    private readonly processor: BatchProcessor,
+    kafka: Pick<Kafka, 'consumer'>,
+    private readonly processor: Pick<BatchProcessor, 'process'>,
     private readonly options: ChangeConsumerOptions,
     private readonly logger: Logger,
     private readonly events?: FerryEvents,
@@ -47,13 +64,26 @@ export class ChangeConsumer {
       maxBytesPerPartition: Math.max(1 << 20, options.maxChunk * FETCH_BYTES_PER_MESSAGE),
       maxBytes: Math.max(10 << 20, options.partitionsConsumedConcurrently * options.maxChunk * FETCH_BYTES_PER_MESSAGE),
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+    const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
+    this.consumer.on(GROUP_JOIN, ({ payload }) => {
       this.logger.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
+      this.assign(payload.memberAssignment[options.topic] ?? []);
       this.events?.emit('consumer.state', { state: 'joined' });
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+    // kafkajs rebalances eagerly: every partition is given up until the next join hands some back.
+    this.consumer.on(REBALANCING, () => this.assign([]));
+    this.consumer.on(CRASH, ({ payload }) => {
       this.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
+      this.assign([]);
       this.events?.emit('consumer.state', { state: 'crashed', detail: String(payload.error) });
+      if (!payload.restart && !this.stopping.signal.aborted) {
+        this.fail(
+          new ConsumerFailedError(
+            `the consumer of ${options.topic} (group ${options.groupId}) crashed and will not restart: ${describe(payload.error)}`,
+            { cause: payload.error },
+          ),
+        );
+      }
     });
   }
 
@@ -78,54 +108,72 @@ export class ChangeConsumer {
     this.events?.emit('consumer.state', { state: 'stopped' });
   }
 
+  /** Records the newest assignment; in-flight batches of partitions outside it are revoked. */
+  private assign(partitions: number[]): void {
+    this.assignment = new Set(partitions);
+    for (const batch of this.inFlight)
+      if (!this.assignment.has(batch.partition)) batch.revoke('the partition is no longer assigned to this member');
+  }
+
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
-    // A failed heartbeat means a rebalance is under way: this partition may no longer be ours.
-    let lost = false;
+    const { topic, partition } = batch;
     const revoked = new AbortController();
+    const self: InFlight = {
+      partition,
+      revoke: (reason) => {
+        if (revoked.signal.aborted) return;
+        this.logger.warn({ topic, partition, reason }, 'partition revoked: its batch is abandoned uncommitted');
+        revoked.abort();
+      },
+    };
+    this.inFlight.add(self);
+    if (this.assignment && !this.assignment.has(partition)) self.revoke('the partition is not assigned to this member');
     const signal = AbortSignal.any([this.stopping.signal, revoked.signal]);
+    // A failed heartbeat means a rebalance is under way or this member was evicted: the partition may be gone.
     const beat = async () => {
       try {
         await heartbeat();
-      } catch {
-        lost = true;
-        revoked.abort();
+      } catch (err) {
+        self.revoke(`heartbeat failed: ${describe(err)}`);
       }
     };
-    const abandoned = () => lost || !isRunning() || isStale();
+    // isStale: a seek is pending for the partition, so the batch's position is superseded.
+    const abandoned = () => revoked.signal.aborted || !isRunning() || isStale();
     const shouldStop = async () => {
       await beat();
       return abandoned();
     };
-    for (let start = 0; start < batch.messages.length; start += this.options.maxChunk) {
-      if (abandoned()) return;
-      const messages = batch.messages.slice(start, start + this.options.maxChunk);
-      const range = {
-        topic: batch.topic,
-        partition: batch.partition,
-        first: messages[0]?.offset,
-        last: messages.at(-1)?.offset,
-      };
-      this.logger.debug(range, 'chunk received');
-      // Heartbeats go on while a chunk is written: a slow chunk must not cost the group membership.
-      const beating = setInterval(() => void beat(), this.heartbeatIntervalMs);
-      try {
-        await this.processor.process(
-          { topic: batch.topic, partition: batch.partition, highWatermark: batch.highWatermark, messages },
-          shouldStop,
-          signal,
+    try {
+      for (let start = 0; start < batch.messages.length; start += this.options.maxChunk) {
+        if (abandoned()) return;
+        const messages = batch.messages.slice(start, start + this.options.maxChunk);
+        this.logger.debug(
+          { topic, partition, first: messages[0]?.offset, last: messages.at(-1)?.offset },
+          'chunk received',
         );
-      } catch (err) {
-        if (err instanceof RetryAbortedError) return;
-        throw err;
-      } finally {
-        clearInterval(beating);
+        // Heartbeats go on while a chunk is written: a slow chunk must not cost the group membership.
+        const beating = setInterval(() => void beat(), this.heartbeatIntervalMs);
+        try {
+          await this.processor.process(
+            { topic, partition, highWatermark: batch.highWatermark, messages },
+            shouldStop,
+            signal,
+          );
+        } catch (err) {
+          if (err instanceof RetryAbortedError) return;
+          throw err;
+        } finally {
+          clearInterval(beating);
+        }
+        // Revoked: the new owner replays it. A stopping consumer still commits what is written.
+        if (revoked.signal.aborted || isStale()) return;
+        resolveOffset((messages.at(-1) as { offset: string }).offset);
+        await commitOffsetsIfNecessary();
+        await beat();
       }
-      if (lost || isStale()) return; // revoked: the new owner replays it; a stopping consumer still commits what is written
-      const last = (messages.at(-1) as { offset: string }).offset;
-      resolveOffset(last);
-      await commitOffsetsIfNecessary();
-      await beat();
+    } finally {
+      this.inFlight.delete(self);
     }
   }
 }
