@@ -1,6 +1,8 @@
 import { type Kafka, type KafkaMessage, Partitioners } from 'kafkajs';
 import type { Config } from '../config/config';
+import { FerryError, describe } from '../core/errors';
 import { FerryEvents, type Outcome } from '../core/events';
+import { RetryAbortedError } from '../core/retry';
 import type { Mapping } from '../mapping/define-mapping';
 import type { WriteResult } from '../sink/dynamodb/dynamodb-writer';
 import { createDynamoDbClient } from '../sink/dynamodb/client';
@@ -41,6 +43,9 @@ export function viewDeadLetter(partition: number, m: KafkaMessage): DeadLetterVi
   };
 }
 
+/** How long a redrive waits on a failure that would block a worker (a missing table, an outage). */
+const REDRIVE_BLOCKED_LIMIT_MS = 60_000;
+
 export const redriveGroup = (groupId: string) => `${groupId}.redrive`;
 
 /** `expired`: letters older than the delete memory, not applied (see redriveDeadLetters). */
@@ -60,7 +65,7 @@ export async function redriveDeadLetters(
   config: Config,
   mapping: Mapping,
   groupId: string,
-  options: { dryRun: boolean; onProgress?: (done: number) => void },
+  options: { dryRun: boolean; onProgress?: (done: number) => void; blockedLimitMs?: number },
 ): Promise<RedriveReport> {
   const topic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
   const events = new FerryEvents();
@@ -75,6 +80,16 @@ export async function redriveDeadLetters(
   };
   const rememberedSinceMs = Date.now() - config.dynamodb.rememberDeletesDays * 86_400_000;
   events.on('batch.done', ({ outcomes }) => outcomes.forEach(({ outcome, count }) => (report[outcome] += count)));
+  // A command must end: a failure that would block a worker's partition stops the redrive instead.
+  let blocked: { sinceMs: number; error: unknown } | undefined;
+  events.on('partition.blocked', ({ sinceMs, error }) => (blocked = { sinceMs, error }));
+  events.on('partition.unblocked', () => (blocked = undefined));
+  let gaveUpOn: typeof blocked;
+  const shouldStop = () => {
+    if (blocked && Date.now() - blocked.sinceMs > (options.blockedLimitMs ?? REDRIVE_BLOCKED_LIMIT_MS))
+      gaveUpOn = blocked;
+    return gaveUpOn !== undefined;
+  };
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -111,19 +126,24 @@ export async function redriveDeadLetters(
             report.expired++;
             continue;
           }
-          await processor.process({
-            topic: origin.topic,
-            partition: origin.partition,
-            highWatermark: '-1',
-            messages: [
-              {
-                key: m.key,
-                value: m.value,
-                offset: origin.offset,
-                timestamp: header(m, DLQ_HEADERS.timestamp) || undefined,
-              },
-            ],
-          });
+          const letter = {
+            key: m.key,
+            value: m.value,
+            offset: origin.offset,
+            timestamp: header(m, DLQ_HEADERS.timestamp) || undefined,
+          };
+          await processor
+            .process(
+              { topic: origin.topic, partition: origin.partition, highWatermark: '-1', messages: [letter] },
+              shouldStop,
+            )
+            .catch((err: unknown) => {
+              if (!(err instanceof RetryAbortedError) || !gaveUpOn) throw err;
+              throw new FerryError(
+                `redrive stopped at dead letter ${partition}/${m.offset} (origin ${origin.topic}/${origin.partition}/${origin.offset}): blocked for ${Math.round((Date.now() - gaveUpOn.sinceMs) / 1000)} s on ${describe(gaveUpOn.error)}; fix that and run it again, it goes on from there`,
+                { cause: gaveUpOn.error },
+              );
+            });
         }
       },
     });

@@ -1,5 +1,10 @@
 import { Scenario } from '../support/scenario';
 import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../../src/config/config';
+import { loadMapping } from '../../src/mapping/load-mapping';
+import { redriveDeadLetters } from '../../src/pipeline/redrive';
 import { runFerry } from '../support/cli';
 import { kafka, scanAll, waitFor } from '../support/stack';
 import { DLQ_HEADERS } from '../../src/pipeline/dead-letters';
@@ -90,6 +95,25 @@ describe('e2e > poison messages', () => {
     // Everything the source holds, poison rows included; nothing of row 2001, which the letter predates.
     await scenario.expectConverged(fixed, ACCOUNTS_SELECT, decodeAccount);
   }, 300_000);
+
+  it('stops a redrive that a missing table would block forever, naming the cause', async () => {
+    const name = `accounts-${scenario.id}`;
+    const path = join(scenario.dir, 'accounts-elsewhere.ts');
+    // The same mapping, pointed at a table that does not exist.
+    writeFileSync(
+      path,
+      readFileSync(join(scenario.dir, 'accounts-fixed.ts'), 'utf8').replace(
+        `table: '${scenario.table}'`,
+        `table: '${scenario.table}-missing'`,
+      ),
+    );
+    scenario.configureCli();
+    const redriving = redriveDeadLetters(kafka(), loadConfig(), await loadMapping(path), `ferry.${name}.elsewhere`, {
+      dryRun: false,
+      blockedLimitMs: 2000,
+    });
+    await expect(redriving).rejects.toThrow(/redrive stopped at dead letter .*ResourceNotFoundException/);
+  }, 120_000);
 });
 
 async function readTopic(topic: string, count: number) {
