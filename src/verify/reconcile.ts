@@ -1,21 +1,16 @@
-import {
-  BatchGetItemCommand,
-  DeleteItemCommand,
-  DescribeTableCommand,
-  PutItemCommand,
-  ScanCommand,
-} from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Connection } from 'mysql2/promise';
 import type { Config } from '../config/config';
 import { mapConcurrent } from '../core/concurrency';
 import { ConfigError, describe } from '../core/errors';
 import { createRetry } from '../core/retry';
-import type { AttributeMap } from '../core/write-intent';
+import type { ChangeEvent } from '../core/change-event';
+import type { AttributeMap, WriteIntent } from '../core/write-intent';
 import { VERSION_ATTRIBUTE, prepareMappedItem } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import { itemSignature, readableItem } from '../mapping/prepare-item';
-import { type DynamoDbPort, versionGuard } from '../sink/dynamodb/dynamodb-writer';
-import { classifyDynamoDbError, isConditionFailure } from '../sink/dynamodb/errors';
+import { type DynamoDbPort, DynamoDbWriter, writerOptions } from '../sink/dynamodb/dynamodb-writer';
+import { classifyDynamoDbError } from '../sink/dynamodb/errors';
 import { formatVersion } from '../core/version';
 import { KeyTemplates } from './key-templates';
 import { type SourceRow, binlogPosition, describeTable, readRowsByKey, readTable, uniqueKeys } from './source-reader';
@@ -97,7 +92,8 @@ interface Expected {
  *
  * With repair, writes are stamped with the binlog position read before the scan, as a snapshot
  * read would be: a change streamed later sorts after it, and an item already holding a newer
- * change is left alone.
+ * change is left alone. They go through the worker's writer, so a repaired delete is remembered
+ * and a repaired create never brings back a row deleted meanwhile.
  */
 export async function verifyMapping(
   source: Connection,
@@ -147,17 +143,30 @@ export async function verifyMapping(
     report[d.kind]++;
     if (report.examples.filter((e) => e.kind === d.kind).length < maxExamples) report.examples.push(d);
   };
+  // Repairs go through the writer: a repaired delete is remembered, a repaired create checks for
+  // a remembered delete, exactly as the worker's writes do.
+  const writer = new DynamoDbWriter(client, { ...writerOptions(config.dynamodb), retry: { maxAttempts: 8 } });
+  const repairedAt = Date.now();
   /** A guarded repair write: false when the item already holds a newer change. */
-  const send = (command: PutItemCommand | DeleteItemCommand) =>
-    retry(async () => {
-      const outcome = await client.send(command as PutItemCommand).then(
-        () => 'written' as const,
-        (err: unknown) => (isConditionFailure(err) ? ('stale' as const) : classifyDynamoDbError(err, table)),
-      );
-      if (outcome === 'stale') return false;
-      if (outcome !== 'written') throw outcome;
-      return true;
-    });
+  const repair = async (kind: 'put' | 'delete', keyAttributes: AttributeMap, attributes?: AttributeMap) => {
+    const event: ChangeEvent = {
+      op: kind === 'delete' ? 'delete' : 'update',
+      table: mapping.sourceTable,
+      before: null,
+      after: null,
+      position: { version: repairVersion as string, snapshot: true, committedAtMs: repairedAt },
+      origin: { topic: 'verify --repair', partition: -1, offset: '-1' },
+    };
+    const key: Record<string, unknown> = { ...keyAttributes };
+    const intent: WriteIntent =
+      kind === 'put'
+        ? { kind, table, key, item: {}, attributes: attributes as AttributeMap, event }
+        : { kind, table, key, keyAttributes, event };
+    const result = await writer.write([intent]);
+    const failed = result.failed[0];
+    if (failed) throw failed.error;
+    return result.written.length === 1;
+  };
 
   /** What the writer would write for each row: the same preparation, so the two cannot disagree. */
   const expectedOf = (rows: SourceRow[], onError?: (row: SourceRow, err: unknown) => void) => {
@@ -224,9 +233,7 @@ export async function verifyMapping(
           : { kind: 'missing', key: readableItem(key), expected: readableItem(attributes) },
       );
       if (repairVersion) {
-        const Item = { ...attributes, [VERSION_ATTRIBUTE]: { S: repairVersion } };
-        if (await send(new PutItemCommand({ TableName: table, Item, ...versionGuard(repairVersion) })))
-          repaired.written++;
+        if (await repair('put', key, attributes)) repaired.written++;
         else repaired.skippedNewer++;
       }
     }
@@ -274,8 +281,7 @@ export async function verifyMapping(
           for (const key of extras) {
             note({ kind: 'extra', key: readableItem(key) });
             if (repairVersion) {
-              if (await send(new DeleteItemCommand({ TableName: table, Key: key, ...versionGuard(repairVersion) })))
-                repaired.deleted++;
+              if (await repair('delete', key)) repaired.deleted++;
               else repaired.skippedNewer++;
             }
           }

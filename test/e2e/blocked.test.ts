@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { Scenario } from '../support/scenario';
@@ -85,18 +83,11 @@ describe('e2e > a blocked partition', () => {
     const table = `${scenario.table}-other-key`;
     await ensureTable(dynamoDb().raw, { table, partitionKey: { name: 'id', type: 'N' } });
     const name = `things-keys-${scenario.id}`;
-    const mapping = join(scenario.dir, 'things-keys.ts');
-    writeFileSync(
-      mapping,
-      `import { defineMapping } from 'ferry';
-export default defineMapping<any>({
-  name: '${name}',
-  source: { table: '${scenario.database}.things' },
-  target: { table: '${table}', partitionKey: 'pk', sortKey: 'sk' },
-  key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }),
-  item: (row) => ({ name: row.name }),
-});
-`,
+    const mapping = scenario.writeMapping(
+      'things-keys.ts',
+      `name: '${name}', key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }), item: (row) => ({ name: row.name }),`,
+      'things',
+      table,
     );
     const worker = await scenario.startWorker(mapping);
     await waitFor('a blocked partition', async () => (await maxBlockedSeconds(worker.httpPort)) > 0, 60_000);

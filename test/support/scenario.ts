@@ -64,14 +64,14 @@ export class Scenario {
   }
 
   /** Writes a mapping module; `body` is the object passed to defineMapping, with source and target filled in. */
-  writeMapping(file: string, body: string, sourceTable = 'accounts'): string {
+  writeMapping(file: string, body: string, sourceTable = 'accounts', targetTable = this.table): string {
     const path = join(this.dir, file);
     writeFileSync(
       path,
       `import { defineMapping } from 'ferry';
 export default defineMapping<any>({
   source: { table: '${this.database}.${sourceTable}' },
-  target: { table: '${this.table}', partitionKey: 'pk', sortKey: 'sk' },
+  target: { table: '${targetTable}', partitionKey: 'pk', sortKey: 'sk' },
   ${body}
 });
 `,

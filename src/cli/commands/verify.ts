@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { ConfigError } from '../../core/errors';
+import { ensureDeletesTable } from '../../sink/dynamodb/deletes';
 import { createDynamoDbClient } from '../../sink/dynamodb/client';
 import { SEGMENT_ITEMS, verifyMapping } from '../../verify/reconcile';
 import { connectSource } from '../../verify/source-reader';
@@ -49,28 +50,26 @@ export function verifyCommand(setCode: (code: number) => void): Command {
         const ctx = await commandContext(opts);
         const source = await connectSource(ctx.config.source.url);
         try {
+          const dynamo = createDynamoDbClient(ctx.config.dynamodb);
+          // A repair remembers the deletes it makes, as the worker does.
+          if (opts.repair)
+            await ensureDeletesTable(dynamo, ctx.config.dynamodb.deletesTable, ctx.config.dynamodb.createTables);
           const bar = progressBar(!opts.json, 'verifying');
           let scanBar: ReturnType<typeof progressBar> | undefined;
-          const report = await verifyMapping(
-            source,
-            createDynamoDbClient(ctx.config.dynamodb),
-            ctx.config,
-            ctx.mapping,
-            {
-              samplePercent: opts.sample,
-              repair: opts.repair === true,
-              table: opts.table,
-              segments: opts.segments,
-              onProgress: (n, total) => bar.update(n, total),
-              onScanProgress: (n, total) => {
-                if (!scanBar) {
-                  bar.stop();
-                  scanBar = progressBar(!opts.json, 'extra items');
-                }
-                scanBar.update(n, Math.max(n, total));
-              },
+          const report = await verifyMapping(source, dynamo, ctx.config, ctx.mapping, {
+            samplePercent: opts.sample,
+            repair: opts.repair === true,
+            table: opts.table,
+            segments: opts.segments,
+            onProgress: (n, total) => bar.update(n, total),
+            onScanProgress: (n, total) => {
+              if (!scanBar) {
+                bar.stop();
+                scanBar = progressBar(!opts.json, 'extra items');
+              }
+              scanBar.update(n, Math.max(n, total));
             },
-          );
+          });
           bar.stop();
           scanBar?.stop();
           const within = report.divergenceRatio <= opts.maxDivergence;
