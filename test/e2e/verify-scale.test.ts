@@ -83,6 +83,7 @@ describe('e2e > verify at scale', () => {
       segments: Math.max(4, Math.ceil(ROWS / SEGMENT_ITEMS)),
       keyTemplates: ['pk="I#{id}" sk="ITEM"'],
       keysHeldInMemory: 0,
+      untraced: 0,
     });
     expect(code).toBe(0);
   }, 120_000);
