@@ -150,9 +150,9 @@ export async function verifyMapping(
   const writer = new DynamoDbWriter(client, { ...writerOptions(config.dynamodb), retry: { maxAttempts: 8 } });
   const repairedAt = Date.now();
   /** A guarded repair write: false when the item already holds a newer change. */
-  const repair = async (kind: 'put' | 'delete', keyAttributes: AttributeMap, attributes?: AttributeMap) => {
+  const repair = async (op: 'create' | 'update' | 'delete', keyAttributes: AttributeMap, attributes?: AttributeMap) => {
     const event: ChangeEvent = {
-      op: kind === 'delete' ? 'delete' : 'update',
+      op,
       table: mapping.sourceTable,
       before: null,
       after: null,
@@ -161,9 +161,9 @@ export async function verifyMapping(
     };
     const key: Record<string, unknown> = { ...keyAttributes };
     const intent: WriteIntent =
-      kind === 'put'
-        ? { kind, table, key, item: {}, attributes: attributes as AttributeMap, event }
-        : { kind, table, key, keyAttributes, event };
+      op === 'delete'
+        ? { kind: 'delete', table, key, keyAttributes, event }
+        : { kind: 'put', table, key, item: {}, attributes: attributes as AttributeMap, event };
     const result = await writer.write([intent]);
     const failed = result.failed[0];
     if (failed) throw failed.error;
@@ -235,7 +235,7 @@ export async function verifyMapping(
           : { kind: 'missing', key: readableItem(key), expected: readableItem(attributes) },
       );
       if (repairVersion) {
-        if (await repair('put', key, attributes)) repaired.written++;
+        if (await repair(got ? 'update' : 'create', key, attributes)) repaired.written++;
         else repaired.skippedNewer++;
       }
     }

@@ -1,7 +1,5 @@
 import { Scenario } from '../support/scenario';
 import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { loadConfig } from '../../src/config/config';
 import { loadMapping } from '../../src/mapping/load-mapping';
 import { redriveDeadLetters } from '../../src/pipeline/redrive';
@@ -98,14 +96,12 @@ describe('e2e > poison messages', () => {
 
   it('stops a redrive that a missing table would block forever, naming the cause', async () => {
     const name = `accounts-${scenario.id}`;
-    const path = join(scenario.dir, 'accounts-elsewhere.ts');
     // The same mapping, pointed at a table that does not exist.
-    writeFileSync(
-      path,
-      readFileSync(join(scenario.dir, 'accounts-fixed.ts'), 'utf8').replace(
-        `table: '${scenario.table}'`,
-        `table: '${scenario.table}-missing'`,
-      ),
+    const path = scenario.writeMapping(
+      'accounts-elsewhere.ts',
+      accountsMapping(name),
+      'accounts',
+      `${scenario.table}-missing`,
     );
     scenario.configureCli();
     const redriving = redriveDeadLetters(kafka(), loadConfig(), await loadMapping(path), `ferry.${name}.elsewhere`, {

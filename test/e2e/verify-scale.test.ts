@@ -1,5 +1,3 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { BatchWriteItemCommand, DeleteItemCommand, PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config/config';
 import type { AttributeMap } from '../../src/core/write-intent';
@@ -147,18 +145,13 @@ describe('e2e > verify at scale', () => {
 
   it('remembers the keys no template traces (a hash of the id) and still finds exactly the divergence', async () => {
     const table = `${scenario.table}-hashed`;
-    const path = join(scenario.dir, 'hashed.ts');
-    writeFileSync(
-      path,
-      `import { defineMapping } from 'ferry';
-export default defineMapping<any>({
-  name: 'hashed-${scenario.id}',
-  source: { table: '${scenario.database}.items' },
-  target: { table: '${table}', partitionKey: 'pk', sortKey: 'sk' },
+    const path = scenario.writeMapping(
+      'hashed.ts',
+      `name: 'hashed-${scenario.id}',
   key: (row) => ({ pk: 'H' + ((row.id * 2654435761) % 4294967291).toString(36), sk: 'ITEM' }),
-  item: (row) => ({ n_int: row.n_int }),
-});
-`,
+  item: (row) => ({ n_int: row.n_int }),`,
+      'items',
+      table,
     );
     try {
       // The items as the writer would write them, straight into a new table.

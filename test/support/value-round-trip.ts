@@ -5,7 +5,6 @@
  * oracle in value-rows.ts. e2e/values runs a short one, `npm run fuzz` a long one.
  */
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { type AttributeValue, ScanCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import { itemSignature } from '../../src/mapping/prepare-item';
@@ -106,21 +105,10 @@ export async function valueRoundTrip(options: {
     for (const r of h.inserts.slice(0, half)) await insert(r);
     await scenario.startConnector('json', 'vals');
     const mappings = Object.fromEntries(
-      (['error', 'string'] as const).map((mode) => {
-        const path = join(scenario.dir, `${mode}.ts`);
-        writeFileSync(
-          path,
-          `import { defineMapping } from 'ferry';
-export default defineMapping<any>({
-  name: '${names[mode]}',
-  source: { table: '${scenario.database}.vals' },
-  target: { table: '${tables[mode]}', partitionKey: 'pk', sortKey: 'sk' },
-  ${MAPPING_BODY}
-});
-`,
-        );
-        return [mode, path];
-      }),
+      (['error', 'string'] as const).map((mode) => [
+        mode,
+        scenario.writeMapping(`${mode}.ts`, `name: '${names[mode]}',\n  ${MAPPING_BODY}`, 'vals', tables[mode]),
+      ]),
     ) as Record<Mode, string>;
     const workers = {
       error: await scenario.startWorker(mappings.error),

@@ -215,13 +215,13 @@ function staleOrRefused(intent: WriteIntent, held: AttributeMap | undefined): Ou
   const where = `${intent.table} ${JSON.stringify(intent.key)}`;
   if (stored === undefined)
     return new SinkWriteError(
-      `${where} holds ${VERSION_ATTRIBUTE} "${text}", not in format ${VERSION_FORMAT}: it was written by another ferry; rebuild the table (see the README, "Source position format")`,
+      `${where} holds ${VERSION_ATTRIBUTE} "${text}", not in format ${VERSION_FORMAT}: it was written by another ferry; rebuild the table (README, Runbook)`,
       { retriable: true },
     );
   const { position } = intent.event;
   if (!position.snapshot && position.committedAtMs > stored.committedAtMs + REGRESSION_MARGIN_MS)
     return new SinkWriteError(
-      `source position went back: a change committed at ${new Date(position.committedAtMs).toISOString()} sits before ${where}'s ${text} in the binlog; the source's binlog restarted or it failed over: take a new snapshot and rebuild (see the README, "When the source's binlog restarts")`,
+      `source position went back: a change committed at ${new Date(position.committedAtMs).toISOString()} sits before ${where}'s ${text} in the binlog; the source's binlog restarted or it failed over: take a new snapshot and rebuild (README, Runbook: "A partition blocked on source position went back")`,
       { retriable: true },
     );
   return 'stale';
