@@ -66,6 +66,10 @@ class ObservedDecoder implements EnvelopeDecoder {
     if (decoded.kind === 'change') this.onChange(origin, decoded.event.position.committedAtMs);
     return decoded;
   }
+
+  keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null> {
+    return this.inner.keyShape(key, origin);
+  }
 }
 
 export interface FerryRunOptions {

@@ -8,6 +8,8 @@
  * |                                         | that every item would fail on (systemic)                    |                                              |
  * | the schema registry (avro-decoder.ts)   | unreachable, or a URL that is not a registry                | a schema id the registry lacks: a dead letter |
  * | the dead-letter topic (dead-letters.ts) | every failure: a letter is never dropped                    |                                              |
+ * | ordering (pipeline/key-guard.ts)        | a change without a row key: held until an operator keys the |                                              |
+ * |                                         | table (retrying cannot clear it; it keeps the block loud)   |                                              |
  * | decoding and mapping                    |                                                             | DecodeError, MappingError, ItemError         |
  *
  * Anything else (a TypeError, an unknown throw) is not retried: it is a bug, not an outage.
@@ -36,6 +38,16 @@ export class MappingError extends FerryError {}
 
 /** An item DynamoDB cannot store (a number out of range, an empty set, over 400 KB): never retried. */
 export class ItemError extends FerryError {}
+
+/**
+ * A change whose order against its row's other changes cannot be known (no Kafka key): never
+ * written, never dead-lettered; it holds its partition until an operator gives the table a key.
+ */
+export class UnorderedChangeError extends FerryError {
+  constructor(message: string) {
+    super(message, { retriable: true });
+  }
+}
 
 /** A write to the sink failed; retriable for throttling and outages, not for invalid items. */
 export class SinkWriteError extends FerryError {}

@@ -33,6 +33,17 @@ export interface FerryEventMap {
   };
   /** The partition's work went through (or was handed back) after being blocked. */
   'partition.unblocked': { mapping: string; topic: string; partition: number; sinceMs: number };
+  /** The topic's Kafka key has other columns than before (see pipeline/key-guard). */
+  'source.key-changed': {
+    mapping: string;
+    topic: string;
+    partition: number;
+    offset: string;
+    table: string;
+    /** Key shapes seen before, e.g. "id". */
+    from: string;
+    to: string;
+  };
   'sink.throttled': { table: string };
   'dlq.sent': {
     mapping: string;

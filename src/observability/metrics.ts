@@ -53,6 +53,13 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
     registers: [registry],
   });
 
+  const keyChanges = new Counter({
+    name: 'ferry_source_key_changes_total',
+    help: "Times the topic's Kafka key changed columns (a row's changes may have split over partitions)",
+    labelNames: ['mapping', 'topic'],
+    registers: [registry],
+  });
+
   // Seconds each partition has been held by a retriable failure; 0 once it clears.
   const blockedSince = new Map<string, number>();
   new Gauge({
@@ -85,6 +92,7 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
         Math.max(0, Number(b.highWatermark) - Number(b.lastOffset) - 1),
       );
     }),
+    events.on('source.key-changed', ({ mapping, topic }) => keyChanges.inc({ mapping, topic })),
     events.on('sink.throttled', ({ table }) => throttles.inc({ table })),
     events.on('sink.retry', () => retries.inc()),
     events.on('dlq.sent', ({ mapping, error }) => deadLetters.inc({ mapping, error })),

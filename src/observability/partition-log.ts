@@ -1,4 +1,4 @@
-import { describe } from '../core/errors';
+import { UnorderedChangeError, describe } from '../core/errors';
 import type { FerryEvents } from '../core/events';
 import type { Logger } from './logger';
 
@@ -17,17 +17,19 @@ export function logPartitionHealth(
 ): () => void {
   type Blocked = { timer?: NodeJS.Timeout; latest: { error: unknown; key?: object }; sinceMs: number };
   const blocked = new Map<string, Blocked>();
-  const report = (topic: string, partition: number, state: Blocked) =>
-    logger.warn(
-      {
-        topic,
-        partition,
-        key: state.latest.key,
-        blockedSeconds: Math.round((Date.now() - state.sinceMs) / 1000),
-        error: describe(state.latest.error),
-      },
-      'partition blocked: retrying until the failure clears; nothing after it is committed',
-    );
+  const report = (topic: string, partition: number, state: Blocked) => {
+    const fields = {
+      topic,
+      partition,
+      key: state.latest.key,
+      blockedSeconds: Math.round((Date.now() - state.sinceMs) / 1000),
+      error: describe(state.latest.error),
+    };
+    // Waiting cannot clear a change without a key: that needs a person, now.
+    if (state.latest.error instanceof UnorderedChangeError)
+      logger.error(fields, 'partition blocked: a change cannot be ordered; nothing after it is written or committed');
+    else logger.warn(fields, 'partition blocked: retrying until the failure clears; nothing after it is committed');
+  };
   const seenLetterKinds = new Set<string>();
   const unsubscribe = [
     events.on('partition.blocked', ({ topic, partition, sinceMs, error, key }) => {
@@ -53,6 +55,12 @@ export function logPartitionHealth(
         'partition unblocked',
       );
     }),
+    events.on('source.key-changed', ({ topic, partition, offset, table, from, to }) =>
+      logger.error(
+        { topic, partition, offset, table, keyBefore: from, keyNow: to },
+        `the Kafka key of ${table} changed columns: if changes keyed the old way were still unprocessed, one row's changes were on two partitions and may have been applied out of order; see the README runbook "Changing a table's key columns"`,
+      ),
+    ),
     events.on('dlq.sent', ({ topic, partition, offset, error, message }) => {
       // The first letter of each kind is an error: a new kind of failure needs a person.
       const level = seenLetterKinds.has(error) ? 'warn' : 'error';

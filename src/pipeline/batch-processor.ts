@@ -9,6 +9,7 @@ import type { WriteControl, WriteResult } from '../sink/dynamodb/dynamodb-writer
 import type { EnvelopeDecoder } from '../source/debezium/envelope';
 import { coalesce } from './coalesce';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
+import { KeyGuard } from './key-guard';
 
 /** A Kafka message as the pipeline needs it. */
 export interface SourceMessage {
@@ -48,7 +49,11 @@ export interface BatchProcessorDeps {
  * caller may then commit past the last message.
  */
 export class BatchProcessor {
-  constructor(private readonly deps: BatchProcessorDeps) {}
+  private readonly keys: KeyGuard;
+
+  constructor(private readonly deps: BatchProcessorDeps) {
+    this.keys = new KeyGuard(deps.mapping.name, deps.events);
+  }
 
   async process(
     batch: SourceBatch,
@@ -104,7 +109,11 @@ export class BatchProcessor {
       const origin = { topic, partition, offset: message.offset };
       let event: ChangeEvent;
       try {
-        const decoded = await retryDecode(() => decoder.decode(message.value, origin));
+        const decoded = await retryDecode(async () => {
+          const d = await decoder.decode(message.value, origin);
+          if (d.kind === 'change') this.keys.check(d.event, await decoder.keyShape(message.key, origin), origin);
+          return d;
+        });
         if (decoded.kind === 'skip') {
           outcomes.set(message, { op: 'none', outcome: 'skipped' });
           continue;

@@ -1,5 +1,6 @@
 import { FerryEvents, type FerryEventMap } from '../../src/core/events';
-import { ItemError, SinkWriteError } from '../../src/core/errors';
+import { ItemError, SinkWriteError, UnorderedChangeError } from '../../src/core/errors';
+import { RetryAbortedError } from '../../src/core/retry';
 import type { WriteIntent } from '../../src/core/write-intent';
 import { compileMapping } from '../../src/mapping/define-mapping';
 import { changes } from '../../src/mapping/testing';
@@ -23,9 +24,10 @@ const decoder: EnvelopeDecoder = {
     kind: 'change',
     event: changes.insert('db.things', JSON.parse(String(value)) as Record<string, unknown>),
   }),
+  keyShape: async (key) => (key === null ? null : 'id'),
 };
 const message = (offset: number, row: object): SourceMessage => ({
-  key: null,
+  key: Buffer.from('k'),
   value: Buffer.from(JSON.stringify(row)),
   offset: String(offset),
 });
@@ -99,5 +101,86 @@ describe('pipeline > batch processor', () => {
     const { run, seen } = harness(new MemorySink());
     await run([message(0, { id: 1, x: 1 })]);
     expect(seen).toEqual([]);
+  });
+
+  describe('order', () => {
+    /** A decoder whose key shape is the key's text ("" for none) and whose rows carry an op. */
+    const keyed: EnvelopeDecoder = {
+      decode: async (value) => {
+        const row = JSON.parse(String(value)) as { id: number; op?: 'truncate' };
+        return {
+          kind: 'change',
+          event: row.op === 'truncate' ? changes.truncate('db.things') : changes.insert('db.things', row),
+        };
+      },
+      keyShape: async (key) => (key === null ? null : key.toString()),
+    };
+    const at = (offset: number, key: string | null, row: object): SourceMessage => ({
+      key: key === null ? null : Buffer.from(key),
+      value: Buffer.from(JSON.stringify(row)),
+      offset: String(offset),
+    });
+    function processor(sink: Sink) {
+      const events = new FerryEvents();
+      const letters: DeadLetter[] = [];
+      const blocked: Array<FerryEventMap['partition.blocked']> = [];
+      const keyChanges: Array<FerryEventMap['source.key-changed']> = [];
+      events.on('partition.blocked', (p) => blocked.push(p));
+      events.on('source.key-changed', (p) => keyChanges.push(p));
+      const batchProcessor = new BatchProcessor({
+        mapping,
+        itemRules: { numberOverflow: 'error' },
+        decoder: keyed,
+        sink,
+        deadLetters: { publish: async (batch) => void letters.push(...batch) },
+        events,
+      });
+      const run = (messages: SourceMessage[], shouldStop?: () => boolean) =>
+        batchProcessor.process(
+          { topic: 'p.db.things', partition: 1, highWatermark: '9', messages },
+          shouldStop,
+          undefined,
+        );
+      return { run, letters, blocked, keyChanges };
+    }
+
+    it('holds the partition at a change without a Kafka key: nothing written, nothing dead-lettered, the fix named', async () => {
+      const sink = new MemorySink();
+      const { run, letters, blocked } = processor(sink);
+      const messages = [at(0, 'id', { id: 1 }), at(1, null, { id: 2 }), at(2, 'id', { id: 3 })];
+      await expect(run(messages, () => blocked.length >= 3)).rejects.toBeInstanceOf(RetryAbortedError);
+      expect(sink.items('things')).toEqual([]);
+      expect(letters).toEqual([]);
+      const error = blocked[0]?.error as Error;
+      expect(error).toBeInstanceOf(UnorderedChangeError);
+      expect(error.message).toMatch(/^db\.things has no row key: the change at p\.db\.things\[1\]@1 has no Kafka key/);
+      expect(error.message).toContain('message.key.columns (ferry connector --key db.things=<columns>)');
+      expect(error.message).not.toContain('\n');
+    });
+
+    it('lets a TRUNCATE, which has no key, through to the mapping (dead-lettered by default)', async () => {
+      const { run, letters, blocked } = processor(new MemorySink());
+      await run([at(0, null, { id: 0, op: 'truncate' })]);
+      expect(blocked).toEqual([]);
+      expect(letters).toHaveLength(1);
+    });
+
+    it('says once per new shape that the key changed columns, and writes on', async () => {
+      const sink = new MemorySink();
+      const { run, keyChanges } = processor(sink);
+      await run([at(0, 'id', { id: 1 }), at(1, 'code', { id: 2 }), at(2, 'id', { id: 3 }), at(3, 'code', { id: 4 })]);
+      expect(keyChanges).toEqual([
+        {
+          mapping: 'things',
+          topic: 'p.db.things',
+          partition: 1,
+          offset: '1',
+          table: 'db.things',
+          from: 'id',
+          to: 'code',
+        },
+      ]);
+      expect(sink.items('things')).toHaveLength(4);
+    });
   });
 });

@@ -27,10 +27,11 @@ const decoder: EnvelopeDecoder = {
     kind: 'change',
     event: changes.insert('db.things', JSON.parse(String(value)) as Record<string, unknown>),
   }),
+  keyShape: async (key) => (key === null ? null : 'id'),
 };
 const messages = (from: number, count: number) =>
   Array.from({ length: count }, (_, i) => ({
-    key: null,
+    key: Buffer.from('k'),
     value: Buffer.from(JSON.stringify({ id: from + i })),
     offset: String(from + i),
   }));

@@ -132,6 +132,19 @@ describe.each(variants)('source > debezium > decoding real $name messages', (var
     for (const { event, message } of events(outcomes)) expect(event.origin).toEqual(origin(message));
   });
 
+  it("reads every captured key's shape as the primary key's columns", async () => {
+    const d = decoder();
+    const shapes = await Promise.all(
+      messages.map((m) =>
+        d.keyShape(
+          m.key === null ? null : Buffer.from(m.key, variant.format === 'avro' ? 'base64' : 'utf8'),
+          origin(m),
+        ),
+      ),
+    );
+    expect(new Set(shapes)).toEqual(new Set(['id']));
+  });
+
   it('skips the tombstone after each delete', async () => {
     const outcomes = await decodeAll(decoder(), variant, messages);
     const tombstones = outcomes.filter((o) => o.message.value === null);

@@ -1,7 +1,14 @@
 import avsc from 'avsc';
 import type { KafkaOrigin, Row } from '../../core/change-event';
 import { DecodeError, FerryError } from '../../core/errors';
-import { type Decoded, type EnvelopeDecoder, type EnvelopePayload, toChangeEvent, wrapDecodeError } from './envelope';
+import {
+  type Decoded,
+  type EnvelopeDecoder,
+  type EnvelopePayload,
+  shapeOfFields,
+  toChangeEvent,
+  wrapDecodeError,
+} from './envelope';
 import { type ConnectSchema, rowDecoder } from './logical-types';
 
 // Avro longs as BigInt: Debezium's microsecond timestamps and BIGINT columns exceed 2^53.
@@ -33,6 +40,8 @@ type AvroType = string | AvroType[] | { type: AvroType; [attribute: string]: unk
 interface WriterSchema {
   type: avsc.Type;
   decodeRow: (raw: unknown) => Row;
+  /** When the schema is a key's: see EnvelopeDecoder.keyShape. */
+  keyShape: string | null;
 }
 
 /**
@@ -50,7 +59,7 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
 
   async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
-    try {
+    return this.registryCall(origin, async () => {
       if (value.length < 5 || value[0] !== 0) throw new DecodeError('not in the Confluent wire format (magic byte 0)');
       const { type, decodeRow } = await this.writerSchema(value.readInt32BE(1));
       const payload = type.fromBuffer(value.subarray(5)) as EnvelopePayload;
@@ -62,6 +71,20 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
         },
         origin,
       );
+    });
+  }
+
+  async keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null> {
+    if (key === null || key.length === 0) return null;
+    // A key in another format (a string converter) still identifies its row: it cannot be read, not absent.
+    if (key.length < 5 || key[0] !== 0) return '(not Avro)';
+    return this.registryCall(origin, async () => (await this.writerSchema(key.readInt32BE(1))).keyShape);
+  }
+
+  /** Registry outages become retriable errors; anything else a DecodeError naming the message. */
+  private async registryCall<T>(origin: KafkaOrigin, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
     } catch (err) {
       if (isRegistryUnavailable(err)) {
         throw new FerryError(`schema registry ${this.registryUrl} unavailable: ${(err as Error).message}`, {
@@ -120,7 +143,14 @@ function compile(avro: AvroType): WriterSchema {
   const type = avsc.Type.forSchema(avro as avsc.Schema, { registry: {}, typeHook: longsAsBigInt });
   const envelope = toConnect(avro);
   const rowSchema = envelope.fields?.find((f) => (f.field === 'after' || f.field === 'before') && f.fields);
-  return { type, decodeRow: rowSchema ? rowDecoder(rowSchema) : (raw: unknown) => raw as Row };
+  return {
+    type,
+    decodeRow: rowSchema ? rowDecoder(rowSchema) : (raw: unknown) => raw as Row,
+    keyShape: shapeOfFields(
+      envelope.fields?.map((f) => f.field as string),
+      envelope.type,
+    ),
+  };
 }
 
 const isRegistryUnavailable = (err: unknown) => Boolean((err as { registryUnavailable?: boolean }).registryUnavailable);

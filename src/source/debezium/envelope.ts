@@ -59,9 +59,21 @@ export function toChangeEvent(payload: EnvelopePayload, origin: KafkaOrigin): De
   return { kind: 'change', event };
 }
 
-/** Decodes one Kafka message value; the format (JSON or Avro) lives behind this. */
+/** Decodes one Kafka message; the format (JSON or Avro) lives behind this. */
 export interface EnvelopeDecoder {
   decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded>;
+  /**
+   * The Kafka key's shape: its field names ("id", "tenant,code"), or "(string)" and the like for
+   * a key that is not a struct. null when the key cannot identify a row: absent (a table without
+   * a primary key), JSON null, or a struct without fields.
+   */
+  keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null>;
+}
+
+/** The shape of a decoded key value, by the rule of EnvelopeDecoder.keyShape. */
+export function shapeOfFields(fields: readonly string[] | undefined, type: string): string | null {
+  if (fields === undefined) return `(${type})`;
+  return fields.length === 0 ? null : fields.join(',');
 }
 
 export function wrapDecodeError(err: unknown, origin: KafkaOrigin): DecodeError {

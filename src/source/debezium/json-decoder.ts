@@ -1,7 +1,14 @@
 import { isSafeNumber, parse as parseLossless } from 'lossless-json';
 import type { KafkaOrigin, Row } from '../../core/change-event';
 import { DecodeError } from '../../core/errors';
-import { type Decoded, type EnvelopeDecoder, type EnvelopePayload, toChangeEvent, wrapDecodeError } from './envelope';
+import {
+  type Decoded,
+  type EnvelopeDecoder,
+  type EnvelopePayload,
+  shapeOfFields,
+  toChangeEvent,
+  wrapDecodeError,
+} from './envelope';
 import { type ConnectSchema, rowDecoder } from './logical-types';
 
 interface CompiledSchema {
@@ -20,6 +27,8 @@ const PAYLOAD_KEY = ',"payload":';
  */
 export class JsonEnvelopeDecoder implements EnvelopeDecoder {
   private readonly compiled = new Map<string, CompiledSchema>();
+  /** Key shape by the key's schema text: a topic repeats one. */
+  private readonly keyShapes = new Map<string, string | null>();
   /** The last schema-bearing message's bytes up to its payload, and that schema compiled. */
   private last?: { head: Buffer; compiled: CompiledSchema };
 
@@ -37,6 +46,36 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder {
       }
       return this.decodeText(value.toString('utf8'), origin);
     } catch (err) {
+      throw wrapDecodeError(err, origin);
+    }
+  }
+
+  async keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null> {
+    if (key === null || key.length === 0) return null;
+    try {
+      const text = key.toString('utf8');
+      if (text.startsWith(SCHEMA_PREFIX) && text[SCHEMA_PREFIX.length] === '{') {
+        const schemaText = text.slice(SCHEMA_PREFIX.length, endOfJsonValue(text, SCHEMA_PREFIX.length));
+        let shape = this.keyShapes.get(schemaText);
+        if (shape === undefined) {
+          const schema = JSON.parse(schemaText) as ConnectSchema;
+          shape = shapeOfFields(
+            schema.fields?.map((f) => f.field as string),
+            schema.type,
+          );
+          this.keyShapes.set(schemaText, shape);
+        }
+        return shape;
+      }
+      let value: unknown = JSON.parse(text);
+      if (text.startsWith(SCHEMA_PREFIX)) value = (value as { payload?: unknown }).payload ?? null;
+      if (value === null) return null;
+      return typeof value === 'object' && !Array.isArray(value)
+        ? shapeOfFields(Object.keys(value), 'struct')
+        : shapeOfFields(undefined, typeof value);
+    } catch (err) {
+      // A key that is not JSON (another key converter) still identifies its row: it cannot be read, not absent.
+      if (err instanceof SyntaxError || err instanceof DecodeError) return '(not JSON)';
       throw wrapDecodeError(err, origin);
     }
   }

@@ -1,0 +1,80 @@
+import { Scenario } from '../support/scenario';
+import { kafka, scanAll, waitFor } from '../support/stack';
+
+/** The longest any partition of the worker has been blocked, from /metrics. */
+async function maxBlockedSeconds(httpPort: number): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return Math.max(
+    0,
+    ...[...metrics.matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1])),
+  );
+}
+
+/**
+ * A table with neither a primary nor a unique key: Debezium sends its changes with no Kafka key,
+ * spread over partitions, so they cannot be put in order. None is written.
+ */
+describe('e2e > a table without a row key', () => {
+  const scenario = new Scenario();
+  afterAll(() => scenario.tearDown());
+
+  it('is never written: the worker holds at the first change, loudly, naming the table and the fix', async () => {
+    await scenario.setUp(
+      `CREATE TABLE legacy (code VARCHAR(20) NOT NULL, status VARCHAR(20), n INT);
+       INSERT INTO legacy VALUES ${Array.from({ length: 20 }, (_, i) => `('c${i}', 'new', 0)`).join(', ')}`,
+    );
+    await scenario.startConnector('json', 'legacy');
+    const name = `legacy-${scenario.id}`;
+    const mapping = scenario.writeMapping(
+      'legacy.ts',
+      `name: '${name}', key: (row) => ({ pk: 'L#' + row.code, sk: 'L' }), item: (row) => ({ status: row.status, n: row.n }),`,
+      'legacy',
+    );
+    const worker = await scenario.startWorker(mapping);
+
+    // 200 rows, each updated five times, then half of them deleted.
+    await scenario.db.query(
+      `INSERT INTO legacy VALUES ${Array.from({ length: 180 }, (_, i) => `('c${i + 20}', 'new', 0)`).join(', ')}`,
+    );
+    for (let round = 1; round <= 5; round++)
+      for (let i = 0; i < 200; i += 20)
+        await scenario.db.query(
+          `UPDATE legacy SET status = 'round${round}', n = ${round} WHERE code IN (${Array.from({ length: 20 }, (_, j) => `'c${i + j}'`).join(', ')})`,
+        );
+    await scenario.db.query(`DELETE FROM legacy WHERE CAST(SUBSTRING(code, 2) AS UNSIGNED) % 2 = 0`);
+
+    await waitFor(
+      'the gauge to show a blocked partition',
+      async () => (await maxBlockedSeconds(worker.httpPort)) > 0,
+      90_000,
+    );
+    await waitFor(
+      'the error line',
+      async () => worker.output().includes('partition blocked: a change cannot be ordered'),
+      30_000,
+    );
+    const line = worker
+      .output()
+      .split('\n')
+      .find((l) => l.includes('partition blocked: a change cannot be ordered'));
+    const logged = JSON.parse(line as string) as { level: number; error: string };
+    expect(logged.level).toBe(50);
+    expect(logged.error).toContain(`${scenario.database}.legacy has no row key`);
+    expect(logged.error).toContain(`message.key.columns (ferry connector --key ${scenario.database}.legacy=<columns>)`);
+
+    // Give every partition time to reach its first change: still nothing written, sent aside or committed.
+    await new Promise((r) => setTimeout(r, 10_000));
+    expect(await scanAll(scenario.table)).toEqual([]);
+    const admin = kafka().admin();
+    await admin.connect();
+    try {
+      const letters = await admin.fetchTopicOffsets(`${scenario.connector?.prefix}.dlq.${name}`);
+      expect(letters.map((p) => p.high)).toEqual(letters.map(() => '0'));
+      const [committed] = await admin.fetchOffsets({ groupId: `ferry.${name}`, topics: [scenario.topic('legacy')] });
+      expect(committed?.partitions.filter((p) => p.offset !== '-1')).toEqual([]);
+    } finally {
+      await admin.disconnect();
+    }
+    expect(worker.output()).not.toContain('change sent to the dead letters');
+  }, 300_000);
+});
