@@ -78,3 +78,51 @@ describe('e2e > a table without a row key', () => {
     expect(worker.output()).not.toContain('change sent to the dead letters');
   }, 300_000);
 });
+
+/** The connector's message.key.columns edited under a running worker: said, counted, and written on. */
+describe('e2e > a key that changes columns mid-topic', () => {
+  const scenario = new Scenario();
+  afterAll(() => scenario.tearDown());
+
+  it('logs an error naming the runbook entry and counts it, and keeps writing', async () => {
+    await scenario.setUp(
+      `CREATE TABLE items (id INT PRIMARY KEY, code VARCHAR(20) NOT NULL, v INT);
+       INSERT INTO items VALUES ${Array.from({ length: 10 }, (_, i) => `(${i}, 'c${i}', 0)`).join(', ')}`,
+    );
+    await scenario.startConnector('json', 'items');
+    const mapping = scenario.writeMapping(
+      'items.ts',
+      `name: 'items-${scenario.id}', key: (row) => ({ pk: 'I#' + row.id, sk: 'I' }), item: (row) => ({ v: row.v }),`,
+      'items',
+    );
+    const worker = await scenario.startWorker(mapping);
+    await waitFor('the snapshot', async () => (await scanAll(scenario.table)).length === 10, 60_000);
+
+    await scenario.startConnector('json', 'items', { 'message.key.columns': `${scenario.database}.items:code` });
+    // The new key takes effect once the connector's task restarts: update until a change carries it.
+    let v = 0;
+    await waitFor(
+      'the error line',
+      async () => {
+        await scenario.db.query(`UPDATE items SET v = ${++v}`);
+        return worker.output().includes('changed columns');
+      },
+      90_000,
+      1000,
+    );
+    await waitFor('the updates', async () => (await scanAll(scenario.table)).every((i) => Number(i.v) === v), 90_000);
+    const line = worker
+      .output()
+      .split('\n')
+      .find((l) => l.includes('changed columns'));
+    expect(JSON.parse(line as string)).toMatchObject({
+      level: 50,
+      table: `${scenario.database}.items`,
+      keyBefore: 'id',
+      keyNow: 'code',
+      msg: expect.stringContaining(`README runbook "Changing a table's key columns"`),
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${worker.httpPort}/metrics`)).text();
+    expect(metrics).toMatch(/^ferry_source_key_changes_total\{[^}]*\} [1-9]/m);
+  }, 240_000);
+});
