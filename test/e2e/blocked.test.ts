@@ -1,16 +1,7 @@
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { Scenario } from '../support/scenario';
-import { dropTable, dynamoDb, kafka, scanAll, waitFor } from '../support/stack';
-
-/** The longest any partition of the worker has been blocked, from /metrics. */
-async function maxBlockedSeconds(httpPort: number): Promise<number> {
-  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  return Math.max(
-    0,
-    ...[...metrics.matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1])),
-  );
-}
+import { dropTable, dynamoDb, kafka, scanAll, waitFor, maxBlockedSeconds } from '../support/stack';
 
 /** A retriable failure holds the partition, loudly, and the change is written once it clears. */
 describe('e2e > a blocked partition', () => {

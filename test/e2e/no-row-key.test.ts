@@ -1,14 +1,5 @@
 import { Scenario } from '../support/scenario';
-import { kafka, scanAll, waitFor } from '../support/stack';
-
-/** The longest any partition of the worker has been blocked, from /metrics. */
-async function maxBlockedSeconds(httpPort: number): Promise<number> {
-  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
-  return Math.max(
-    0,
-    ...[...metrics.matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1])),
-  );
-}
+import { kafka, scanAll, waitFor, maxBlockedSeconds } from '../support/stack';
 
 /**
  * A table with neither a primary nor a unique key: Debezium sends its changes with no Kafka key,

@@ -200,3 +200,12 @@ export async function startWorker(settings: Record<string, string>): Promise<Run
     },
   };
 }
+
+/** The longest any partition of the worker has been blocked, from /metrics. */
+export async function maxBlockedSeconds(httpPort: number): Promise<number> {
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  return Math.max(
+    0,
+    ...[...metrics.matchAll(/^ferry_partition_blocked_seconds\{[^}]*\} (\S+)$/gm)].map((m) => Number(m[1])),
+  );
+}
