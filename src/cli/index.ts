@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, FerryError, RefusedError } from '../core/errors';
+import { connectorCommand } from './commands/connector';
 import { dlqCommand } from './commands/dlq';
 import { mappingCommand } from './commands/mapping';
 import { offsetsCommand } from './commands/offsets';
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(rebuildCommand());
   program.addCommand(snapshotCommand());
   program.addCommand(mappingCommand(setCode));
+  program.addCommand(connectorCommand());
   // Settings are not inherited by added commands: without this a usage error would exit the process.
   const configure = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({

@@ -17,8 +17,12 @@ export type OnTruncate = 'dead-letter' | 'ignore';
 interface MappingBase<R extends object> {
   /** Unique name; names the consumer group, the dead-letter topic and the metrics. */
   name: string;
-  /** The source table, `db.table`. */
-  source: { table: string };
+  /**
+   * The source table, `db.table`. `key` names the columns that identify a row of a table with no
+   * primary key and no unique key over NOT NULL columns: the same columns the connector keys its
+   * changes by (message.key.columns). A table with a key of its own is read by that key.
+   */
+  source: { table: string; key?: string[] };
   target: {
     table: string;
     partitionKey: string | KeyAttribute;
@@ -48,6 +52,8 @@ export type MappingDefinition<R extends object = Row> = SingleItemMapping<R> | F
 export interface Mapping {
   readonly name: string;
   readonly sourceTable: string;
+  /** The columns the mapping says identify a source row (`source.key`), for a table without a key of its own. */
+  readonly sourceKey?: readonly string[];
   readonly targetTable: string;
   readonly partitionKey: KeyAttribute;
   readonly sortKey?: KeyAttribute;
@@ -77,6 +83,17 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
     fail('name', 'must be 1-100 characters of letters, digits, "_", "-" or "."');
   if (typeof d.source?.table !== 'string' || !/^[^.]+\.[^.]+$/.test(d.source.table))
     fail('source.table', 'must be "db.table"');
+  const sourceKey = (d.source as { key?: unknown }).key;
+  if (
+    sourceKey !== undefined &&
+    !(
+      Array.isArray(sourceKey) &&
+      sourceKey.length > 0 &&
+      sourceKey.every((c) => typeof c === 'string' && c.length > 0) &&
+      new Set(sourceKey).size === sourceKey.length
+    )
+  )
+    fail('source.key', "must be a non-empty list of distinct column names, e.g. ['code']");
   if (typeof d.target?.table !== 'string' || d.target.table.length < 3)
     fail('target.table', 'must name a DynamoDB table (3-255 characters)');
   const partitionKey = keyAttribute(d.target?.partitionKey, 'target.partitionKey', fail);
@@ -104,6 +121,7 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
   return {
     name: d.name as string,
     sourceTable: (d.source as { table: string }).table,
+    ...(sourceKey === undefined ? {} : { sourceKey: Object.freeze([...(sourceKey as string[])]) }),
     targetTable: (d.target as { table: string }).table,
     partitionKey,
     sortKey,

@@ -1,4 +1,5 @@
-import type { Column, TableShape } from '../verify/source-reader';
+import type { RowKey } from '../source/mysql/row-key';
+import type { Column, TableShape } from '../source/mysql/table-shape';
 
 /** The TypeScript type of a column's value, by the rules ferry decodes with (see the README). */
 export function columnType(c: Column): string {
@@ -60,11 +61,15 @@ function enumValues(columnType: string): string[] {
 
 const pascal = (name: string) => name.replace(/(^|[_\-\s]+)(\w)/g, (_m, _s, c: string) => c.toUpperCase());
 
-/** A mapping module, its test and a row type generated from the source table's columns. */
-export function scaffoldMapping(shape: TableShape): { module: string; test: string } {
+/**
+ * A mapping module, its test and a row type generated from the source table's columns; items are
+ * keyed by the table's row key, and named key columns are declared as `source.key`.
+ */
+export function scaffoldMapping(shape: TableShape, rowKey: RowKey): { module: string; test: string } {
   const type = `${pascal(shape.table)}Row`;
   const needsDecimal = shape.columns.some((c) => c.dataType === 'decimal' || c.dataType === 'numeric');
-  const keyExpr = shape.primaryKey.map((k) => `\${row.${k}}`).join('#');
+  const keyExpr = rowKey.columns.map((k) => `\${row.${k}}`).join('#');
+  const sourceKey = rowKey.origin.kind === 'named' ? `, key: [${rowKey.columns.map((k) => `'${k}'`).join(', ')}]` : '';
   const fields = shape.columns
     .map((c) => `  ${/^[A-Za-z_$][\w$]*$/.test(c.name) ? c.name : `'${c.name}'`}: ${columnType(c)};`)
     .join('\n');
@@ -78,16 +83,14 @@ ${fields}
 
 export default defineMapping<${type}>({
   name: '${shape.table}',
-  source: { table: '${shape.db}.${shape.table}' },
+  source: { table: '${shape.db}.${shape.table}'${sourceKey} },
   target: { table: '${shape.table}', partitionKey: 'pk', sortKey: 'sk' },
   key: (row) => ({ pk: \`${shape.table.toUpperCase()}#${keyExpr}\`, sk: '${shape.table.toUpperCase()}' }),
   item: (row) => ({ ...row }),
   onDelete: 'delete',
 });
 `;
-  const sampleKey = shape.primaryKey
-    .map((k) => sampleText(shape.columns.find((c) => c.name === k) as Column))
-    .join('#');
+  const sampleKey = rowKey.columns.map((k) => sampleText(shape.columns.find((c) => c.name === k) as Column)).join('#');
   const key = `{ pk: '${shape.table.toUpperCase()}#${sampleKey}', sk: '${shape.table.toUpperCase()}' }`;
   const test = `import { changes, ferryMatchers, runMapping } from 'ferry/testing';
 import mapping, { type ${type} } from './${shape.table}';

@@ -3,7 +3,7 @@ import type { Row } from '../core/change-event';
 import type { AttributeMap } from '../core/write-intent';
 import type { KeyAttribute } from '../mapping/define-mapping';
 import { canonicalNumber } from '../mapping/prepare-item';
-import type { Column } from './source-reader';
+import type { Column } from '../source/mysql/table-shape';
 
 /**
  * How item keys are made of source columns, learned from the rows verify reads: `I#{id}`,

@@ -12,8 +12,10 @@ import { itemSignature, readableItem } from '../mapping/prepare-item';
 import { type DynamoDbPort, DynamoDbWriter, writerOptions } from '../sink/dynamodb/dynamodb-writer';
 import { classifyDynamoDbError } from '../sink/dynamodb/errors';
 import { formatVersion } from '../core/version';
+import { describeRowKey, keyFix, rowKey } from '../source/mysql/row-key';
+import { describeTable } from '../source/mysql/table-shape';
 import { KeyTemplates } from './key-templates';
-import { type SourceRow, binlogPosition, describeTable, readRowsByKey, readTable, uniqueKeys } from './source-reader';
+import { type SourceRow, binlogPosition, lookupKeys, readRowsByKey, readTable, sharedKeyValue } from './source-reader';
 
 type Item = Record<string, unknown>;
 
@@ -27,6 +29,8 @@ export interface Divergence {
 
 export interface VerifyReport {
   table: string;
+  /** The row key source rows were read by, and where it came from: `id (primary key)`, `code (named)`. */
+  sourceKey: string;
   sourceRows: number;
   expectedItems: number;
   checkedExtras: boolean;
@@ -85,8 +89,8 @@ interface Expected {
 }
 
 /**
- * Reads the source table in primary-key order, applies the mapping, and compares with DynamoDB:
- * items missing or different. On a full run a parallel scan of the table then finds extra
+ * Reads the source table in row-key order (see source/mysql/row-key), applies the mapping, and
+ * compares with DynamoDB: items missing or different. On a full run a parallel scan of the table then finds extra
  * items, tracing each key back to the source row that would make it (see key-templates.ts).
  * Memory is a page of rows and a page of scanned keys, whatever the size of the table; only
  * keys no template traces are remembered. Every divergence is read again, source first, before
@@ -115,6 +119,18 @@ export async function verifyMapping(
     ? formatVersion(BigInt(/\.(\d+)$/.exec(position.file)?.[1] ?? 0), position.position, 0, 0, Date.now())
     : undefined;
   const shape = await describeTable(source, mapping.sourceTable);
+  const key = rowKey(shape, mapping.sourceKey, {
+    namedBy: 'source.key',
+    hint: `then declare the columns in the mapping: source: { table: '${mapping.sourceTable}', key: ['<column>', ...] }`,
+  });
+  if (key.origin.kind === 'named') {
+    // Columns the database does not hold unique: rows sharing a value would be skipped by range reads.
+    const shared = await sharedKeyValue(source, shape, key.columns);
+    if (shared)
+      throw new ConfigError(
+        `source.key of mapping "${mapping.name}" (${key.columns.join(', ')}) does not identify a row of ${mapping.sourceTable}: several rows hold ${JSON.stringify(shared.map(String))}. Name columns that tell every row apart, or ${keyFix(mapping.sourceTable)}`,
+      );
+  }
   const [[countRow]] = (await source.query(
     `SELECT COUNT(*) AS n FROM \`${shape.db}\`.\`${shape.table}\``,
   )) as unknown as [[{ n: number }]];
@@ -123,13 +139,12 @@ export async function verifyMapping(
   const keyAttributes = [mapping.partitionKey, ...(mapping.sortKey ? [mapping.sortKey] : [])];
   const keyNames = keyAttributes.map((k) => k.name);
   const fullRun = options.samplePercent === undefined || options.samplePercent >= 100;
-  const templates = fullRun
-    ? new KeyTemplates(keyAttributes, shape.columns, await uniqueKeys(source, shape))
-    : undefined;
+  const templates = fullRun ? new KeyTemplates(keyAttributes, shape.columns, lookupKeys(shape, key)) : undefined;
   /** Expected keys no template traces back to their row. */
   const held = new Set<string>();
   const report: VerifyReport = {
     table,
+    sourceKey: describeRowKey(key),
     sourceRows: 0,
     expectedItems: 0,
     checkedExtras: fullRun,
@@ -197,13 +212,13 @@ export async function verifyMapping(
   };
 
   for await (const page of readAhead(
-    readTable(source, shape, { batchSize: PAGE_ROWS, samplePercent: options.samplePercent }),
+    readTable(source, shape, { batchSize: PAGE_ROWS, key: key.columns, samplePercent: options.samplePercent }),
   )) {
     report.sourceRows += page.length;
     const expected = expectedOf(page, (row, err) =>
       note({
         kind: 'unmappable',
-        key: Object.fromEntries(shape.primaryKey.map((k) => [k, row.row[k]])),
+        key: Object.fromEntries(key.columns.map((k) => [k, row.row[k]])),
         error: describe(err),
       }),
     );
@@ -217,7 +232,7 @@ export async function verifyMapping(
         await readRowsByKey(
           source,
           shape,
-          shape.primaryKey,
+          key.columns,
           divergent.map((d) => d.source.key),
         ),
       );

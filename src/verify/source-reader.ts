@@ -1,69 +1,15 @@
-import mysql, { type Connection, type RowDataPacket } from 'mysql2/promise';
+import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { Row } from '../core/change-event';
-import { ConfigError, FerryError, describe } from '../core/errors';
+import { ConfigError } from '../core/errors';
 import { Decimal, mysqlFloat } from '../source/debezium/logical-types';
+import type { RowKey } from '../source/mysql/row-key';
+import { type Column, type TableShape, qualifiedName } from '../source/mysql/table-shape';
 
-export interface Column {
-  name: string;
-  dataType: string;
-  columnType: string;
-  nullable: boolean;
-  /** DATETIME/TIMESTAMP/TIME fractional digits, BIT length. */
-  precision: number;
-}
+// verify and its tools read the source through this module; the table's shape is described once, in source/mysql.
+export { connectSource } from '../source/mysql/connection';
+export { type Column, type TableShape, describeTable } from '../source/mysql/table-shape';
 
-export interface TableShape {
-  db: string;
-  table: string;
-  columns: Column[];
-  primaryKey: string[];
-}
-
-export async function connectSource(url: string): Promise<Connection> {
-  try {
-    const connection = await mysql.createConnection({
-      uri: url,
-      dateStrings: true,
-      supportBigNumbers: true,
-      bigNumberStrings: true,
-      timezone: 'Z',
-    });
-    // TIMESTAMP columns are read in UTC, as Debezium sends them.
-    await connection.query("SET time_zone = '+00:00'");
-    return connection;
-  } catch (err) {
-    throw new FerryError(
-      `cannot connect to the source database (${redact(url)}): ${describe(err)} (check FERRY_SOURCE_URL)`,
-    );
-  }
-}
-
-const redact = (url: string) => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
-
-export async function describeTable(connection: Connection, qualified: string): Promise<TableShape> {
-  const [db, table] = qualified.split('.') as [string, string];
-  const [columns] = await connection.query<RowDataPacket[]>(
-    `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, IS_NULLABLE = 'YES' AS nullable,
-       COALESCE(DATETIME_PRECISION, NUMERIC_PRECISION, 0) AS \`precision\`
-     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`,
-    [db, table],
-  );
-  if (columns.length === 0) throw new ConfigError(`source table ${qualified} not found (or not readable by this user)`);
-  const [keys] = await connection.query<RowDataPacket[]>(
-    `SELECT COLUMN_NAME AS name FROM information_schema.KEY_COLUMN_USAGE
-     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION`,
-    [db, table],
-  );
-  if (keys.length === 0)
-    throw new ConfigError(`source table ${qualified} has no primary key; ferry needs one to read it in ranges`);
-  return {
-    db,
-    table,
-    columns: columns.map((c) => ({ ...c, nullable: Boolean(c.nullable), precision: Number(c.precision) }) as Column),
-    primaryKey: keys.map((k) => k.name as string),
-  };
-}
 
 /** The select expression that reads a column as text ferry can decode exactly. */
 function selectExpression(c: Column): string {
@@ -144,13 +90,15 @@ function zeroDate(c: Column): unknown {
 
 export interface ReadOptions {
   batchSize: number;
-  /** Percent of rows to read, chosen by a hash of the primary key so a rerun reads the same ones. */
+  /** The columns rows are read in order of: a row key (see source/mysql/row-key); the primary key by default. */
+  key?: readonly string[];
+  /** Percent of rows to read, chosen by a hash of the key so a rerun reads the same ones. */
   samplePercent?: number;
   /** An extra SQL condition. */
   where?: string;
 }
 
-/** A row as ferry decodes it, with its primary key as the database returned it (to read it again). */
+/** A row as ferry decodes it, with the values of the key it was read by as the database returned them (to read it again). */
 export interface SourceRow {
   row: Row;
   key: unknown[];
@@ -158,18 +106,21 @@ export interface SourceRow {
 
 const fromClause = (shape: TableShape) => `${quote(shape.db)}.${quote(shape.table)}`;
 const selectList = (shape: TableShape) => shape.columns.map(selectExpression).join(', ');
-const decodeRow = (shape: TableShape, raw: RowDataPacket): SourceRow => ({
+const decodeRow = (shape: TableShape, raw: RowDataPacket, key: readonly string[]): SourceRow => ({
   row: Object.fromEntries(shape.columns.map((c) => [c.name, convert(c, raw[c.name], raw)])),
-  key: shape.primaryKey.map((k) => raw[k]),
+  key: key.map((k) => raw[k]),
 });
 
-/** Streams a table in primary-key order, one batch at a time: the table is never all in memory. */
+/** Streams a table in key order, one batch at a time: the table is never all in memory. */
 export async function* readTable(
   connection: Connection,
   shape: TableShape,
   options: ReadOptions,
 ): AsyncGenerator<SourceRow[]> {
-  const pk = shape.primaryKey.map(quote);
+  const key = options.key ?? shape.primaryKey;
+  if (key.length === 0)
+    throw new ConfigError(`source table ${qualifiedName(shape)} has no primary key; name the columns to read it by`);
+  const pk = key.map(quote);
   const conditions: string[] = [];
   if (options.samplePercent !== undefined && options.samplePercent < 100) {
     conditions.push(`CRC32(CONCAT_WS(',', ${pk.join(', ')})) % 10000 < ${Math.round(options.samplePercent * 100)}`);
@@ -181,7 +132,7 @@ export async function* readTable(
     const sql = `SELECT ${selectList(shape)} FROM ${fromClause(shape)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${pk.join(', ')} LIMIT ${options.batchSize}`;
     const [rows] = await connection.query<RowDataPacket[]>(sql, after ?? []);
     if (rows.length === 0) return;
-    const page = rows.map((raw) => decodeRow(shape, raw));
+    const page = rows.map((raw) => decodeRow(shape, raw, key));
     after = (page.at(-1) as SourceRow).key;
     yield page;
     if (rows.length < options.batchSize) return;
@@ -192,9 +143,10 @@ export async function* readTable(
 const LOOKUP_BATCH = 500;
 
 /**
- * The rows whose `columns` (the primary key or another unique key) hold one of `tuples`, read
- * through that key's index. Values are compared by the database, so a looser match (a case-
- * insensitive collation, trailing spaces) can return a row: callers check what it maps to.
+ * The rows whose `columns` (a row key or another unique key) hold one of `tuples`, read through
+ * that key's index; each row's `key` holds its values of `columns`. Values are compared by the
+ * database, so a looser match (a case-insensitive collation, trailing spaces) can return a row:
+ * callers check what it maps to.
  */
 export async function readRowsByKey(
   connection: Connection,
@@ -211,23 +163,36 @@ export async function readRowsByKey(
       `SELECT ${selectList(shape)} FROM ${fromClause(shape)} WHERE ${target} IN (${chunk.map(() => placeholder).join(', ')})`,
       chunk.flat(),
     );
-    for (const raw of rows) found.push(decodeRow(shape, raw));
+    for (const raw of rows) found.push(decodeRow(shape, raw, columns));
   }
   return found;
 }
 
-/** The table's unique keys that hold no NULL, the primary key first: the columns a row can be found by. */
-export async function uniqueKeys(connection: Connection, shape: TableShape): Promise<string[][]> {
+/**
+ * The column sets a row can be found by: the row key first, then the table's unique keys (a
+ * NULL in a nullable one matches nothing, so a lookup through it is still exact).
+ */
+export function lookupKeys(shape: TableShape, key: RowKey): string[][] {
+  const all = [key.columns, shape.primaryKey, ...shape.uniqueKeys.map((k) => k.columns)].filter((k) => k.length > 0);
+  return all.filter((k, i) => all.findIndex((other) => other.join('\0') === k.join('\0')) === i);
+}
+
+/**
+ * One value of `columns` that more than one row holds, or undefined when they tell every row
+ * apart: named key columns are no constraint the database enforces, and reading in ranges by
+ * columns that repeat would skip rows.
+ */
+export async function sharedKeyValue(
+  connection: Connection,
+  shape: TableShape,
+  columns: readonly string[],
+): Promise<unknown[] | undefined> {
+  const cols = columns.map(quote).join(', ');
   const [rows] = await connection.query<RowDataPacket[]>(
-    `SELECT INDEX_NAME AS indexName, COLUMN_NAME AS name FROM information_schema.STATISTICS
-     WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? AND NON_UNIQUE = 0 AND COLUMN_NAME IS NOT NULL
-     ORDER BY INDEX_NAME = 'PRIMARY' DESC, INDEX_NAME, SEQ_IN_INDEX`,
-    [shape.db, shape.table],
+    `SELECT ${cols} FROM ${fromClause(shape)} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 1`,
   );
-  const byIndex = new Map<string, string[]>();
-  for (const { indexName, name } of rows)
-    byIndex.set(indexName as string, [...(byIndex.get(indexName as string) ?? []), name as string]);
-  return [...byIndex.values()];
+  const row = rows[0];
+  return row ? columns.map((c) => row[c]) : undefined;
 }
 
 /** The binlog position now, as file sequence and byte position (MariaDB and MySQL before 8.4). */

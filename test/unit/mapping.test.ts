@@ -20,6 +20,17 @@ describe('mapping > define and apply', () => {
     expect(() => compileMapping(undefined, 'mappings/x.ts')).toThrow('mappings/x.ts: the default export');
   });
 
+  it('declares a source key for a table without one: a non-empty list of distinct column names', () => {
+    const fns = { key: () => ({ pk: 'x' }), item: () => ({}) };
+    const keyed = (key: unknown) => compileMapping({ ...base, ...fns, source: { table: 'shop.legacy', key } });
+    expect(keyed(['code', 'region']).sourceKey).toEqual(['code', 'region']);
+    expect(compileMapping({ ...base, ...fns }).sourceKey).toBeUndefined();
+    for (const bad of [[], 'code', ['code', 'code'], [''], [1]])
+      expect(() => keyed(bad)).toThrow(
+        `mapping "orders": source.key must be a non-empty list of distinct column names, e.g. ['code']`,
+      );
+  });
+
   it('deletes the keys a fan-out no longer produces', () => {
     const lines = defineMapping<{ id: number; skus: string[] }>({
       ...base,

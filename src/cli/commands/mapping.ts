@@ -11,7 +11,9 @@ import { createDecoder } from '../../source/debezium/create-decoder';
 import { JsonEnvelopeDecoder } from '../../source/debezium/json-decoder';
 import { parseResetTarget } from '../../source/kafka/offsets';
 import { readRange } from '../../source/kafka/read-range';
-import { connectSource, describeTable } from '../../verify/source-reader';
+import { connectSource } from '../../source/mysql/connection';
+import { describeRowKey, rowKey } from '../../source/mysql/row-key';
+import { describeTable } from '../../source/mysql/table-shape';
 import { loadConfig } from '../../config/config';
 import { commandContext, resolveMappingPath } from '../context';
 import { EXIT } from '../exit-codes';
@@ -187,25 +189,35 @@ export function mappingCommand(setCode: (code: number) => void): Command {
     .command('new')
     .description('Scaffold a mapping module, its test and a row type from the source table (information_schema)')
     .requiredOption('--table <db.table>', 'source table')
+    .option(
+      '--key <columns>',
+      'for a table without a primary key or a unique key over NOT NULL columns: the NOT NULL columns that identify a row, comma-separated',
+    )
     .option('--dir <dir>', 'where to write (default: the mappings directory)')
-    .action(async (opts: { table: string; dir?: string }) => {
+    .action(async (opts: { table: string; key?: string; dir?: string }) => {
       if (!/^[^.]+\.[^.]+$/.test(opts.table)) throw new ConfigError('--table must be "db.table"');
+      const named = opts.key?.split(',').map((c) => c.trim());
       const config = loadConfig();
       const dir = opts.dir ?? config.mappingsDir;
       const source = await connectSource(config.source.url);
       try {
         const shape = await describeTable(source, opts.table);
+        const key = rowKey(shape, named, {
+          whenOwnKey: 'refuse',
+          namedBy: '--key',
+          hint: 'then pass the same columns here: --key <columns>',
+        });
         const files = { module: join(dir, `${shape.table}.ts`), test: join(dir, `${shape.table}.test.ts`) };
         const existing = Object.values(files).filter(existsSync);
         if (existing.length > 0)
           throw new RefusedError(
             `${existing.join(' and ')} already ${existing.length === 1 ? 'exists' : 'exist'}; nothing written`,
           );
-        const { module, test } = scaffoldMapping(shape);
+        const { module, test } = scaffoldMapping(shape, key);
         writeFileSync(files.module, module);
         writeFileSync(files.test, test);
         print(
-          `wrote ${files.module} (row type from ${shape.columns.length} columns, key from ${shape.primaryKey.join(', ')}) and ${files.test}`,
+          `wrote ${files.module} (row type from ${shape.columns.length} columns, items keyed by ${describeRowKey(key)}${key.origin.kind === 'named' ? ', declared as source.key' : ''}) and ${files.test}`,
         );
       } finally {
         await source.end();

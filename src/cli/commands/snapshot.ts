@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
-import { connectSource, describeTable } from '../../verify/source-reader';
+import { connectSource } from '../../source/mysql/connection';
+import { describeTable } from '../../source/mysql/table-shape';
 import { commandContext } from '../context';
 import { json, print } from '../output';
 

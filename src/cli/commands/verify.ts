@@ -3,7 +3,7 @@ import { ConfigError } from '../../core/errors';
 import { ensureDeletesTable } from '../../sink/dynamodb/deletes';
 import { createDynamoDbClient } from '../../sink/dynamodb/client';
 import { SEGMENT_ITEMS, verifyMapping } from '../../verify/reconcile';
-import { connectSource } from '../../verify/source-reader';
+import { connectSource } from '../../source/mysql/connection';
 import { commandContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { json, print, table } from '../output';
@@ -76,7 +76,7 @@ export function verifyCommand(setCode: (code: number) => void): Command {
           setCode(within ? EXIT.ok : EXIT.diverged);
           if (opts.json) return print(json({ ...report, maxDivergence: opts.maxDivergence, within }));
           print(
-            `${report.table}: ${report.sourceRows} source rows -> ${report.expectedItems} items; ${report.missing} missing, ${report.extra} extra${report.checkedExtras ? '' : ' (not checked when sampling)'}, ${report.different} different, ${report.unmappable} unmappable`,
+            `${report.table}: ${report.sourceRows} source rows (read by ${report.sourceKey}) -> ${report.expectedItems} items; ${report.missing} missing, ${report.extra} extra${report.checkedExtras ? '' : ' (not checked when sampling)'}, ${report.different} different, ${report.unmappable} unmappable`,
           );
           print(
             `divergence ${report.divergenceRatio.toFixed(6)} (max ${opts.maxDivergence}): ${within ? 'OK' : 'DIVERGED'}`,

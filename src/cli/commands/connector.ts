@@ -1,0 +1,156 @@
+import { Command } from 'commander';
+import { loadConfig } from '../../config/config';
+import { ConfigError } from '../../core/errors';
+import { connectorConfig, defaultServerId } from '../../source/debezium/connector-config';
+import { connectSource } from '../../source/mysql/connection';
+import { describeRowKey } from '../../source/mysql/row-key';
+import { describeTable, listTables } from '../../source/mysql/table-shape';
+import { json, print } from '../output';
+
+/**
+ * Where the connector's database password comes from by default: a Kafka Connect config provider
+ * resolves it when the connector starts, so neither this output nor Connect's REST API shows it.
+ */
+export const DEFAULT_PASSWORD = '${file:/etc/kafka-connect/ferry-source.properties:password}';
+
+interface ConnectorOptions {
+  source: string;
+  database: string;
+  tables?: string;
+  format?: string;
+  name?: string;
+  key: string[];
+  topicPrefix?: string;
+  partitions: string;
+  replicationFactor: string;
+  dbHost?: string;
+  dbPort?: string;
+  dbUser: string;
+  dbPassword: string;
+  dbSslMode?: string;
+  serverId?: string;
+  kafkaBootstrap?: string;
+  registryUrl?: string;
+  config?: string;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** `--key db.table=col1,col2` -> ['db.table', ['col1', 'col2']]. */
+function parseKey(value: string, database: string): [string, string[]] {
+  const match = /^([^.=]+)\.([^=]+)=(.+)$/.exec(value);
+  if (!match) throw new ConfigError(`--key "${value}" is not <db.table>=<column>[,<column>...]`);
+  const [, db, table, columns] = match as unknown as [string, string, string, string];
+  if (db !== database) throw new ConfigError(`--key ${db}.${table}: this connector captures database ${database}`);
+  return [`${db}.${table}`, columns.split(',').map((c) => c.trim())];
+}
+
+/** `ferry connector`: the Debezium connector config for a database, every table given a key. */
+export function connectorCommand(): Command {
+  return new Command('connector')
+    .description(
+      'Print the Debezium connector config ferry relies on for a database (JSON {name, config}), giving each table without a primary key a key (message.key.columns)',
+    )
+    .requiredOption('--source <kind>', 'mysql | mariadb')
+    .requiredOption('--database <db>', 'the database to capture')
+    .option('--tables <names>', 'only these tables, comma-separated (default: every table but the signalling table)')
+    .option('--format <format>', 'json | avro (default: FERRY_FORMAT)')
+    .option('--name <name>', 'connector name (default: ferry-<database>-<format>)')
+    .option(
+      '--key <db.table=columns>',
+      'the NOT NULL columns that identify a row of a table without a primary key or a unique key over NOT NULL columns; repeat per table',
+      collect,
+      [],
+    )
+    .option('--topic-prefix <prefix>', "Debezium's topic.prefix (default: FERRY_KAFKA_TOPIC_PREFIX)")
+    .option('--partitions <n>', 'partitions of each topic Connect creates', '12')
+    .option(
+      '--replication-factor <n>',
+      'replication factor of each topic Connect creates; -1: the broker default',
+      '-1',
+    )
+    .option('--db-host <host>', 'the database host as Kafka Connect reaches it (default: the host of FERRY_SOURCE_URL)')
+    .option('--db-port <port>', 'the database port as Kafka Connect reaches it (default: the port of FERRY_SOURCE_URL)')
+    .option('--db-user <user>', "the connector's database user (replication privileges)", 'ferry_cdc')
+    .option(
+      '--db-password <value>',
+      'printed as given: a Connect config provider placeholder, or the password itself for a local stack',
+      DEFAULT_PASSWORD,
+    )
+    .option('--db-ssl-mode <mode>', "database.ssl.mode (default: the connector's)")
+    .option('--server-id <n>', 'binlog client id, unique among the clients of the database (default: from --name)')
+    .option(
+      '--kafka-bootstrap <servers>',
+      'Kafka as Connect reaches it, for the schema history topic (default: FERRY_KAFKA_BROKERS)',
+    )
+    .option(
+      '--registry-url <url>',
+      "Apicurio's registry API as Connect reaches it, for avro (default: FERRY_SCHEMA_REGISTRY_URL at /apis/registry/v2)",
+    )
+    .option('-c, --config <file>', 'JSON config file')
+    .action(async (opts: ConnectorOptions) => {
+      if (opts.source !== 'mysql' && opts.source !== 'mariadb')
+        throw new ConfigError(`--source must be mysql or mariadb, not "${opts.source}"`);
+      const config = loadConfig({ file: opts.config });
+      const format = opts.format ?? config.format;
+      if (format !== 'json' && format !== 'avro')
+        throw new ConfigError(`--format must be json or avro, not "${format}"`);
+      const database = opts.database;
+      const keys = new Map(opts.key.map((k) => parseKey(k, database)));
+      const sourceUrl = new URL(config.source.url);
+      const name = opts.name ?? `ferry-${database}-${format}`;
+      const signalTable = config.source.signalTable;
+
+      const source = await connectSource(config.source.url);
+      try {
+        const existing = await listTables(source, database);
+        if (existing.length === 0)
+          throw new ConfigError(`database ${database} has no tables (or does not exist, or this user cannot read it)`);
+        const named = opts.tables
+          ?.split(',')
+          .map((t) => t.trim())
+          .filter(Boolean)
+          .map((t) => (t.startsWith(`${database}.`) ? t.slice(database.length + 1) : t));
+        const unknown = (named ?? []).filter((t) => !existing.includes(t));
+        if (unknown.length > 0)
+          throw new ConfigError(
+            `--tables: ${database} has no table ${unknown.join(', ')} (it has ${existing.join(', ')})`,
+          );
+        if (named?.includes(signalTable))
+          throw new ConfigError(`--tables: ${signalTable} is Debezium's signalling table, which ferry does not carry`);
+        const tables = named ?? existing.filter((t) => t !== signalTable);
+        const shapes = [];
+        for (const table of tables) shapes.push(await describeTable(source, `${database}.${table}`));
+        const { connector, keyed } = connectorConfig(
+          {
+            source: opts.source,
+            format,
+            name,
+            database,
+            namedTables: named !== undefined,
+            keys,
+            hostname: opts.dbHost ?? sourceUrl.hostname,
+            port: opts.dbPort ?? (sourceUrl.port || '3306'),
+            user: opts.dbUser,
+            password: opts.dbPassword,
+            serverId: opts.serverId ?? defaultServerId(name),
+            sslMode: opts.dbSslMode,
+            topicPrefix: opts.topicPrefix ?? config.kafka.topicPrefix,
+            partitions: opts.partitions,
+            replicationFactor: opts.replicationFactor,
+            kafkaBootstrap: opts.kafkaBootstrap ?? config.kafka.brokers.join(','),
+            registryUrl:
+              opts.registryUrl ?? config.schemaRegistry.url.replace(/\/apis\/ccompat\/v\d+\/?$/, '/apis/registry/v2'),
+            signalTable,
+          },
+          shapes,
+        );
+        // stdout is the config alone, ready for `curl -X PUT .../connectors/<name>/config`; what was chosen goes to stderr.
+        for (const { table, key } of keyed)
+          process.stderr.write(`ferry: ${table} has no primary key: keyed by ${describeRowKey(key)}\n`);
+        print(json(connector));
+      } finally {
+        await source.end();
+      }
+    });
+}

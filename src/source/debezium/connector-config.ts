@@ -1,0 +1,179 @@
+import { ConfigError } from '../../core/errors';
+import { type RowKey, rowKey } from '../mysql/row-key';
+import { type TableShape, qualifiedName } from '../mysql/table-shape';
+
+/** What a connector config is made of; every value is printed as given, so `${...}` placeholders pass through. */
+export interface ConnectorSettings {
+  source: 'mysql' | 'mariadb';
+  format: 'json' | 'avro';
+  name: string;
+  database: string;
+  /** True when the tables were named: the connector captures only them (else every table but the signalling table). */
+  namedTables: boolean;
+  /** Columns named per table (`db.table`), for tables without a key of their own. */
+  keys: ReadonlyMap<string, readonly string[]>;
+  /** The database as Kafka Connect reaches it. */
+  hostname: string;
+  port: string;
+  user: string;
+  password: string;
+  serverId: string;
+  sslMode?: string;
+  topicPrefix: string;
+  partitions: string;
+  replicationFactor: string;
+  /** Kafka as Connect reaches it, for the schema history topic. */
+  kafkaBootstrap: string;
+  /** Apicurio's registry API as Connect reaches it (avro only). */
+  registryUrl: string;
+  signalTable: string;
+}
+
+export interface ConnectorConfig {
+  name: string;
+  config: Record<string, string>;
+}
+
+export interface KeyedTable {
+  table: string;
+  key: RowKey;
+}
+
+const CONNECTOR_CLASS = {
+  mysql: 'io.debezium.connector.mysql.MySqlConnector',
+  mariadb: 'io.debezium.connector.mariadb.MariaDbConnector',
+} as const;
+
+const PLACEHOLDER = /^\$\{[^}]+\}$/;
+
+/**
+ * Debezium reads table lists and message.key.columns as regular expressions: a name is matched
+ * literally once its special characters are escaped (a comma is escaped for the list splitter).
+ */
+const literal = (name: string) => name.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&').replace(/,/g, '\\,');
+
+/** message.key.columns splits on these before reading any escape: a name holding one cannot be written there. */
+const UNWRITABLE_IN_KEY_COLUMNS = /[\s:;,]/;
+
+function checkNumber(value: string, option: string, min: number, max: number): void {
+  if (PLACEHOLDER.test(value)) return;
+  const n = Number(value);
+  if (!/^-?\d+$/.test(value) || n < min || n > max)
+    throw new ConfigError(`${option} must be a whole number from ${min} to ${max}, or a \${...} placeholder`);
+}
+
+/**
+ * The Debezium connector config ferry relies on, for the tables given: exact decimals and BIGINT
+ * UNSIGNED, microsecond temporals, the signalling table, topic partitions and prefix, heartbeats,
+ * schema history and converters; and, for every table without a primary key, its row key in
+ * message.key.columns (source/mysql/row-key). Refuses, naming every such table and the fix, when
+ * a table has no key ferry can use.
+ */
+export function connectorConfig(
+  settings: ConnectorSettings,
+  tables: readonly TableShape[],
+): { connector: ConnectorConfig; keyed: KeyedTable[] } {
+  checkNumber(settings.port, '--db-port', 1, 65_535);
+  checkNumber(settings.serverId, '--server-id', 1, 4_294_967_295);
+  checkNumber(settings.partitions, '--partitions', 1, 100_000);
+  if (settings.replicationFactor !== '-1') checkNumber(settings.replicationFactor, '--replication-factor', 1, 32_767);
+  const captured = new Set(tables.map(qualifiedName));
+  for (const table of settings.keys.keys())
+    if (!captured.has(table)) throw new ConfigError(`--key ${table}: this connector does not capture ${table}`);
+
+  const keyed: Array<KeyedTable & { shape: TableShape }> = [];
+  const refusals: string[] = [];
+  for (const shape of [...tables].sort((a, b) => a.table.localeCompare(b.table))) {
+    const table = qualifiedName(shape);
+    try {
+      const key = rowKey(shape, settings.keys.get(table), { whenOwnKey: 'refuse', namedBy: '--key' });
+      if (key.origin.kind === 'primary key') continue;
+      const unwritable = [shape.db, shape.table, ...key.columns].find((n) => UNWRITABLE_IN_KEY_COLUMNS.test(n));
+      if (unwritable !== undefined)
+        throw new ConfigError(
+          `${table}: message.key.columns cannot name "${unwritable}" (it holds a space, ":", ";" or ","); add a primary key instead`,
+        );
+      keyed.push({ table, key, shape });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      refusals.push(err.message);
+    }
+  }
+  if (refusals.length > 0) throw new ConfigError(refusals.join('\n'));
+
+  const db = settings.database;
+  const name = (shape: TableShape) => `${literal(shape.db)}.${literal(shape.table)}`;
+  const prefix = settings.topicPrefix;
+  const converter = (side: 'key' | 'value'): Record<string, string> =>
+    settings.format === 'json'
+      ? {
+          [`${side}.converter`]: 'org.apache.kafka.connect.json.JsonConverter',
+          [`${side}.converter.schemas.enable`]: 'true',
+        }
+      : {
+          [`${side}.converter`]: 'io.apicurio.registry.utils.converter.AvroConverter',
+          [`${side}.converter.apicurio.registry.url`]: settings.registryUrl,
+          [`${side}.converter.apicurio.registry.auto-register`]: 'true',
+          [`${side}.converter.apicurio.registry.find-latest`]: 'true',
+          // The Confluent wire format, which ferry's decoder reads.
+          [`${side}.converter.apicurio.registry.as-confluent`]: 'true',
+          [`${side}.converter.apicurio.registry.headers.enabled`]: 'false',
+          [`${side}.converter.apicurio.registry.use-id`]: 'contentId',
+        };
+  const config: Record<string, string> = {
+    'connector.class': CONNECTOR_CLASS[settings.source],
+    // The MySQL and MariaDB connectors read the binlog in one task: a table's changes stay in binlog order.
+    'tasks.max': '1',
+    'topic.prefix': prefix,
+
+    'database.hostname': settings.hostname,
+    'database.port': settings.port,
+    'database.user': settings.user,
+    'database.password': settings.password,
+    'database.server.id': settings.serverId,
+    ...(settings.sslMode ? { 'database.ssl.mode': settings.sslMode } : {}),
+    'database.include.list': literal(db),
+    ...(settings.namedTables
+      ? { 'table.include.list': tables.map(name).sort().join(',') }
+      : { 'table.exclude.list': `${literal(db)}.${literal(settings.signalTable)}` }),
+    ...(keyed.length > 0
+      ? {
+          'message.key.columns': keyed
+            .map(({ shape, key }) => `${name(shape)}:${key.columns.map(literal).join(',')}`)
+            .join(';'),
+        }
+      : {}),
+
+    'schema.history.internal.kafka.bootstrap.servers': settings.kafkaBootstrap,
+    'schema.history.internal.kafka.topic': `${prefix}.schema-history.${db}`,
+    'include.schema.changes': 'false',
+
+    'signal.data.collection': `${db}.${settings.signalTable}`,
+    'snapshot.mode': 'initial',
+    'heartbeat.interval.ms': '10000',
+    'tombstones.on.delete': 'true',
+    'decimal.handling.mode': 'precise',
+    'time.precision.mode': 'adaptive_time_microseconds',
+    'bigint.unsigned.handling.mode': 'precise',
+    'datatype.propagate.source.type': '.+\\.BIGINT UNSIGNED',
+    'binary.handling.mode': 'bytes',
+    ...(settings.format === 'avro'
+      ? { 'schema.name.adjustment.mode': 'avro', 'field.name.adjustment.mode': 'avro' }
+      : {}),
+
+    'topic.creation.default.partitions': settings.partitions,
+    'topic.creation.default.replication.factor': settings.replicationFactor,
+    'topic.creation.default.cleanup.policy': 'delete',
+
+    ...converter('key'),
+    ...converter('value'),
+  };
+  return { connector: { name: settings.name, config }, keyed: keyed.map(({ table, key }) => ({ table, key })) };
+}
+
+/** A binlog client id from the connector's name: two connectors named apart get different ids. */
+export function defaultServerId(name: string): string {
+  let hash = 0x811c9dc5;
+  for (const ch of name) hash = Math.imul(hash ^ (ch.codePointAt(0) as number), 0x01000193) >>> 0;
+  return String(100_000 + (hash % 900_000));
+}

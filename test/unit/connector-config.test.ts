@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../../src/core/errors';
+import { type ConnectorSettings, connectorConfig, defaultServerId } from '../../src/source/debezium/connector-config';
+import type { Column, TableShape } from '../../src/source/mysql/table-shape';
+
+const column = (name: string, nullable = false): Column => ({
+  name,
+  dataType: 'int',
+  columnType: 'int(11)',
+  nullable,
+  precision: 10,
+});
+const table = (name: string, keys: Partial<TableShape> = {}, db = 'inventory'): TableShape => ({
+  db,
+  table: name,
+  columns: [column('id'), column('code'), column('region'), column('note', true)],
+  primaryKey: [],
+  uniqueKeys: [],
+  ...keys,
+});
+const inventory = [
+  table('customers', { primaryKey: ['id'] }),
+  table('products', { primaryKey: ['id'] }),
+  table('orders', { primaryKey: ['id'] }),
+];
+
+/** The settings of debezium/mariadb-json.json, placeholders and all. */
+const local: ConnectorSettings = {
+  source: 'mariadb',
+  format: 'json',
+  name: 'ferry-inventory-json',
+  database: 'inventory',
+  namedTables: false,
+  keys: new Map(),
+  hostname: '127.0.0.1',
+  port: '${FERRY_MARIADB_PORT:-3307}',
+  user: 'ferry_cdc',
+  password: 'ferry_cdc',
+  serverId: '184101',
+  sslMode: 'disable',
+  topicPrefix: 'ferry',
+  partitions: '${FERRY_TOPIC_PARTITIONS:-12}',
+  replicationFactor: '1',
+  kafkaBootstrap: '127.0.0.1:${FERRY_KAFKA_PORT:-9092}',
+  registryUrl: 'http://127.0.0.1:${FERRY_REGISTRY_PORT:-8081}/apis/registry/v2',
+  signalTable: 'debezium_signal',
+};
+const file = (name: string) =>
+  JSON.parse(readFileSync(join(__dirname, '..', '..', 'debezium', name), 'utf8')) as object;
+const refusal = (fn: () => unknown): string => {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return (err as Error).message;
+  }
+  throw new Error('expected a refusal');
+};
+
+describe('source > debezium > connector config', () => {
+  it('prints exactly the configs in debezium/ from their settings: every setting ferry relies on', () => {
+    expect(connectorConfig(local, inventory).connector).toEqual(file('mariadb-json.json'));
+    expect(
+      connectorConfig(
+        { ...local, format: 'avro', name: 'ferry-inventory-avro', topicPrefix: 'ferryavro', serverId: '184102' },
+        inventory,
+      ).connector,
+    ).toEqual(file('mariadb-avro.json'));
+    expect(
+      connectorConfig(
+        {
+          ...local,
+          source: 'mysql',
+          hostname: 'mysql',
+          port: '3306',
+          sslMode: undefined,
+          partitions: '12',
+          kafkaBootstrap: 'kafka:9092',
+        },
+        inventory,
+      ).connector,
+    ).toEqual(file('mysql-json.json'));
+  });
+
+  it('keys every table without a primary key in message.key.columns, by its unique key or the named columns', () => {
+    const { connector, keyed } = connectorConfig(
+      { ...local, keys: new Map([['inventory.legacy', ['code', 'region']]]) },
+      [
+        ...inventory,
+        table('legacy'),
+        table('by_code', {
+          uniqueKeys: [
+            { name: 'uk_note', columns: ['note'] },
+            { name: 'uk_code', columns: ['code'] },
+          ],
+        }),
+      ],
+    );
+    expect(connector.config['message.key.columns']).toBe('inventory.by_code:code;inventory.legacy:code,region');
+    expect(keyed).toEqual([
+      { table: 'inventory.by_code', key: { columns: ['code'], origin: { kind: 'unique key', name: 'uk_code' } } },
+      { table: 'inventory.legacy', key: { columns: ['code', 'region'], origin: { kind: 'named' } } },
+    ]);
+    // Tables with a primary key are keyed by it: no entry, and no setting at all when every table has one.
+    expect(connectorConfig(local, inventory).connector.config).not.toHaveProperty('message.key.columns');
+  });
+
+  it('captures only the named tables when there are some, names read as literal patterns', () => {
+    const shapes = [
+      table('orders', { primaryKey: ['id'] }, 'shop$1'),
+      table('line.items', { primaryKey: ['id'] }, 'shop$1'),
+    ];
+    const config = connectorConfig({ ...local, database: 'shop$1', namedTables: true }, shapes).connector.config;
+    expect(config['database.include.list']).toBe('shop\\$1');
+    expect(config['table.include.list']).toBe('shop\\$1.line\\.items,shop\\$1.orders');
+    expect(config).not.toHaveProperty('table.exclude.list');
+    expect(config['signal.data.collection']).toBe('shop$1.debezium_signal');
+  });
+
+  it('refuses every table it cannot key at once, naming each and the fix', () => {
+    const message = refusal(() =>
+      connectorConfig(local, [
+        ...inventory,
+        table('legacy'),
+        table('loose', { uniqueKeys: [{ name: 'uk_note', columns: ['note'] }] }),
+      ]),
+    );
+    expect(message.split('\n')).toEqual([
+      'inventory.legacy has no primary key and no unique key over NOT NULL columns: its rows cannot be told apart. Fix: give the table a key in the connector with message.key.columns (ferry connector --key inventory.legacy=<columns>), or add a primary key',
+      'inventory.loose has no primary key and no unique key over NOT NULL columns (unique key `uk_note` (note) allows NULL in note, so it does not identify a row): its rows cannot be told apart. Fix: give the table a key in the connector with message.key.columns (ferry connector --key inventory.loose=<columns>), or add a primary key',
+    ]);
+  });
+
+  it('refuses a --key it cannot use: nullable, for a table with a key, or a table not captured', () => {
+    const keyed = (table: string, columns: string[]) => ({ ...local, keys: new Map([[table, columns]]) });
+    expect(refusal(() => connectorConfig(keyed('inventory.legacy', ['note']), [table('legacy')]))).toMatch(
+      /^--key for inventory.legacy: column note allows NULL/,
+    );
+    expect(refusal(() => connectorConfig(keyed('inventory.orders', ['code']), inventory))).toMatch(
+      /the table has its own key, id \(primary key\), which ferry uses/,
+    );
+    expect(refusal(() => connectorConfig(keyed('inventory.nope', ['code']), inventory))).toBe(
+      '--key inventory.nope: this connector does not capture inventory.nope',
+    );
+  });
+
+  it('refuses numbers that are not, and a key message.key.columns cannot spell', () => {
+    expect(refusal(() => connectorConfig({ ...local, port: 'http' }, inventory))).toMatch(/--db-port must be/);
+    expect(refusal(() => connectorConfig({ ...local, partitions: '0' }, inventory))).toMatch(/--partitions must be/);
+    expect(connectorConfig({ ...local, replicationFactor: '-1' }, inventory).connector.config).toMatchObject({
+      'topic.creation.default.replication.factor': '-1',
+    });
+    const spaced = table('legacy', { columns: [column('a code')] });
+    expect(
+      refusal(() => connectorConfig({ ...local, keys: new Map([['inventory.legacy', ['a code']]]) }, [spaced])),
+    ).toMatch(/message.key.columns cannot name "a code"/);
+  });
+
+  it('derives a server id from the name: stable, six digits, different names apart', () => {
+    expect(defaultServerId('ferry-shop-json')).toBe(defaultServerId('ferry-shop-json'));
+    expect(defaultServerId('ferry-shop-json')).toMatch(/^[1-9]\d{5}$/);
+    expect(defaultServerId('ferry-shop-json')).not.toBe(defaultServerId('ferry-shop-avro'));
+  });
+});
