@@ -9,6 +9,7 @@ import { offsetsCommand } from './commands/offsets';
 import { rebuildCommand } from './commands/rebuild';
 import { snapshotCommand } from './commands/snapshot';
 import { runCommand } from './commands/run';
+import { topicCommand } from './commands/topic';
 import { verifyCommand } from './commands/verify';
 import { EXIT } from './exit-codes';
 
@@ -34,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(verifyCommand(setCode));
   program.addCommand(rebuildCommand());
   program.addCommand(snapshotCommand());
+  program.addCommand(topicCommand());
   program.addCommand(mappingCommand(setCode));
   program.addCommand(connectorCommand());
   // Settings are not inherited by added commands: without this a usage error would exit the process.

@@ -65,6 +65,10 @@ export const configSchema = z.object({
     .object({ url: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7') })
     .default({ url: 'http://127.0.0.1:8081/apis/ccompat/v7' })
     .describe('Confluent-compatible schema registry, for Avro'),
+  connect: z
+    .object({ url: z.url().default('http://127.0.0.1:8083') })
+    .default({ url: 'http://127.0.0.1:8083' })
+    .describe('Kafka Connect REST API running the Debezium connector, for ferry topic repartition'),
   kafka: kafkaSchema.default(kafkaSchema.parse({})),
   dynamodb: dynamoDbSchema.default(dynamoDbSchema.parse({})),
   pipeline: z
@@ -113,6 +117,7 @@ const ENV_PATHS = [
   'mapping',
   'format',
   'schemaRegistry.url',
+  'connect.url',
   'kafka.brokers',
   'kafka.clientId',
   'kafka.topicPrefix',

@@ -44,6 +44,24 @@ export interface FerryEventMap {
     from: string;
     to: string;
   };
+  /**
+   * The topic's partitions grew while older partitions still had unprocessed messages from before
+   * the growth (see source/kafka/partition-growth): a row's changes may be on two partitions.
+   */
+  'source.partitions-grew': {
+    topic: string;
+    groupId: string;
+    /** The lowest partition the group has never committed: the old partition count, as the group knows it. */
+    firstNew: number;
+    /** The topic's partition count now. */
+    partitions: number;
+    /** The new partition whose first message dated the growth. */
+    partition: number;
+    /** The growth happened at the latest at this time (its first message's timestamp), epoch ms. */
+    grewBy: number;
+    /** Old partitions with messages from before `grewBy` still unprocessed, and how many. */
+    behind: Array<{ partition: number; messages: number }>;
+  };
   'sink.throttled': { table: string };
   'dlq.sent': {
     mapping: string;

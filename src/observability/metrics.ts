@@ -60,6 +60,13 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
     registers: [registry],
   });
 
+  const unsafeGrowths = new Counter({
+    name: 'ferry_unsafe_partition_growths_total',
+    help: "Times the topic's partitions grew while older partitions still had unprocessed messages from before it",
+    labelNames: ['topic'],
+    registers: [registry],
+  });
+
   // Seconds each partition has been held by a retriable failure; 0 once it clears.
   const blockedSince = new Map<string, number>();
   new Gauge({
@@ -93,6 +100,7 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
       );
     }),
     events.on('source.key-changed', ({ mapping, topic }) => keyChanges.inc({ mapping, topic })),
+    events.on('source.partitions-grew', ({ topic }) => unsafeGrowths.inc({ topic })),
     events.on('sink.throttled', ({ table }) => throttles.inc({ table })),
     events.on('sink.retry', () => retries.inc()),
     events.on('dlq.sent', ({ mapping, error }) => deadLetters.inc({ mapping, error })),

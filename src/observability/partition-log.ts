@@ -61,6 +61,19 @@ export function logPartitionHealth(
         `the Kafka key of ${table} changed columns: if changes keyed the old way were still unprocessed, one row's changes were on two partitions and may have been applied out of order; see the README runbook "Changing a table's key columns"`,
       ),
     ),
+    events.on('source.partitions-grew', ({ topic, groupId, firstNew, partitions, partition, grewBy, behind }) => {
+      const unprocessed = behind.reduce((sum, p) => sum + p.messages, 0);
+      const at = new Date(grewBy).toISOString();
+      // With a multiple of the old count a row stays or moves to a new partition; otherwise it can move between old ones.
+      const mended =
+        partitions % firstNew === 0
+          ? `${partitions} is a multiple of ${firstNew}, so every moved row moved to a new partition, and holding keeps its changes in order`
+          : `${partitions} is not a multiple of ${firstNew}, so rows also moved between old partitions, where their changes may already have been applied out of order: run ferry verify`;
+      logger.error(
+        { topic, group: groupId, newPartitionsFrom: firstNew, partitions, partition, grewBy: at, behind, unprocessed },
+        `the partitions of ${topic} grew from ${firstNew} to ${partitions} while partition(s) ${behind.map((p) => `${p.partition} (${p.messages})`).join(', ')} still had ${unprocessed} unprocessed messages from before ${at}, the first message of new partition ${partition}: a row's newer changes could be processed before its older ones. The new partitions are held until those are processed; ${mended}. See the README runbook "Growing a topic's partitions"`,
+      );
+    }),
     events.on('dlq.sent', ({ topic, partition, offset, error, message }) => {
       // The first letter of each kind is an error: a new kind of failure needs a person.
       const level = seenLetterKinds.has(error) ? 'warn' : 'error';

@@ -63,6 +63,14 @@ export class FakeConsumer {
   seek({ partition, offset }: { partition: number; offset: string }) {
     this.seeks.push({ partition, offset });
   }
+  /** Partitions paused by the consumer's user, as kafkajs keeps them. */
+  readonly paused = new Set<number>();
+  pause(topics: Array<{ partitions: number[] }>) {
+    for (const { partitions } of topics) partitions.forEach((p) => this.paused.add(p));
+  }
+  resume(topics: Array<{ partitions: number[] }>) {
+    for (const { partitions } of topics) partitions.forEach((p) => this.paused.delete(p));
+  }
   async commitOffsets(offsets: Array<{ partition: number; offset: string }>) {
     this.commits.push(...offsets.map(({ partition, offset }) => ({ partition, offset })));
   }
@@ -86,7 +94,10 @@ export class FakeConsumer {
   }
 
   /** Runs eachBatch on messages of one partition, as kafkajs would; resolves when it returns. */
-  async deliver(partition: number, messages: Array<Pick<KafkaMessage, 'key' | 'value' | 'offset'>>): Promise<Delivery> {
+  async deliver(
+    partition: number,
+    messages: Array<Pick<KafkaMessage, 'key' | 'value' | 'offset'> & { timestamp?: string }>,
+  ): Promise<Delivery> {
     const eachBatch = this.config?.eachBatch;
     if (!eachBatch) throw new Error('deliver before run()');
     const delivery: Delivery = { resolved: [], commits: 0, heartbeats: 0 };
@@ -95,7 +106,7 @@ export class FakeConsumer {
         topic: this.topic,
         partition,
         highWatermark: String(Number(messages.at(-1)?.offset ?? -1) + 1),
-        messages: messages.map((m) => ({ ...m, timestamp: '0', attributes: 0, headers: {} })),
+        messages: messages.map((m) => ({ timestamp: '0', ...m, attributes: 0, headers: {} })),
         lastOffset: () => messages.at(-1)?.offset ?? '-1',
       },
       resolveOffset: (offset: string) => void delivery.resolved.push(offset),
@@ -121,6 +132,7 @@ export class FakeConsumer {
 export function fakeKafka(
   topic: string,
   offsets: Array<{ partition: number; low: string; high: string }> = [],
+  adminOverrides: Partial<Admin> = {},
 ): { kafka: Pick<Kafka, 'consumer' | 'admin'>; consumer: () => FakeConsumer } {
   let made: FakeConsumer | undefined;
   const admin = {
@@ -129,6 +141,7 @@ export function fakeKafka(
     fetchTopicOffsets: async () => offsets.map((o) => ({ ...o, offset: o.high })),
     fetchOffsets: async () => [{ topic, partitions: [] }],
     deleteGroups: async () => [],
+    ...adminOverrides,
   };
   return {
     kafka: {

@@ -4,9 +4,23 @@ import { FerryError, describe } from '../../core/errors';
 import { RetryAbortedError } from '../../core/retry';
 import type { Logger } from '../../observability/logger';
 import type { BatchProcessor } from '../../pipeline/batch-processor';
+import { PartitionGrowthGuard } from './partition-growth';
 
 /** What a fetch budgets per message: a Debezium JSON change with its schema is 2-5 KB. */
 const FETCH_BYTES_PER_MESSAGE = 4096;
+
+/**
+ * How old the consumer's cluster metadata may get. kafkajs learns that the topic has new
+ * partitions only from a metadata refresh: before each fetch, ConsumerGroup.fetch() calls
+ * cluster.refreshMetadataIfNecessary(), which refreshes once metadataMaxAge has passed (kafkajs
+ * default 300,000 ms), then checkForStaleAssignment() compares the topic's partitions with those
+ * known at the last sync and throws KafkaJSStaleTopicMetadataAssignment; recoverFromFetch() then
+ * rejoins the group (joinAndSync), the leader refreshes metadata and assigns every partition, and
+ * the other members follow through the rebalance their heartbeats report. So a live group takes
+ * up to metadataMaxAge plus one fetch wait (maxWaitTimeInMs, 5 s) to consume a new partition: five
+ * minutes by default. 30 s bounds that; it costs one Metadata request per 30 s.
+ */
+export const METADATA_MAX_AGE_MS = 30_000;
 
 export interface ChangeConsumerOptions {
   groupId: string;
@@ -17,6 +31,8 @@ export interface ChangeConsumerOptions {
   /** Messages handed to the pipeline at once; offsets are committed after each chunk. */
   maxChunk: number;
   sessionTimeoutMs: number;
+  /** How often a held new partition asks whether the old ones have passed the growth (PartitionGrowthGuard). */
+  holdPollMs?: number;
 }
 
 /** The consumer crashed and kafkajs will not restart it: only a new process consumes again. */
@@ -42,12 +58,13 @@ export class ChangeConsumer {
   /** Partitions of the topic the newest group join gave this member; undefined before the first. */
   private assignment?: ReadonlySet<number>;
   private readonly inFlight = new Set<InFlight>();
+  private readonly growth: PartitionGrowthGuard;
   private fail!: (err: ConsumerFailedError) => void;
   /** Settles when the consumer crashed and kafkajs will not restart it; never settles otherwise. */
   readonly failed = new Promise<ConsumerFailedError>((resolve) => (this.fail = resolve));
 
   constructor(
-    kafka: Pick<Kafka, 'consumer'>,
+    kafka: Pick<Kafka, 'consumer' | 'admin'>,
     private readonly processor: Pick<BatchProcessor, 'process'>,
     private readonly options: ChangeConsumerOptions,
     private readonly logger: Logger,
@@ -59,14 +76,17 @@ export class ChangeConsumer {
       sessionTimeout: options.sessionTimeoutMs,
       heartbeatInterval: this.heartbeatIntervalMs,
       retry: { retries: 10 },
+      metadataMaxAge: METADATA_MAX_AGE_MS,
       // kafkajs fetches 1 MB a partition by default: ~250 Debezium JSON messages with their schemas,
       // so a chunk never reached maxChunk and little was coalesced. Let one fetch bring a chunk.
       maxBytesPerPartition: Math.max(1 << 20, options.maxChunk * FETCH_BYTES_PER_MESSAGE),
       maxBytes: Math.max(10 << 20, options.partitionsConsumedConcurrently * options.maxChunk * FETCH_BYTES_PER_MESSAGE),
     });
+    this.growth = new PartitionGrowthGuard(() => kafka.admin(), options, logger, events);
     const { GROUP_JOIN, REBALANCING, CRASH } = this.consumer.events;
     this.consumer.on(GROUP_JOIN, ({ payload }) => {
       this.logger.info({ memberId: payload.memberId, assignment: payload.memberAssignment }, 'joined consumer group');
+      this.growth.newAssignment();
       this.assign(payload.memberAssignment[options.topic] ?? []);
       this.events?.emit('consumer.state', { state: 'joined' });
     });
@@ -104,6 +124,7 @@ export class ChangeConsumer {
   /** Finishes or abandons in-flight batches, commits what is written and leaves the group. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    this.growth.close();
     await this.consumer.disconnect();
     this.events?.emit('consumer.state', { state: 'stopped' });
   }
@@ -118,6 +139,20 @@ export class ChangeConsumer {
   private async eachBatch(payload: EachBatchPayload): Promise<void> {
     const { batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale } = payload;
     const { topic, partition } = batch;
+    // A partition new to the group may have to wait for the old ones (see PartitionGrowthGuard).
+    const first = batch.messages[0];
+    if (first) {
+      const admission = await this.growth.admit(partition, first);
+      if (admission.kind === 'seek') return this.consumer.seek({ topic, partition, offset: admission.offset });
+      if (admission.kind === 'hold') {
+        // Paused, not awaited: a held partition must not take a slot the old partitions need.
+        this.consumer.pause([{ topic, partitions: [partition] }]);
+        void admission.released.then(() => {
+          if (!this.stopping.signal.aborted) this.consumer.resume([{ topic, partitions: [partition] }]);
+        });
+        return;
+      }
+    }
     const revoked = new AbortController();
     const self: InFlight = {
       partition,

@@ -45,7 +45,7 @@ export function parseResetTarget(text: string): ResetTarget {
   );
 }
 
-export async function groupMembers(admin: Admin, groupId: string): Promise<GroupMember[]> {
+export async function groupMembers(admin: Pick<Admin, 'describeGroups'>, groupId: string): Promise<GroupMember[]> {
   const { groups } = await admin.describeGroups([groupId]);
   return (groups[0]?.members ?? []).map(({ memberId, clientId, clientHost }) => ({
     memberId,
@@ -55,7 +55,11 @@ export async function groupMembers(admin: Admin, groupId: string): Promise<Group
 }
 
 /** Per partition: committed offset, log start and end, and lag. */
-export async function groupOffsets(admin: Admin, groupId: string, topic: string): Promise<PartitionOffsets[]> {
+export async function groupOffsets(
+  admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchOffsets'>,
+  groupId: string,
+  topic: string,
+): Promise<PartitionOffsets[]> {
   const [ends, committedByTopic] = await Promise.all([
     admin.fetchTopicOffsets(topic),
     admin.fetchOffsets({ groupId, topics: [topic] }),
