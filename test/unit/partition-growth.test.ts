@@ -176,6 +176,8 @@ describe('source > kafka > partition growth', () => {
     const c = cluster({ 0: [10, 20], 1: [1000, 1100, 1200] }, { 0: 2 });
     const { g } = guard(c.admin);
     expect(await g.admit(1, first(3, 1200))).toEqual({ kind: 'seek', offset: '0' });
+    // Compaction may have removed the records before offset 3: it is still the first, so no second seek.
+    expect(await g.admit(1, first(3, 1200))).not.toEqual({ kind: 'seek', offset: '0' });
   });
 
   it('holds a partition it could not check, and checks it again', async () => {

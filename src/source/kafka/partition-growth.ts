@@ -77,6 +77,8 @@ export class PartitionGrowthGuard {
   /** Partitions admitted for good by this process: committed ones, and new ones found safe. */
   private readonly admitted = new Set<number>();
   private readonly holds = new Map<number, Hold>();
+  /** Partitions sent back to their log start: once each, since on a compacted topic the first record may sit past it. */
+  private readonly sought = new Set<number>();
   /** Growths already reported, by their first new partition: one error per growth and process. */
   private readonly reported = new Set<number>();
   /** The group's committed offsets, read once per assignment for the partitions not yet admitted. */
@@ -134,7 +136,8 @@ export class PartitionGrowthGuard {
     return this.withAdmin(async (admin) => {
       const ends = await admin.fetchTopicOffsets(topic);
       const start = ends.find((p) => p.partition === partition)?.low;
-      if (start !== undefined && BigInt(first.offset) > BigInt(start)) {
+      if (start !== undefined && BigInt(first.offset) > BigInt(start) && !this.sought.has(partition)) {
+        this.sought.add(partition);
         // A group that starts at the latest offset would skip the changes written to the new
         // partition before this member was given it: they are changes nobody has applied.
         this.logger.warn(
