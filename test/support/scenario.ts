@@ -7,10 +7,12 @@ import type { Row } from '../../src/core/change-event';
 import { loadMapping } from '../../src/mapping/load-mapping';
 import { itemIdentity } from '../../src/core/write-intent';
 import {
+  connectorNames,
   dropTable,
   kafka,
   mariadb,
   registerConnector,
+  removeConnector,
   scanAll,
   stack,
   startWorker,
@@ -50,7 +52,14 @@ export class Scenario {
   }
 
   topic(sourceTable = 'accounts'): string {
-    return `${this.connector?.prefix}.${this.database}.${sourceTable}`;
+    return `${connectorNames(this.id).prefix}.${this.database}.${sourceTable}`;
+  }
+
+  /** The stack trace of the connector's failed task, if one failed. */
+  async connectorFailure(): Promise<string | undefined> {
+    const res = await fetch(`${stack.connectUrl}/connectors/${connectorNames(this.id).name}/status`);
+    const status = (await res.json()) as { tasks?: Array<{ state: string; trace?: string }> };
+    return status.tasks?.find((t) => t.state === 'FAILED')?.trace;
   }
 
   async topics(): Promise<string[]> {
@@ -163,7 +172,7 @@ export default defineMapping<any>({
 
   async tearDown(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.stop('SIGKILL')));
-    await this.connector?.remove();
+    await removeConnector(connectorNames(this.id).name);
     await this.db?.query(`DROP DATABASE IF EXISTS ${this.database}`).catch(() => undefined);
     await this.db?.end();
     await dropTable(this.table);

@@ -7,6 +7,7 @@ import { type AttributeValue, DeleteTableCommand, DynamoDBClient, ScanCommand } 
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { Kafka, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
+import { notificationTopic } from '../../src/source/debezium/connector-config';
 
 export const ROOT = join(__dirname, '..', '..');
 const env = process.env;
@@ -105,8 +106,7 @@ export async function registerConnector(options: {
     (_m, k: string, d: string) => env[k] ?? d,
   );
   const base = JSON.parse(text) as { config: Record<string, string> };
-  const name = `ferry-test-${options.id}`;
-  const prefix = `t${options.id}`;
+  const { name, prefix } = connectorNames(options.id);
   const config: Record<string, string> = {
     ...base.config,
     'topic.prefix': prefix,
@@ -115,6 +115,7 @@ export async function registerConnector(options: {
     'database.server.id': String(200_000 + (parseInt(options.id.slice(0, 6), 16) % 1_000_000)),
     'schema.history.internal.kafka.topic': `${prefix}.schema-history`,
     'signal.data.collection': `${options.database}.debezium_signal`,
+    'notification.sink.topic.name': notificationTopic(prefix),
     ...options.overrides,
   };
   const res = await fetch(`${stack.connectUrl}/connectors/${name}/config`, {
@@ -139,9 +140,15 @@ export async function registerConnector(options: {
   return {
     name,
     prefix,
-    remove: () => fetch(`${stack.connectUrl}/connectors/${name}`, { method: 'DELETE' }).then(() => undefined),
+    remove: () => removeConnector(name),
   };
 }
+
+/** A test connector's name and topic prefix, from its scenario's id. */
+export const connectorNames = (id: string) => ({ name: `ferry-test-${id}`, prefix: `t${id}` });
+
+export const removeConnector = (name: string) =>
+  fetch(`${stack.connectUrl}/connectors/${name}`, { method: 'DELETE' }).then(() => undefined);
 
 export interface RunningWorker {
   process: ChildProcess;

@@ -44,6 +44,12 @@ const CONNECTOR_CLASS = {
   mariadb: 'io.debezium.connector.mariadb.MariaDbConnector',
 } as const;
 
+/** The change topics' compaction settings: 7 days each (README: "How long can I go back?"). */
+export const HISTORY_SETTINGS = { minCompactionLagMs: 604_800_000, deleteRetentionMs: 604_800_000 } as const;
+
+/** Where Debezium writes its notifications (snapshot progress) for a topic prefix. */
+export const notificationTopic = (topicPrefix: string) => `${topicPrefix}.notifications`;
+
 const PLACEHOLDER = /^\$\{[^}]+\}$/;
 
 /**
@@ -163,7 +169,17 @@ export function connectorConfig(
 
     'topic.creation.default.partitions': settings.partitions,
     'topic.creation.default.replication.factor': settings.replicationFactor,
-    'topic.creation.default.cleanup.policy': 'delete',
+    // Compaction keeps the newest change of every row for as long as the topic lives: a rebuild
+    // from the start is complete whatever the topic's age (README: "How long can I go back?").
+    'topic.creation.default.cleanup.policy': 'compact',
+    // A worker lagging less than this still reads every delete event before compaction can drop it.
+    'topic.creation.default.min.compaction.lag.ms': String(HISTORY_SETTINGS.minCompactionLagMs),
+    // A tombstone outlives its delete event by this much: ferry reads it to detect a lost delete.
+    'topic.creation.default.delete.retention.ms': String(HISTORY_SETTINGS.deleteRetentionMs),
+
+    // Incremental snapshot progress (ferry rebuild --snapshot follows its chunks here).
+    'notification.enabled.channels': 'sink',
+    'notification.sink.topic.name': notificationTopic(prefix),
 
     ...converter('key'),
     ...converter('value'),
