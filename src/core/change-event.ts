@@ -7,7 +7,8 @@ export type Operation = 'create' | 'update' | 'delete' | 'snapshot' | 'truncate'
 export interface SourcePosition {
   /** Sortable text form: equal for the same change, greater for a later one. Stored on every item. */
   readonly version: string;
-  readonly snapshot: boolean;
+  /** A snapshot read: of the connector's first (initial) snapshot, or of one asked for later (incremental). */
+  readonly snapshot: false | 'initial' | 'incremental';
   /** Source commit time, epoch milliseconds. */
   readonly committedAtMs: number;
 }

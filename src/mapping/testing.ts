@@ -20,7 +20,7 @@ function change(op: Operation, table: string, before: Row | null, after: Row | n
     after,
     position: {
       version: formatVersion(1, sequence, 0, phaseOf(op === 'delete' ? 'd' : 'c', op === 'snapshot'), committedAtMs),
-      snapshot: op === 'snapshot',
+      snapshot: op === 'snapshot' && 'initial',
       committedAtMs,
     },
     origin: { topic: `test.${table}`, partition: 0, offset: String(sequence) },

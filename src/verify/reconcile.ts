@@ -171,7 +171,7 @@ export async function verifyMapping(
       table: mapping.sourceTable,
       before: null,
       after: null,
-      position: { version: repairVersion as string, snapshot: true, committedAtMs: repairedAt },
+      position: { version: repairVersion as string, snapshot: 'incremental', committedAtMs: repairedAt },
       origin: { topic: 'verify --repair', partition: -1, offset: '-1' },
     };
     const key: Record<string, unknown> = { ...keyAttributes };

@@ -12,7 +12,8 @@ describe('source > debezium > position', () => {
   it('sorts a snapshot read before a streamed change at the same coordinates', () => {
     const snapshot = positionOf({ file: 'b.000003', pos: 500, snapshot: 'true' }, 'r');
     const streamed = positionOf({ file: 'b.000003', pos: 500, snapshot: 'false' }, 'u');
-    expect(snapshot.snapshot).toBe(true);
+    expect(snapshot.snapshot).toBe('initial');
+    expect(positionOf({ file: 'b.000003', pos: 500, snapshot: 'incremental' }, 'r').snapshot).toBe('incremental');
     expect(streamed.version > snapshot.version).toBe(true);
   });
 

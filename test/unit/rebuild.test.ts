@@ -12,13 +12,20 @@ const mockState = {
   offsets: (_poll: number): PartitionOffsets[] => [],
   workerFailure: undefined as Error | undefined,
   stopped: 0,
+  /** What the topic's history check finds missing. */
+  missing: [] as string[],
 };
 
 jest.mock('../../src/cli/context', () => ({
   commandContext: async () => ({
     config: { mapping: 'things.ts', dynamodb: {}, kafka: { topicPrefix: 'p' }, http: { port: 9464 } },
     logger: { info: () => undefined, warn: () => undefined, error: () => undefined, debug: () => undefined },
-    mapping: { name: 'things', targetTable: 'things', partitionKey: { name: 'pk', type: 'S' } },
+    mapping: {
+      name: 'things',
+      sourceTable: 'db.things',
+      targetTable: 'things',
+      partitionKey: { name: 'pk', type: 'S' },
+    },
     topic: 'p.db.things',
     groupId: 'ferry.things',
     kafka: () => ({}),
@@ -33,6 +40,17 @@ jest.mock('../../src/source/kafka/offsets', () => ({
   ...jest.requireActual('../../src/source/kafka/offsets'),
   resetGroupOffsets: async () => [],
   groupOffsets: async () => mockState.offsets(++mockState.polls),
+}));
+jest.mock('../../src/source/debezium/create-decoder', () => ({ createDecoder: () => ({}) }));
+jest.mock('../../src/source/kafka/history', () => ({
+  ...jest.requireActual('../../src/source/kafka/history'),
+  topicHistory: async (_k: unknown, _a: unknown, topic: string) => ({
+    topic,
+    policy: {},
+    partitions: [],
+    complete: mockState.missing.length === 0,
+    missing: mockState.missing,
+  }),
 }));
 jest.mock('../../src/worker', () => {
   const { FerryEvents } = jest.requireActual('../../src/core/events');
@@ -64,6 +82,7 @@ beforeEach(() => {
   mockState.polls = 0;
   mockState.workerFailure = undefined;
   mockState.stopped = 0;
+  mockState.missing = [];
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -88,6 +107,34 @@ describe('cli > rebuild', () => {
     expect(code).toBe(1);
     expect(err).toMatch(/rebuild of shadow failed: the consumer of p\.db\.things .*crashed .*shadow is incomplete/);
     expect(mockState.stopped).toBe(1);
+  });
+
+  it('refuses (exit 3) a topic whose history is incomplete, saying what is missing and the two ways on', async () => {
+    mockState.offsets = () => partitions(100, 100);
+    mockState.missing = ['partition 1 starts at offset 40 (its first record is from 2026-11-01T00:00:00.000Z)'];
+    const refused = await runFerry('rebuild', '--mapping', 'things', '--table', 'shadow');
+    expect(refused.code).toBe(3);
+    expect(refused.err).toBe(
+      'ferry: the history in p.db.things is incomplete: partition 1 starts at offset 40 (its first record is from 2026-11-01T00:00:00.000Z); a rebuild from it would lack those rows. Pass --snapshot to have Debezium re-read db.things first (complete), or --accept-partial to rebuild from what is there\n',
+    );
+    expect(mockState.polls).toBe(0);
+
+    const partial = await runFerry('rebuild', '--mapping', 'things', '--table', 'shadow', '--accept-partial', '--json');
+    expect([partial.code, partial.err]).toEqual([0, '']);
+    expect(JSON.parse(partial.out)).toMatchObject({ complete: false, missing: mockState.missing, snapshot: null });
+  });
+
+  it('counts a rebuild from a time as partial: the shadow table starts empty', async () => {
+    mockState.offsets = () => partitions(100, 100);
+    const refused = await runFerry('rebuild', '--mapping', 'things', '--from', '2026-11-01T00:00:00Z');
+    expect(refused.code).toBe(3);
+    expect(refused.err).toContain('a rebuild from 2026-11-01T00:00:00Z replays only the changes from there on');
+  });
+
+  it('takes --snapshot or --accept-partial, not both', async () => {
+    const { code, err } = await runFerry('rebuild', '--mapping', 'things', '--snapshot', '--accept-partial');
+    expect(code).toBe(2);
+    expect(err).toMatch(/choose one/);
   });
 
   it('refuses an allowance that is not a whole number', async () => {

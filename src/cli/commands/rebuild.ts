@@ -1,8 +1,14 @@
 import { Command } from 'commander';
-import { ConfigError, FerryError } from '../../core/errors';
+import { ConfigError, FerryError, RefusedError } from '../../core/errors';
 import { createDynamoDbClient } from '../../sink/dynamodb/client';
 import { ensureTable } from '../../sink/dynamodb/table-admin';
+import { createDecoder } from '../../source/debezium/create-decoder';
+import { notificationTopic } from '../../source/debezium/connector-config';
+import { type SnapshotProgress, followSnapshot } from '../../source/debezium/notifications';
 import { type CatchUp, catchUp } from '../../source/kafka/catch-up';
+import { describeGaps, topicHistory } from '../../source/kafka/history';
+import { connectSource } from '../../source/mysql/connection';
+import { requestSnapshot } from '../../source/mysql/snapshot-signal';
 import { groupOffsets, parseResetTarget, resetGroupOffsets } from '../../source/kafka/offsets';
 import { recordAudit } from '../../source/kafka/audit';
 import { Worker } from '../../worker';
@@ -24,9 +30,17 @@ interface Opts {
   table?: string;
   withinMessages: string;
   withinSeconds: string;
+  snapshot?: boolean;
+  acceptPartial?: boolean;
   config?: string;
   json?: boolean;
 }
+
+/** A numeric single-column key as Debezium prints it in notifications (`[1024]`), for a progress bar. */
+const numericKey = (text: string | undefined) => {
+  const m = /^\[?(\d+)\]?$/.exec(text ?? '');
+  return m ? Number(m[1]) : undefined;
+};
 
 /** `ferry rebuild`: replay the topic into a new shadow table with its own group; the live table is untouched. */
 export function rebuildCommand(): Command {
@@ -47,18 +61,43 @@ export function rebuildCommand(): Command {
       'or once every partition still short of them has written a change committed at the source at most s seconds ago (0: off)',
       '0',
     )
+    .option(
+      '--snapshot',
+      "first ask Debezium to re-read the source table (incremental snapshot): complete whatever the topic's retention",
+    )
+    .option('--accept-partial', 'rebuild from what the topic holds even when its history is incomplete')
     .option('-c, --config <file>', 'JSON config file')
     .option('--json', 'machine-readable output')
     .action(async (opts: Opts) => {
       const start = parseResetTarget(opts.from);
       const withinMessages = count('--within-messages', opts.withinMessages);
       const withinSeconds = count('--within-seconds', opts.withinSeconds);
+      if (opts.snapshot && opts.acceptPartial)
+        throw new ConfigError('--snapshot and --accept-partial: choose one (a rebuild with --snapshot is complete)');
       const ctx = await commandContext(opts);
       const shadow = opts.table ?? `${ctx.mapping.targetTable}-rebuild-${stamp()}`;
       const group = `${ctx.groupId}.rebuild-${shadow}`;
       let worker: Worker | undefined;
       try {
         const admin = await ctx.admin();
+        // The shadow table starts empty: it gets exactly what the topic still holds from the start point on.
+        const history = await topicHistory(
+          ctx.kafka(),
+          admin,
+          ctx.topic,
+          ctx.mapping.sourceTable,
+          createDecoder(ctx.config),
+        );
+        const missing = [
+          ...(start.kind === 'earliest' ? [] : [`a rebuild from ${opts.from} replays only the changes from there on`]),
+          ...history.missing,
+        ];
+        const gaps = missing.length === 0 ? undefined : describeGaps({ ...history, missing });
+        if (gaps && !opts.snapshot && !opts.acceptPartial)
+          throw new RefusedError(
+            `${gaps}; a rebuild from it would lack those rows. Pass --snapshot to have Debezium re-read ${ctx.mapping.sourceTable} first (complete), or --accept-partial to rebuild from what is there`,
+          );
+        if (gaps && opts.acceptPartial && !opts.json) print(`rebuilding anyway (--accept-partial): ${gaps}`);
         await ensureTable(createDynamoDbClient(ctx.config.dynamodb), {
           table: shadow,
           partitionKey: ctx.mapping.partitionKey,
@@ -70,16 +109,8 @@ export function rebuildCommand(): Command {
           action: 'rebuild.start',
           group,
           topic: ctx.topic,
-          detail: { shadow, from: opts.from },
+          detail: { shadow, from: opts.from, snapshot: opts.snapshot === true, missing },
         });
-        // The line to reach is the end of the topic now: on a busy table the end keeps moving.
-        const sampled = await groupOffsets(admin, group, ctx.topic);
-        const rule = {
-          targets: new Map(sampled.map((p) => [p.partition, BigInt(p.end)])),
-          withinMessages,
-          withinSeconds,
-        };
-        const total = catchUp(sampled, rule, () => undefined).remaining;
 
         const rebuilding = new Worker(
           { ...ctx.config, http: { ...ctx.config.http, port: 0 } },
@@ -101,6 +132,38 @@ export function rebuildCommand(): Command {
         });
         void failed.catch(() => undefined);
         await Promise.race([rebuilding.start(), failed]);
+        // The replay runs meanwhile; the snapshot's reads land after everything the topic held.
+        let snapshot: (SnapshotProgress & { signal: string }) | undefined;
+        if (opts.snapshot) {
+          const source = await connectSource(ctx.config.source.url);
+          const signal = await requestSnapshot(source, ctx.config.source.signalTable, ctx.mapping.sourceTable).finally(
+            () => source.end(),
+          );
+          const chunks = progressBar(!opts.json, `snapshot of ${ctx.mapping.sourceTable} (signal ${signal})`);
+          const done = await Promise.race([
+            followSnapshot(ctx.kafka(), admin, {
+              topic: notificationTopic(ctx.config.kafka.topicPrefix),
+              signalId: signal,
+              decoder: createDecoder(ctx.config),
+              onProgress: (p) => {
+                const [at, max] = [numericKey(p.lastKey), numericKey(p.maximumKey)];
+                if (at !== undefined && max !== undefined) chunks.update(at, max);
+                else chunks.update(p.chunks);
+              },
+            }),
+            failed,
+          ]);
+          chunks.stop();
+          snapshot = { ...done, signal };
+        }
+        // The line to reach is the end of the topic now: on a busy table the end keeps moving.
+        const sampled = await groupOffsets(admin, group, ctx.topic);
+        const rule = {
+          targets: new Map(sampled.map((p) => [p.partition, BigInt(p.end)])),
+          withinMessages,
+          withinSeconds,
+        };
+        const total = catchUp(sampled, rule, () => undefined).remaining;
         const bar = progressBar(!opts.json, `rebuilding ${shadow}`);
         let state: CatchUp;
         for (;;) {
@@ -120,10 +183,24 @@ export function rebuildCommand(): Command {
         ];
         if (opts.json)
           return print(
-            json({ shadow, group, caughtUp: true, reason: state.reason, remaining: state.remaining, cutover: steps }),
+            json({
+              shadow,
+              group,
+              caughtUp: true,
+              reason: state.reason,
+              remaining: state.remaining,
+              complete: gaps === undefined || snapshot !== undefined,
+              missing,
+              snapshot: snapshot ?? null,
+              cutover: steps,
+            }),
           );
         const short =
           state.remaining > 0 ? `, ${state.remaining} messages short (the deployed worker goes on from there)` : '';
+        if (snapshot)
+          print(
+            `snapshot ${snapshot.signal} of ${ctx.mapping.sourceTable} read in ${snapshot.chunks} chunks${snapshot.rowsScanned === undefined ? '' : ` (${snapshot.rowsScanned} rows)`}`,
+          );
         print(
           `${shadow} has caught up with ${ctx.topic}: ${state.reason}${short} (group ${group}); ${ctx.mapping.targetTable} was not touched. To cut over:`,
         );

@@ -1,7 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { Command } from 'commander';
 import { connectSource } from '../../source/mysql/connection';
-import { describeTable } from '../../source/mysql/table-shape';
+import { requestSnapshot } from '../../source/mysql/snapshot-signal';
 import { commandContext } from '../context';
 import { json, print } from '../output';
 
@@ -19,21 +18,7 @@ export function snapshotCommand(): Command {
       const ctx = await commandContext(opts);
       const source = await connectSource(ctx.config.source.url);
       try {
-        const shape = await describeTable(source, ctx.mapping.sourceTable);
-        const signalTable = `\`${shape.db}\`.\`${ctx.config.source.signalTable}\``;
-        const data = {
-          'data-collections': [ctx.mapping.sourceTable],
-          type: 'incremental',
-          ...(opts.where
-            ? { 'additional-conditions': [{ 'data-collection': ctx.mapping.sourceTable, filter: opts.where }] }
-            : {}),
-        };
-        // Debezium reads the signal from the binlog; the row itself is only its carrier.
-        const id = randomUUID();
-        await source.query(`INSERT INTO ${signalTable} (id, type, data) VALUES (?, 'execute-snapshot', ?)`, [
-          id,
-          JSON.stringify(data),
-        ]);
+        const id = await requestSnapshot(source, ctx.config.source.signalTable, ctx.mapping.sourceTable, opts.where);
         if (opts.json) return print(json({ signal: id, table: ctx.mapping.sourceTable, where: opts.where ?? null }));
         print(
           `signal ${id} sent: Debezium will re-read ${ctx.mapping.sourceTable}${opts.where ? ` where ${opts.where}` : ''}; the rows arrive as snapshot reads and the worker writes them (items holding a newer change are left alone)`,

@@ -4,6 +4,7 @@ import { DecodeError, FerryError } from '../../core/errors';
 import {
   type Decoded,
   type EnvelopeDecoder,
+  type RecordDecoder,
   type EnvelopePayload,
   shapeOfFields,
   toChangeEvent,
@@ -52,7 +53,7 @@ interface WriterSchema {
 /** A registry that does not answer by then is unavailable (retried), never awaited forever. */
 const REGISTRY_TIMEOUT_MS = 10_000;
 
-export class AvroEnvelopeDecoder implements EnvelopeDecoder {
+export class AvroEnvelopeDecoder implements EnvelopeDecoder, RecordDecoder {
   private readonly schemas = new Map<number, Promise<WriterSchema>>();
 
   constructor(private readonly registryUrl: string) {}
@@ -79,6 +80,16 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder {
     // A key in another format (a string converter) still identifies its row: it cannot be read, not absent.
     if (key.length < 5 || key[0] !== 0) return '(not Avro)';
     return this.registryCall(origin, async () => (await this.writerSchema(key.readInt32BE(1))).keyShape);
+  }
+
+  async record(value: Buffer, origin: KafkaOrigin): Promise<Record<string, unknown>> {
+    return this.registryCall(origin, async () => {
+      if (value.length < 5 || value[0] !== 0) throw new DecodeError('not in the Confluent wire format (magic byte 0)');
+      return (await this.writerSchema(value.readInt32BE(1))).type.fromBuffer(value.subarray(5)) as Record<
+        string,
+        unknown
+      >;
+    });
   }
 
   /** Registry outages become retriable errors; anything else a DecodeError naming the message. */

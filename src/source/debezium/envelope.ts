@@ -70,6 +70,11 @@ export interface EnvelopeDecoder {
   keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null>;
 }
 
+/** Reads a message that is not a change event (one of Debezium's notifications) as a plain object. */
+export interface RecordDecoder {
+  record(value: Buffer, origin: KafkaOrigin): Promise<Record<string, unknown>>;
+}
+
 /** The shape of a decoded key value, by the rule of EnvelopeDecoder.keyShape. */
 export function shapeOfFields(fields: readonly string[] | undefined, type: string): string | null {
   if (fields === undefined) return `(${type})`;

@@ -4,6 +4,7 @@ import { DecodeError } from '../../core/errors';
 import {
   type Decoded,
   type EnvelopeDecoder,
+  type RecordDecoder,
   type EnvelopePayload,
   shapeOfFields,
   toChangeEvent,
@@ -25,7 +26,7 @@ const PAYLOAD_KEY = ',"payload":';
  * Debezium JSON (JsonConverter), with or without embedded schemas. Each distinct schema is
  * compiled once; only the payload is parsed per message.
  */
-export class JsonEnvelopeDecoder implements EnvelopeDecoder {
+export class JsonEnvelopeDecoder implements EnvelopeDecoder, RecordDecoder {
   private readonly compiled = new Map<string, CompiledSchema>();
   /** Key shape by the key's schema text: a topic repeats one. */
   private readonly keyShapes = new Map<string, string | null>();
@@ -76,6 +77,16 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder {
     } catch (err) {
       // A key that is not JSON (another key converter) still identifies its row: it cannot be read, not absent.
       if (err instanceof SyntaxError || err instanceof DecodeError) return '(not JSON)';
+      throw wrapDecodeError(err, origin);
+    }
+  }
+
+  async record(value: Buffer, origin: KafkaOrigin): Promise<Record<string, unknown>> {
+    try {
+      const text = value.toString('utf8');
+      const parsed = parseObject(text) as Record<string, unknown>;
+      return text.startsWith(SCHEMA_PREFIX) ? (parsed.payload as Record<string, unknown>) : parsed;
+    } catch (err) {
       throw wrapDecodeError(err, origin);
     }
   }

@@ -13,6 +13,12 @@ export interface BinlogSource {
 
 export const phaseOf = (op: string, snapshot: boolean): Phase => (snapshot ? 0 : op === 'd' ? 1 : 2);
 
+/** Debezium marks an incremental snapshot's reads `incremental`; the first snapshot's true, first, last... */
+export function snapshotOf(marker: BinlogSource['snapshot']): SourcePosition['snapshot'] {
+  if (marker === undefined || marker === null || marker === false || marker === 'false') return false;
+  return marker === 'incremental' ? 'incremental' : 'initial';
+}
+
 /**
  * Orders changes by where they sit in the binlog: file sequence, then byte position of the
  * rows event, then the row inside it, then the phase. A snapshot read carries the binlog
@@ -28,13 +34,13 @@ export function positionOf(source: BinlogSource, op: string): SourcePosition {
   if (fileSequence === undefined || source.pos === undefined || source.pos === null) {
     throw new DecodeError(`source block has no binlog coordinates (file=${source.file}, pos=${source.pos})`);
   }
-  const snapshot = source.snapshot !== undefined && source.snapshot !== false && source.snapshot !== 'false';
+  const snapshot = snapshotOf(source.snapshot);
   const committedAtMs = Number(source.ts_ms ?? 0);
   const version = formatVersion(
     BigInt(fileSequence),
     source.pos,
     source.row ?? 0,
-    phaseOf(op, snapshot),
+    phaseOf(op, snapshot !== false),
     committedAtMs,
   );
   return { version, snapshot, committedAtMs };
