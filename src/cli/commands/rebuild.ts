@@ -199,7 +199,7 @@ export function rebuildCommand(): Command {
           state.remaining > 0 ? `, ${state.remaining} messages short (the deployed worker goes on from there)` : '';
         if (snapshot)
           print(
-            `snapshot ${snapshot.signal} of ${ctx.mapping.sourceTable} read in ${snapshot.chunks} chunks${snapshot.rowsScanned === undefined ? '' : ` (${snapshot.rowsScanned} rows)`}`,
+            `snapshot ${snapshot.signal} of ${ctx.mapping.sourceTable} read in ${snapshot.chunks} chunk${snapshot.chunks === 1 ? '' : 's'}${snapshot.rowsScanned === undefined ? '' : ` (${snapshot.rowsScanned} rows)`}`,
           );
         print(
           `${shadow} has caught up with ${ctx.topic}: ${state.reason}${short} (group ${group}); ${ctx.mapping.targetTable} was not touched. To cut over:`,
