@@ -61,6 +61,8 @@ export interface Mapping {
   readonly onTruncate: OnTruncate;
   /** Every item the row maps to (none when filtered out). */
   readonly itemsOf: (row: Row) => Array<{ key: ItemKey; item: ItemAttributes }>;
+  /** Each function the mapping runs on a row (filter, key, item or items), for what reads columns. */
+  readonly functions: ReadonlyArray<(row: Row) => unknown>;
 }
 
 /** Declares a mapping; typing the row gives the functions typed columns. */
@@ -128,6 +130,7 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
     onDelete,
     onTruncate,
     itemsOf: (row) => (filter && !filter(row) ? [] : produce(row)),
+    functions: [filter, d.key, d.item, d.items].filter((f) => typeof f === 'function') as Mapping['functions'],
   };
 }
 
