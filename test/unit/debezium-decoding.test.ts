@@ -10,7 +10,7 @@ import { ItemError } from '../../src/core/errors';
 import { applyMapping } from '../../src/mapping/apply-mapping';
 import { compileMapping } from '../../src/mapping/define-mapping';
 import { AvroEnvelopeDecoder } from '../../src/source/debezium/avro-decoder';
-import type { Decoded, EnvelopeDecoder } from '../../src/source/debezium/envelope';
+import type { Decoded, EnvelopeDecoder, KeyDecoder } from '../../src/source/debezium/envelope';
 import { JsonEnvelopeDecoder } from '../../src/source/debezium/json-decoder';
 import {
   type FixtureMessage,
@@ -158,6 +158,23 @@ describe.each(variants)('source > debezium > decoding real $name messages', (var
       );
       expect(previous?.decoded).toMatchObject({ kind: 'change', event: { op: 'delete' } });
       expect(previous?.message.key).toBe(t.message.key);
+    }
+  });
+
+  it("reads each tombstone's key as the key columns of the row its delete removed", async () => {
+    const d = decoder() as EnvelopeDecoder & KeyDecoder;
+    const outcomes = await decodeAll(d, variant, messages);
+    const keyBuffer = (m: FixtureMessage) =>
+      m.key === null ? null : Buffer.from(m.key, variant.format === 'avro' ? 'base64' : 'utf8');
+    const tombstones = outcomes.filter((o) => o.message.value === null);
+    expect(tombstones).toHaveLength(3);
+    for (const t of tombstones) {
+      const deleted = outcomes.find(
+        (o) =>
+          o.message.partition === t.message.partition && BigInt(o.message.offset) === BigInt(t.message.offset) - 1n,
+      );
+      const before = deleted?.decoded?.kind === 'change' ? deleted.decoded.event.before : undefined;
+      expect(await d.keyRow(keyBuffer(t.message), origin(t.message))).toEqual({ id: before?.id });
     }
   });
 

@@ -4,6 +4,7 @@ import { DecodeError, FerryError } from '../../core/errors';
 import {
   type Decoded,
   type EnvelopeDecoder,
+  type KeyDecoder,
   type RecordDecoder,
   type EnvelopePayload,
   shapeOfFields,
@@ -43,6 +44,8 @@ interface WriterSchema {
   decodeRow: (raw: unknown) => Row;
   /** When the schema is a key's: see EnvelopeDecoder.keyShape. */
   keyShape: string | null;
+  /** When the schema is a key's: its columns decoded as a row's, compiled on first use. */
+  keyRow: () => ((raw: unknown) => Row) | undefined;
 }
 
 /**
@@ -53,7 +56,7 @@ interface WriterSchema {
 /** A registry that does not answer by then is unavailable (retried), never awaited forever. */
 const REGISTRY_TIMEOUT_MS = 10_000;
 
-export class AvroEnvelopeDecoder implements EnvelopeDecoder, RecordDecoder {
+export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordDecoder {
   private readonly schemas = new Map<number, Promise<WriterSchema>>();
 
   constructor(private readonly registryUrl: string) {}
@@ -80,6 +83,16 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, RecordDecoder {
     // A key in another format (a string converter) still identifies its row: it cannot be read, not absent.
     if (key.length < 5 || key[0] !== 0) return '(not Avro)';
     return this.registryCall(origin, async () => (await this.writerSchema(key.readInt32BE(1))).keyShape);
+  }
+
+  async keyRow(key: Buffer | null, origin: KafkaOrigin): Promise<Row | null> {
+    if (key === null || key.length < 5 || key[0] !== 0) return null;
+    return this.registryCall(origin, async () => {
+      const schema = await this.writerSchema(key.readInt32BE(1));
+      const decode = schema.keyRow();
+      const raw: unknown = schema.type.fromBuffer(key.subarray(5));
+      return decode && isObject(raw) ? decode(raw) : null;
+    });
   }
 
   async record(value: Buffer, origin: KafkaOrigin): Promise<Record<string, unknown>> {
@@ -154,6 +167,7 @@ function compile(avro: AvroType): WriterSchema {
   const type = avsc.Type.forSchema(avro as avsc.Schema, { registry: {}, typeHook: longsAsBigInt });
   const envelope = toConnect(avro);
   const rowSchema = envelope.fields?.find((f) => (f.field === 'after' || f.field === 'before') && f.fields);
+  let keyRow: ((raw: unknown) => Row) | undefined | null = null;
   return {
     type,
     decodeRow: rowSchema ? rowDecoder(rowSchema) : (raw: unknown) => raw as Row,
@@ -161,6 +175,11 @@ function compile(avro: AvroType): WriterSchema {
       envelope.fields?.map((f) => f.field as string),
       envelope.type,
     ),
+    keyRow: () => {
+      if (keyRow === null)
+        keyRow = envelope.type === 'struct' && (envelope.fields?.length ?? 0) > 0 ? rowDecoder(envelope) : undefined;
+      return keyRow;
+    },
   };
 }
 

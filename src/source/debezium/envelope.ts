@@ -70,6 +70,12 @@ export interface EnvelopeDecoder {
   keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null>;
 }
 
+/** Reads a Kafka key as the row of its columns, decoded as a change's row is (a tombstone carries nothing else). */
+export interface KeyDecoder {
+  /** null when the key has no columns to give: absent, not a struct, or not in the converter's format. */
+  keyRow(key: Buffer | null, origin: KafkaOrigin): Promise<Row | null>;
+}
+
 /** Reads a message that is not a change event (one of Debezium's notifications) as a plain object. */
 export interface RecordDecoder {
   record(value: Buffer, origin: KafkaOrigin): Promise<Record<string, unknown>>;

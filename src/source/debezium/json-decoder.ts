@@ -4,6 +4,7 @@ import { DecodeError } from '../../core/errors';
 import {
   type Decoded,
   type EnvelopeDecoder,
+  type KeyDecoder,
   type RecordDecoder,
   type EnvelopePayload,
   shapeOfFields,
@@ -26,10 +27,12 @@ const PAYLOAD_KEY = ',"payload":';
  * Debezium JSON (JsonConverter), with or without embedded schemas. Each distinct schema is
  * compiled once; only the payload is parsed per message.
  */
-export class JsonEnvelopeDecoder implements EnvelopeDecoder, RecordDecoder {
+export class JsonEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordDecoder {
   private readonly compiled = new Map<string, CompiledSchema>();
   /** Key shape by the key's schema text: a topic repeats one. */
   private readonly keyShapes = new Map<string, string | null>();
+  /** Key row decoder by the key's schema text; undefined for a key that is not a struct. */
+  private readonly keyRows = new Map<string, ((raw: unknown) => Row) | undefined>();
   /** The last schema-bearing message's bytes up to its payload, and that schema compiled. */
   private last?: { head: Buffer; compiled: CompiledSchema };
 
@@ -77,6 +80,34 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder, RecordDecoder {
     } catch (err) {
       // A key that is not JSON (another key converter) still identifies its row: it cannot be read, not absent.
       if (err instanceof SyntaxError || err instanceof DecodeError) return '(not JSON)';
+      throw wrapDecodeError(err, origin);
+    }
+  }
+
+  async keyRow(key: Buffer | null, origin: KafkaOrigin): Promise<Row | null> {
+    if (key === null || key.length === 0) return null;
+    try {
+      const text = key.toString('utf8');
+      if (!(text.startsWith(SCHEMA_PREFIX) && text[SCHEMA_PREFIX.length] === '{')) {
+        const value = parseLossless(text, undefined, parseNumberExactly);
+        const payload = text.startsWith(SCHEMA_PREFIX) ? (value as { payload?: unknown }).payload : value;
+        return isStruct(payload) ? payload : null;
+      }
+      const schemaEnd = endOfJsonValue(text, SCHEMA_PREFIX.length);
+      if (!text.startsWith(PAYLOAD_KEY, schemaEnd)) return null;
+      const schemaText = text.slice(SCHEMA_PREFIX.length, schemaEnd);
+      let decode = this.keyRows.get(schemaText);
+      if (!this.keyRows.has(schemaText)) {
+        const schema = parseObject(schemaText) as ConnectSchema;
+        decode = schema.type === 'struct' && (schema.fields?.length ?? 0) > 0 ? rowDecoder(schema) : undefined;
+        this.keyRows.set(schemaText, decode);
+      }
+      // Keys are read exactly: a BIGINT key over 2^53 must find its item.
+      const payload = parseLossless(text.slice(schemaEnd + PAYLOAD_KEY.length, -1), undefined, parseNumberExactly);
+      return decode && isStruct(payload) ? decode(payload) : null;
+    } catch (err) {
+      // A key that is not JSON (another key converter) has no columns to give.
+      if (err instanceof SyntaxError || err instanceof DecodeError) return null;
       throw wrapDecodeError(err, origin);
     }
   }
@@ -136,6 +167,9 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder, RecordDecoder {
 }
 
 const identityRow = (raw: unknown) => raw as Row;
+
+const isStruct = (value: unknown): value is Row =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length > 0;
 
 function parseObject(text: string): unknown {
   let value: unknown;
