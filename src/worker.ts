@@ -9,9 +9,11 @@ import { createMetrics } from './observability/metrics';
 import { logPartitionHealth } from './observability/partition-log';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { DLQ_TOPIC_CONFIG, DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
+import { LostDeleteCheck } from './pipeline/lost-deletes';
 import { createDynamoDbClient } from './sink/dynamodb/client';
 import { DynamoDbWriter, writerOptions } from './sink/dynamodb/dynamodb-writer';
 import { ensureDeletesTable } from './sink/dynamodb/deletes';
+import { DynamoDbItemVersions } from './sink/dynamodb/item-versions';
 import { ensureTable } from './sink/dynamodb/table-admin';
 import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
@@ -45,7 +47,7 @@ export class Worker {
     const topic = topicFor(config.kafka.topicPrefix, mapping);
     const dlqTopic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
 
-    const metrics = createMetrics(events, mapping.sourceTable);
+    const metrics = createMetrics(events, mapping.sourceTable, mapping);
     const stopLogging = logPartitionHealth(events, logger);
     this.closeMetrics = () => {
       metrics.close();
@@ -91,12 +93,14 @@ export class Worker {
     });
     await this.producer.connect();
 
+    const decoder = createDecoder(config);
     const processor = new BatchProcessor({
       mapping,
       itemRules: config.pipeline,
-      decoder: createDecoder(config),
+      decoder,
       sink: new DynamoDbWriter(dynamo, writerOptions(config.dynamodb), events),
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
+      lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
       events,
     });
     this.consumer = new ChangeConsumer(

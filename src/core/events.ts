@@ -3,6 +3,15 @@ import type { Operation } from './change-event';
 
 export type Outcome = 'written' | 'stale' | 'filtered' | 'dead-lettered' | 'skipped';
 
+/**
+ * What a lone tombstone's row had in DynamoDB: its item from before the tombstone (a lost
+ * delete), no item, an item written since (or by the delete itself, a soft delete); or the row
+ * changes again later in the same chunk; or its item key cannot be made from the Kafka key's
+ * columns alone; or the check could not be made (the item's version unreadable, the read refused).
+ */
+export type LoneTombstoneOutcome =
+  'lost-delete' | 'no-item' | 'item-newer' | 'changed-again' | 'key-not-derivable' | 'not-checked';
+
 /** The public instrumentation API: metrics, logs and tests all listen to these. */
 export interface FerryEventMap {
   'batch.done': {
@@ -61,6 +70,34 @@ export interface FerryEventMap {
     grewBy: number;
     /** Old partitions with messages from before `grewBy` still unprocessed, and how many. */
     behind: Array<{ partition: number; messages: number }>;
+  };
+  /**
+   * A tombstone read without the delete event that comes right before it (see
+   * pipeline/lost-deletes): compaction dropped that event, or this process began reading between
+   * the two. What checking the row's item found.
+   */
+  'source.lone-tombstone': {
+    mapping: string;
+    topic: string;
+    partition: number;
+    offset: string;
+    outcome: LoneTombstoneOutcome;
+    /** Why nothing could be checked, for key-not-derivable and not-checked. */
+    reason?: string;
+  };
+  /** A row deleted at the source whose item is still there: its delete event was compacted away unread. */
+  'sink.lost-delete': {
+    mapping: string;
+    /** The DynamoDB table holding the item(s), and the source table. */
+    table: string;
+    sourceTable: string;
+    topic: string;
+    partition: number;
+    offset: string;
+    /** The tombstone's Kafka timestamp, epoch ms. */
+    tombstoneAtMs: number;
+    /** Each item still there, with the version it was written from. */
+    items: Array<{ key: Record<string, unknown>; version: string }>;
   };
   'sink.throttled': { table: string };
   'dlq.sent': {

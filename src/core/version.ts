@@ -29,6 +29,8 @@ export function formatVersion(
 export interface ParsedVersion {
   /** Everything before the commit time: equal for the same change. */
   position: string;
+  /** 1 when the item was written from a delete (a soft delete). */
+  phase: Phase;
   committedAtMs: number;
 }
 
@@ -38,5 +40,7 @@ export function parseVersion(text: string | undefined): ParsedVersion | undefine
   const at = text.lastIndexOf('@');
   if (at < 0) return undefined;
   const committedAtMs = Number(text.slice(at + 1));
-  return Number.isFinite(committedAtMs) ? { position: text.slice(0, at), committedAtMs } : undefined;
+  const phase = Number(text[at - 1]);
+  if (!Number.isFinite(committedAtMs) || !(phase === 0 || phase === 1 || phase === 2)) return undefined;
+  return { position: text.slice(0, at), phase, committedAtMs };
 }

@@ -50,6 +50,12 @@ export function prepareMappedItem(
   return { item, attributes: itemError(mapping, key, () => prepareItem(item, rules, keyNames(mapping))) };
 }
 
+/** A key as a mapping returned it, checked and prepared exactly as a delete sends it. */
+export function preparedKey(mapping: Mapping, key: unknown): AttributeMap {
+  checkKey(mapping, key);
+  return itemError(mapping, key, () => prepareKey(key, keyNames(mapping)));
+}
+
 const keyNames = (mapping: Mapping) => ({ partitionKey: mapping.partitionKey.name, sortKey: mapping.sortKey?.name });
 
 /** Names the mapping and the item in an ItemError. */

@@ -61,6 +61,8 @@ export interface Mapping {
   readonly onTruncate: OnTruncate;
   /** Every item the row maps to (none when filtered out). */
   readonly itemsOf: (row: Row) => Array<{ key: ItemKey; item: ItemAttributes }>;
+  /** The keys the row maps to, unfiltered and unchecked; a single-item mapping runs its key function alone. */
+  readonly keysOf: (row: Row) => unknown[];
   /** Each function the mapping runs on a row (filter, key, item or items), for what reads columns. */
   readonly functions: ReadonlyArray<(row: Row) => unknown>;
 }
@@ -130,6 +132,9 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
     onDelete,
     onTruncate,
     itemsOf: (row) => (filter && !filter(row) ? [] : produce(row)),
+    keysOf: single
+      ? (row) => [(d.key as SingleItemMapping['key'])(row)]
+      : (row) => (d.items as FanOutMapping['items'])(row).map((entry) => (entry as { key?: unknown } | null)?.key),
     functions: [filter, d.key, d.item, d.items].filter((f) => typeof f === 'function') as Mapping['functions'],
   };
 }

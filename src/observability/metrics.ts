@@ -1,8 +1,16 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FerryEvents } from '../core/events';
 
-/** The only place that knows prom-client: turns instrumentation events into Prometheus series. */
-export function createMetrics(events: FerryEvents, sourceTable: string) {
+/**
+ * The only place that knows prom-client: turns instrumentation events into Prometheus series.
+ * Given the mapping, its lost-delete series starts at 0, so that an alert on its increase sees
+ * the first one (a series born at 1 shows no increase).
+ */
+export function createMetrics(
+  events: FerryEvents,
+  sourceTable: string,
+  mapping?: { name: string; targetTable: string },
+) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'ferry_' });
   const changes = new Counter({
@@ -67,6 +75,21 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
     registers: [registry],
   });
 
+  const lostDeletes = new Counter({
+    name: 'ferry_lost_deletes_total',
+    help: 'Rows deleted at the source whose delete event compaction removed before the worker read it: their items are still in DynamoDB',
+    labelNames: ['mapping', 'table'],
+    registers: [registry],
+  });
+  if (mapping) lostDeletes.inc({ mapping: mapping.name, table: mapping.targetTable }, 0);
+
+  const loneTombstones = new Counter({
+    name: 'ferry_lone_tombstones_total',
+    help: 'Tombstones read without their delete event, by what the check of the row found (key-not-derivable: it cannot be checked)',
+    labelNames: ['mapping', 'outcome'],
+    registers: [registry],
+  });
+
   // Seconds each partition has been held by a retriable failure; 0 once it clears.
   const blockedSince = new Map<string, number>();
   new Gauge({
@@ -101,6 +124,8 @@ export function createMetrics(events: FerryEvents, sourceTable: string) {
     }),
     events.on('source.key-changed', ({ mapping, topic }) => keyChanges.inc({ mapping, topic })),
     events.on('source.partitions-grew', ({ topic }) => unsafeGrowths.inc({ topic })),
+    events.on('source.lone-tombstone', ({ mapping, outcome }) => loneTombstones.inc({ mapping, outcome })),
+    events.on('sink.lost-delete', ({ mapping, table }) => lostDeletes.inc({ mapping, table })),
     events.on('sink.throttled', ({ table }) => throttles.inc({ table })),
     events.on('sink.retry', () => retries.inc()),
     events.on('dlq.sent', ({ mapping, error }) => deadLetters.inc({ mapping, error })),

@@ -8,7 +8,8 @@ export const BLOCKED_REPORT_INTERVAL_MS = 30_000;
 /**
  * Makes a stuck partition loud: a warning when a retriable failure first holds it, again every
  * 30 s while it lasts (with the latest error and item key), and a line when it clears. Dead
- * letters are logged too, each naming its origin and error. Returns a function that stops it.
+ * letters are logged too, each naming its origin and error, and deletes lost to compaction, each
+ * with its item and the fix. Returns a function that stops it.
  */
 export function logPartitionHealth(
   events: FerryEvents,
@@ -31,6 +32,7 @@ export function logPartitionHealth(
     else logger.warn(fields, 'partition blocked: retrying until the failure clears; nothing after it is committed');
   };
   const seenLetterKinds = new Set<string>();
+  const uncheckedReasons = new Set<string>();
   const unsubscribe = [
     events.on('partition.blocked', ({ topic, partition, sinceMs, error, key }) => {
       const id = `${topic}/${partition}`;
@@ -72,6 +74,33 @@ export function logPartitionHealth(
       logger.error(
         { topic, group: groupId, newPartitionsFrom: firstNew, partitions, partition, grewBy: at, behind, unprocessed },
         `the partitions of ${topic} grew from ${firstNew} to ${partitions} while partition(s) ${behind.map((p) => `${p.partition} (${p.messages})`).join(', ')} still had ${unprocessed} unprocessed messages from before ${at}, the first message of new partition ${partition}: a row's newer changes could be processed before its older ones. The new partitions are held until those are processed; ${mended}. See the README runbook "Growing a topic's partitions"`,
+      );
+    }),
+    events.on('sink.lost-delete', ({ mapping, table, sourceTable, topic, partition, offset, tombstoneAtMs, items }) => {
+      const keys = items.map((i) => JSON.stringify(i.key)).join(', ');
+      logger.error(
+        {
+          table,
+          sourceTable,
+          topic,
+          partition,
+          offset,
+          key: items.length === 1 ? items[0]?.key : items.map((i) => i.key),
+          itemVersion: items.length === 1 ? items[0]?.version : items.map((i) => i.version),
+          tombstoneAt: new Date(tombstoneAtMs).toISOString(),
+        },
+        `lost delete: a row of ${sourceTable} was deleted at the source, but item ${keys} is still in ${table}: only the row's tombstone is left, at ${topic}[${partition}]@${offset}, as its delete event was compacted away before this worker read it (the worker lagged more than the topic's min.compaction.lag.ms). Fix: ferry verify --mapping ${mapping} --repair, and raise min.compaction.lag.ms of ${topic} above the worker's worst lag`,
+      );
+    }),
+    events.on('source.lone-tombstone', ({ mapping, topic, partition, offset, outcome, reason }) => {
+      if (outcome !== 'key-not-derivable' && outcome !== 'not-checked') return;
+      // Said once per reason: every lone tombstone of the mapping may share it.
+      const said = `${outcome}\u0000${reason}`;
+      if (uncheckedReasons.has(said) || uncheckedReasons.size >= 100) return;
+      uncheckedReasons.add(said);
+      logger.warn(
+        { topic, partition, offset, outcome, reason },
+        `a tombstone was read without its delete event, and whether that delete was lost cannot be checked: ${reason}. If the worker lagged more than the topic's min.compaction.lag.ms, run ferry verify --mapping ${mapping}`,
       );
     }),
     events.on('dlq.sent', ({ topic, partition, offset, error, message }) => {

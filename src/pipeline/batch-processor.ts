@@ -10,6 +10,7 @@ import type { EnvelopeDecoder } from '../source/debezium/envelope';
 import { coalesce } from './coalesce';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
 import { KeyGuard } from './key-guard';
+import type { LostDeleteCheck } from './lost-deletes';
 
 /** A Kafka message as the pipeline needs it. */
 export interface SourceMessage {
@@ -40,6 +41,8 @@ export interface BatchProcessorDeps {
   decoder: EnvelopeDecoder;
   sink: Sink;
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
+  /** Checks tombstones read without their delete event (see lost-deletes.ts). */
+  lostDeletes?: Pick<LostDeleteCheck, 'check'>;
   events?: FerryEvents;
 }
 
@@ -97,15 +100,17 @@ export class BatchProcessor {
   ): Promise<void> {
     const { topic, partition, messages } = batch;
     const { shouldStop, signal } = control;
-    const { mapping, itemRules, decoder, sink, deadLetters, events } = this.deps;
+    const { mapping, itemRules, decoder, sink, deadLetters, lostDeletes, events } = this.deps;
     const letters: DeadLetter[] = [];
     const outcomes = new Map<ChangeEvent | SourceMessage, { op: Operation | 'none'; outcome: Outcome }>();
     const messageOf = new Map<ChangeEvent, SourceMessage>();
     const intents: WriteIntent[] = [];
+    const tombstones: number[] = [];
     let newestCommitMs = 0;
 
     const retryDecode = createRetry({ shouldStop, signal, onRetry: (error) => blocked(error) });
-    for (const message of messages) {
+    for (let index = 0; index < messages.length; index++) {
+      const message = messages[index] as SourceMessage;
       const origin = { topic, partition, offset: message.offset };
       let event: ChangeEvent;
       try {
@@ -115,6 +120,7 @@ export class BatchProcessor {
           return d;
         });
         if (decoded.kind === 'skip') {
+          if (decoded.reason === 'tombstone') tombstones.push(index);
           outcomes.set(message, { op: 'none', outcome: 'skipped' });
           continue;
         }
@@ -167,6 +173,11 @@ export class BatchProcessor {
       });
     }
     await deadLetters.publish(letters, { shouldStop, signal, onRetry: (error) => blocked(error) });
+    await lostDeletes?.check(topic, partition, messages, tombstones, {
+      shouldStop,
+      signal,
+      onRetry: (error) => blocked(error),
+    });
 
     events?.emit('batch.done', {
       mapping: mapping.name,

@@ -103,6 +103,38 @@ describe('pipeline > batch processor', () => {
     expect(seen).toEqual([]);
   });
 
+  it("hands the chunk's tombstones to the lost-delete check once its writes are done", async () => {
+    const sink = new MemorySink();
+    const checked: Array<{ tombstones: readonly number[]; itemsWritten: number }> = [];
+    const processor = new BatchProcessor({
+      mapping,
+      itemRules: { numberOverflow: 'error' },
+      decoder: {
+        decode: async (value, origin) =>
+          value === null ? { kind: 'skip', reason: 'tombstone' } : decoder.decode(value, origin),
+        keyShape: decoder.keyShape,
+      },
+      sink,
+      deadLetters: { publish: async () => undefined },
+      lostDeletes: {
+        check: async (_topic, _partition, _messages, tombstones) =>
+          void checked.push({ tombstones, itemsWritten: sink.items('things').length }),
+      },
+    });
+    const tombstone = (offset: number): SourceMessage => ({
+      key: Buffer.from('k'),
+      value: null,
+      offset: String(offset),
+    });
+    await processor.process({
+      topic: 'db.things',
+      partition: 0,
+      highWatermark: '9',
+      messages: [tombstone(3), message(4, { id: 1, x: 1 }), tombstone(6), message(7, { id: 2, x: 2 })],
+    });
+    expect(checked).toEqual([{ tombstones: [0, 2], itemsWritten: 2 }]);
+  });
+
   describe('order', () => {
     /** A decoder whose key shape is the key's text ("" for none) and whose rows carry an op. */
     const keyed: EnvelopeDecoder = {
