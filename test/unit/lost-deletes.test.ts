@@ -230,17 +230,20 @@ describe('pipeline > lost deletes > item keys from the Kafka key alone', () => {
     expect(keysOfKeyColumns(filtered, { id: 5 })).toEqual({ keys: [{ pk: { S: 'T#5' }, sk: { S: 'PROFILE' } }] });
   });
 
-  it('gives every key of a fan-out whose items read only key columns', () => {
-    const fanOut = compileMapping({
+  const fanOut = (items: (row: Record<string, unknown>) => Array<{ key: Record<string, string>; item: object }>) =>
+    compileMapping({
       name: 'things',
       source: { table: 'db.things' },
       target: { table: 'things', partitionKey: 'pk', sortKey: 'sk' },
-      items: (row: { tenant: string; id: number }) => [
-        { key: { pk: `T#${row.tenant}`, sk: `#${row.id}` }, item: {} },
-        { key: { pk: `ID#${row.id}`, sk: 'A' }, item: { tenant: row.tenant } },
-      ],
+      items,
     });
-    expect(keysOfKeyColumns(fanOut, { tenant: 'acme', id: 2 })).toEqual({
+
+  it('gives every key of a fan-out whose items read only key columns', () => {
+    const byTenant = fanOut((row) => [
+      { key: { pk: `T#${row.tenant}`, sk: `#${row.id}` }, item: {} },
+      { key: { pk: `ID#${row.id}`, sk: 'A' }, item: { tenant: row.tenant } },
+    ]);
+    expect(keysOfKeyColumns(byTenant, { tenant: 'acme', id: 2 })).toEqual({
       keys: [
         { pk: { S: 'T#acme' }, sk: { S: '#2' } },
         { pk: { S: 'ID#2' }, sk: { S: 'A' } },
@@ -249,16 +252,11 @@ describe('pipeline > lost deletes > item keys from the Kafka key alone', () => {
   });
 
   it('gives none, naming the column, when any item of a fan-out reads another column', () => {
-    const fanOut = compileMapping({
-      name: 'accounts',
-      source: { table: 'db.accounts' },
-      target: { table: 'accounts', partitionKey: 'pk', sortKey: 'sk' },
-      items: (row: { id: number; email: string }) => [
-        { key: { pk: `ACCOUNT#${row.id}`, sk: 'PROFILE' }, item: {} },
-        { key: { pk: `EMAIL#${row.email}`, sk: 'ACCOUNT' }, item: {} },
-      ],
-    });
-    expect(keysOfKeyColumns(fanOut, { id: 2 })).toEqual({
+    const byEmail = fanOut((row) => [
+      { key: { pk: `ACCOUNT#${row.id}`, sk: 'PROFILE' }, item: {} },
+      { key: { pk: `EMAIL#${row.email}`, sk: 'ACCOUNT' }, item: {} },
+    ]);
+    expect(keysOfKeyColumns(byEmail, { id: 2 })).toEqual({
       reason: `the mapping's key reads column "email", which the Kafka key does not carry`,
     });
   });
