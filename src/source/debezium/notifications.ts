@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { throwawayGroupId } from '../kafka/read-range';
 import type { Admin, Kafka } from 'kafkajs';
 import { FerryError, describe } from '../../core/errors';
 import type { RecordDecoder } from './envelope';
@@ -53,7 +53,7 @@ export async function followSnapshot(
   }
   const progress: SnapshotProgress = { chunks: 0 };
   const consumer = kafka.consumer({
-    groupId: `ferry-cli-${randomBytes(4).toString('hex')}`,
+    groupId: throwawayGroupId(),
     allowAutoTopicCreation: false,
   });
   try {

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { throwawayGroupId } from './read-range';
 import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { FerryError, describe } from '../../core/errors';
 import type { EnvelopeDecoder } from '../debezium/envelope';
@@ -96,7 +96,7 @@ export async function firstRecords(
   const found = new Map<number, NonNullable<PartitionHistory['first']>>();
   if (wanted.size === 0) return found;
   const consumer = kafka.consumer({
-    groupId: `ferry-cli-${randomBytes(4).toString('hex')}`,
+    groupId: throwawayGroupId(),
     allowAutoTopicCreation: false,
   });
   try {

@@ -11,6 +11,9 @@ export interface ReadRangeOptions {
   onBatch: (partition: number, messages: KafkaMessage[]) => Promise<void>;
 }
 
+/** A group of its own for a one-off read: nothing it commits is anyone else's. */
+export const throwawayGroupId = (): string => `ferry-cli-${randomBytes(4).toString('hex')}`;
+
 /** Reading stopped before the end: the consumer crashed or a batch's handler failed. */
 export class ReadRangeError extends FerryError {}
 
@@ -27,7 +30,7 @@ export async function readRange(
   const { topic } = options;
   const admin = kafka.admin();
   await admin.connect();
-  const groupId = options.groupId ?? `ferry-cli-${randomBytes(4).toString('hex')}`;
+  const groupId = options.groupId ?? throwawayGroupId();
   let starts: Map<number, bigint>;
   let ends: Map<number, bigint>;
   try {
