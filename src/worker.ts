@@ -10,6 +10,7 @@ import { logPartitionHealth } from './observability/partition-log';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { DLQ_TOPIC_CONFIG, DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
 import { LostDeleteCheck } from './pipeline/lost-deletes';
+import { SchemaWatch } from './pipeline/schema-watch';
 import { createDynamoDbClient } from './sink/dynamodb/client';
 import { DynamoDbWriter, writerOptions } from './sink/dynamodb/dynamodb-writer';
 import { ensureDeletesTable } from './sink/dynamodb/deletes';
@@ -17,7 +18,11 @@ import { DynamoDbItemVersions } from './sink/dynamodb/item-versions';
 import { ensureTable } from './sink/dynamodb/table-admin';
 import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
+import { recordAudit } from './source/kafka/audit';
 import { createKafka } from './source/kafka/kafka-client';
+import { ensureSchemaTopic, lastSchema, recordSchema } from './source/kafka/schema-log';
+import { connectSource } from './source/mysql/connection';
+import { requestSnapshot } from './source/mysql/snapshot-signal';
 
 export const topicFor = (prefix: string, mapping: Mapping) => `${prefix}.${mapping.sourceTable}`;
 export const groupFor = (config: Config, mapping: Mapping) => config.kafka.groupId ?? `ferry.${mapping.name}`;
@@ -41,6 +46,11 @@ export class Worker {
     /** Another consumer group than the mapping's, e.g. for a rebuild into a shadow table. */
     private readonly groupId = groupFor(config, mapping),
   ) {}
+
+  /** The deployed worker watches the source schema; a rebuild's replay is not the table's present. */
+  private get watchesSchemas(): boolean {
+    return this.groupId === groupFor(this.config, this.mapping);
+  }
 
   async start(): Promise<void> {
     const { config, logger, events, mapping, groupId } = this;
@@ -85,6 +95,7 @@ export class Worker {
         ],
         waitForLeaders: true,
       })
+      .then(() => (this.watchesSchemas ? ensureSchemaTopic(admin, config.kafka.topicPrefix) : undefined))
       .finally(() => admin.disconnect());
     this.producer = kafka.producer({
       idempotent: true,
@@ -94,6 +105,33 @@ export class Worker {
     await this.producer.connect();
 
     const decoder = createDecoder(config);
+    const producer = this.producer;
+    const schemas = this.watchesSchemas
+      ? new SchemaWatch({
+          mapping,
+          store: {
+            last: () => lastSchema(kafka, config.kafka.topicPrefix, mapping.name),
+            record: (record) => recordSchema(producer, config.kafka.topicPrefix, record),
+          },
+          audit: (detail) =>
+            recordAudit(kafka, config.kafka.topicPrefix, {
+              action: 'source-schema-change',
+              group: groupId,
+              topic,
+              detail,
+            }),
+          requestSnapshot: async () => {
+            const source = await connectSource(config.source.url);
+            try {
+              return await requestSnapshot(source, config.source.signalTable, mapping.sourceTable);
+            } finally {
+              await source.end();
+            }
+          },
+          events,
+        })
+      : undefined;
+    await schemas?.load();
     const processor = new BatchProcessor({
       mapping,
       itemRules: config.pipeline,
@@ -101,6 +139,7 @@ export class Worker {
       sink: new DynamoDbWriter(dynamo, writerOptions(config.dynamodb), events),
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
+      schemas,
       events,
     });
     this.consumer = new ChangeConsumer(

@@ -65,9 +65,12 @@ export class RetriesExhaustedError extends FerryError {
 
 const programmingErrors = [TypeError, RangeError, ReferenceError, SyntaxError];
 
+/** A bug in ferry or in the code it runs, not a condition that may clear. */
+export const isProgrammingError = (err: unknown) => programmingErrors.some((type) => err instanceof type);
+
 /** Only errors that say so are retried; programming errors never are. */
 export function isRetriable(err: unknown): boolean {
-  if (programmingErrors.some((type) => err instanceof type)) return false;
+  if (isProgrammingError(err)) return false;
   return err instanceof FerryError && err.retriable;
 }
 

@@ -99,6 +99,26 @@ export interface FerryEventMap {
     /** Each item still there, with the version it was written from. */
     items: Array<{ key: Record<string, unknown>; version: string }>;
   };
+  /**
+   * The mapping's source table changed columns (see pipeline/schema-watch): what changed, what
+   * it means for items already written, and what the worker does about it.
+   */
+  'source.schema-changed': {
+    mapping: string;
+    table: string;
+    topic: string;
+    partition: number;
+    offset: string;
+    /** Source commit time of the first change with the new schema, epoch ms. */
+    committedAtMs: number;
+    /** One line: "added b (int32, default 7); renamed a to c". */
+    changes: string;
+    judgement: { class: 'harmless' | 'existing rows may differ' | 'mapping breaks'; reasons: string[] };
+    /** none: harmless; alert: an operator snapshots; snapshot: the worker asked Debezium for one. */
+    action: 'none' | 'alert' | 'snapshot';
+  };
+  /** The worker asked Debezium for an incremental snapshot of the table (onSchemaChange: 'snapshot'). */
+  'source.snapshot-requested': { mapping: string; table: string; signal: string };
   'sink.throttled': { table: string };
   'dlq.sent': {
     mapping: string;

@@ -13,6 +13,7 @@ export interface KeyAttribute {
 
 export type OnDelete = 'delete' | 'ignore' | { soft: string };
 export type OnTruncate = 'dead-letter' | 'ignore';
+export type OnSchemaChange = 'alert' | 'snapshot';
 
 interface MappingBase<R extends object> {
   /** Unique name; names the consumer group, the dead-letter topic and the metrics. */
@@ -34,6 +35,12 @@ interface MappingBase<R extends object> {
   onDelete?: OnDelete;
   /** A TRUNCATE cannot be replayed row by row: by default it goes to the dead letters for an operator. */
   onTruncate?: OnTruncate;
+  /**
+   * When the source table's columns change in a way that may change items already written (a
+   * column the mapping reads added with a default, renamed or retyped): alert only, or also ask
+   * Debezium to snapshot the table again, so that every item is rewritten from its row as it is now.
+   */
+  onSchemaChange?: OnSchemaChange;
 }
 
 export interface SingleItemMapping<R extends object = Row> extends MappingBase<R> {
@@ -59,6 +66,7 @@ export interface Mapping {
   readonly sortKey?: KeyAttribute;
   readonly onDelete: OnDelete;
   readonly onTruncate: OnTruncate;
+  readonly onSchemaChange: OnSchemaChange;
   /** Every item the row maps to (none when filtered out). */
   readonly itemsOf: (row: Row) => Array<{ key: ItemKey; item: ItemAttributes }>;
   /** The keys the row maps to, unfiltered and unchecked; a single-item mapping runs its key function alone. */
@@ -117,6 +125,9 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
   if (!validDelete) fail('onDelete', `must be 'delete', 'ignore' or { soft: '<attribute>' }`);
   const onTruncate = d.onTruncate ?? 'dead-letter';
   if (onTruncate !== 'dead-letter' && onTruncate !== 'ignore') fail('onTruncate', `must be 'dead-letter' or 'ignore'`);
+  const onSchemaChange = d.onSchemaChange ?? 'alert';
+  if (onSchemaChange !== 'alert' && onSchemaChange !== 'snapshot')
+    fail('onSchemaChange', `must be 'alert' or 'snapshot'`);
 
   const filter = d.filter;
   const produce: Mapping['itemsOf'] = single
@@ -131,6 +142,7 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
     sortKey,
     onDelete,
     onTruncate,
+    onSchemaChange,
     itemsOf: (row) => (filter && !filter(row) ? [] : produce(row)),
     keysOf: single
       ? (row) => [(d.key as SingleItemMapping['key'])(row)]

@@ -3,8 +3,8 @@ import type { FerryEvents } from '../core/events';
 
 /**
  * The only place that knows prom-client: turns instrumentation events into Prometheus series.
- * Given the mapping, its lost-delete series starts at 0, so that an alert on its increase sees
- * the first one (a series born at 1 shows no increase).
+ * Given the mapping, its lost-delete and schema-change series start at 0, so that an alert on
+ * their increase sees the first one (a series born at 1 shows no increase).
  */
 export function createMetrics(
   events: FerryEvents,
@@ -90,6 +90,24 @@ export function createMetrics(
     registers: [registry],
   });
 
+  const schemaChanges = new Counter({
+    name: 'ferry_source_schema_changes_total',
+    help: "Changes of the source table's columns, by what they mean for items already written (harmless, existing rows may differ, mapping breaks)",
+    labelNames: ['mapping', 'table', 'class'],
+    registers: [registry],
+  });
+  const snapshotsRequested = new Counter({
+    name: 'ferry_snapshots_requested_total',
+    help: "Incremental snapshots the worker asked Debezium for after a schema change (onSchemaChange: 'snapshot')",
+    labelNames: ['mapping', 'table'],
+    registers: [registry],
+  });
+  if (mapping) {
+    for (const change of ['harmless', 'existing rows may differ', 'mapping breaks'])
+      schemaChanges.inc({ mapping: mapping.name, table: sourceTable, class: change }, 0);
+    snapshotsRequested.inc({ mapping: mapping.name, table: sourceTable }, 0);
+  }
+
   // Seconds each partition has been held by a retriable failure; 0 once it clears.
   const blockedSince = new Map<string, number>();
   new Gauge({
@@ -125,6 +143,10 @@ export function createMetrics(
     events.on('source.key-changed', ({ mapping, topic }) => keyChanges.inc({ mapping, topic })),
     events.on('source.partitions-grew', ({ topic }) => unsafeGrowths.inc({ topic })),
     events.on('source.lone-tombstone', ({ mapping, outcome }) => loneTombstones.inc({ mapping, outcome })),
+    events.on('source.schema-changed', ({ mapping, table, judgement }) =>
+      schemaChanges.inc({ mapping, table, class: judgement.class }),
+    ),
+    events.on('source.snapshot-requested', ({ mapping, table }) => snapshotsRequested.inc({ mapping, table })),
     events.on('sink.lost-delete', ({ mapping, table }) => lostDeletes.inc({ mapping, table })),
     events.on('sink.throttled', ({ table }) => throttles.inc({ table })),
     events.on('sink.retry', () => retries.inc()),

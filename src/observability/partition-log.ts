@@ -8,8 +8,8 @@ export const BLOCKED_REPORT_INTERVAL_MS = 30_000;
 /**
  * Makes a stuck partition loud: a warning when a retriable failure first holds it, again every
  * 30 s while it lasts (with the latest error and item key), and a line when it clears. Dead
- * letters are logged too, each naming its origin and error, and deletes lost to compaction, each
- * with its item and the fix. Returns a function that stops it.
+ * letters are logged too, each naming its origin and error, deletes lost to compaction, each
+ * with its item and the fix, and changes of the source schema, with what they do to the items. Returns a function that stops it.
  */
 export function logPartitionHealth(
   events: FerryEvents,
@@ -103,6 +103,35 @@ export function logPartitionHealth(
         `a tombstone was read without its delete event, and whether that delete was lost cannot be checked: ${reason}. If the worker lagged more than the topic's min.compaction.lag.ms, run ferry verify --mapping ${mapping}`,
       );
     }),
+    events.on(
+      'source.schema-changed',
+      ({ mapping, table, topic, partition, offset, committedAtMs, changes, judgement, action }) => {
+        const at = new Date(committedAtMs).toISOString();
+        const fields = { mapping, table, topic, partition, offset, at, changes, class: judgement.class, action };
+        const why = judgement.reasons.join('; ');
+        if (judgement.class === 'harmless')
+          return logger.info(
+            fields,
+            `source schema of ${table} changed (${changes}): harmless to mapping ${mapping}, which reads none of these columns`,
+          );
+        if (judgement.class === 'mapping breaks')
+          return logger.error(
+            fields,
+            `source schema of ${table} changed at ${topic}[${partition}]@${offset} (${changes}): mapping ${mapping} breaks, as ${why}; its next changes will go to the dead letters or map without the column. Fix the mapping and deploy it, redrive the dead letters, then run ferry snapshot --mapping ${mapping}`,
+          );
+        logger.warn(
+          fields,
+          `source schema of ${table} changed at ${topic}[${partition}]@${offset} (${changes}): existing rows may differ from their items, as ${why}, and rows no change touches since ${at} were never sent again. ${
+            action === 'snapshot'
+              ? 'Asked Debezium for an incremental snapshot of the table (onSchemaChange: snapshot): the items converge as it runs'
+              : `Fix: ferry snapshot --mapping ${mapping} (or onSchemaChange: 'snapshot' in the mapping)`
+          }`,
+        );
+      },
+    ),
+    events.on('source.snapshot-requested', ({ mapping, table, signal }) =>
+      logger.info({ mapping, table, signal }, `asked Debezium for an incremental snapshot of ${table}`),
+    ),
     events.on('dlq.sent', ({ topic, partition, offset, error, message }) => {
       // The first letter of each kind is an error: a new kind of failure needs a person.
       const level = seenLetterKinds.has(error) ? 'warn' : 'error';

@@ -11,6 +11,7 @@ import { coalesce } from './coalesce';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
 import { KeyGuard } from './key-guard';
 import type { LostDeleteCheck } from './lost-deletes';
+import type { SchemaWatch } from './schema-watch';
 
 /** A Kafka message as the pipeline needs it. */
 export interface SourceMessage {
@@ -43,6 +44,8 @@ export interface BatchProcessorDeps {
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
   /** Checks tombstones read without their delete event (see lost-deletes.ts). */
   lostDeletes?: Pick<LostDeleteCheck, 'check'>;
+  /** Notices the source table's schema changing (see schema-watch.ts). */
+  schemas?: Pick<SchemaWatch, 'observe' | 'settle'>;
   events?: FerryEvents;
 }
 
@@ -100,7 +103,7 @@ export class BatchProcessor {
   ): Promise<void> {
     const { topic, partition, messages } = batch;
     const { shouldStop, signal } = control;
-    const { mapping, itemRules, decoder, sink, deadLetters, lostDeletes, events } = this.deps;
+    const { mapping, itemRules, decoder, sink, deadLetters, lostDeletes, schemas, events } = this.deps;
     const letters: DeadLetter[] = [];
     const outcomes = new Map<ChangeEvent | SourceMessage, { op: Operation | 'none'; outcome: Outcome }>();
     const messageOf = new Map<ChangeEvent, SourceMessage>();
@@ -125,6 +128,7 @@ export class BatchProcessor {
           continue;
         }
         event = decoded.event;
+        schemas?.observe(decoded.schema, event);
       } catch (error) {
         if (error instanceof RetryAbortedError) throw error;
         letters.push({
@@ -172,6 +176,8 @@ export class BatchProcessor {
         error,
       });
     }
+    // Before the letters: a change that breaks the mapping is recorded before what it breaks.
+    await schemas?.settle({ shouldStop, signal, onRetry: (error) => blocked(error) });
     await deadLetters.publish(letters, { shouldStop, signal, onRetry: (error) => blocked(error) });
     await lostDeletes?.check(topic, partition, messages, tombstones, {
       shouldStop,

@@ -21,6 +21,7 @@ describe('integration > schema log', () => {
     mapping,
     table: 'db.t',
     columns: columns.map((name) => ({ name, type: 'int32', optional: true })),
+    version: `v1:${offset}`,
     origin: { topic: 'p.db.t', partition: 0, offset },
     seenAt: new Date().toISOString(),
   });

@@ -12,6 +12,7 @@ import {
   wrapDecodeError,
 } from './envelope';
 import { type ConnectSchema, rowDecoder } from './logical-types';
+import { type RowSchema, rowSchemaOf } from './row-schema';
 
 // Avro longs as BigInt: Debezium's microsecond timestamps and BIGINT columns exceed 2^53.
 const exactLong = avsc.types.LongType.__with({
@@ -42,6 +43,7 @@ type AvroType = string | AvroType[] | { type: AvroType; [attribute: string]: unk
 interface WriterSchema {
   type: avsc.Type;
   decodeRow: (raw: unknown) => Row;
+  rowSchema?: RowSchema;
   /** When the schema is a key's: see EnvelopeDecoder.keyShape. */
   keyShape: string | null;
   /** When the schema is a key's: its columns decoded as a row's, compiled on first use. */
@@ -65,7 +67,7 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
     return this.registryCall(origin, async () => {
       if (value.length < 5 || value[0] !== 0) throw new DecodeError('not in the Confluent wire format (magic byte 0)');
-      const { type, decodeRow } = await this.writerSchema(value.readInt32BE(1));
+      const { type, decodeRow, rowSchema } = await this.writerSchema(value.readInt32BE(1));
       const payload = type.fromBuffer(value.subarray(5)) as EnvelopePayload;
       return toChangeEvent(
         {
@@ -74,6 +76,7 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
           after: payload.after ? decodeRow(payload.after) : null,
         },
         origin,
+        rowSchema,
       );
     });
   }
@@ -171,6 +174,7 @@ function compile(avro: AvroType): WriterSchema {
   return {
     type,
     decodeRow: rowSchema ? rowDecoder(rowSchema) : (raw: unknown) => raw as Row,
+    ...(rowSchema ? { rowSchema: rowSchemaOf(rowSchema) } : {}),
     keyShape: shapeOfFields(
       envelope.fields?.map((f) => f.field as string),
       envelope.type,
@@ -224,6 +228,7 @@ export function toConnect(
     field,
     name: attrs['connect.name'] as string | undefined,
     parameters: attrs['connect.parameters'] as Record<string, string> | undefined,
+    ...(attrs['connect.default'] === undefined ? {} : { default: attrs['connect.default'] }),
   };
   if (avro.type === 'record') {
     const name = attrs.name as string;

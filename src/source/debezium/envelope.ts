@@ -1,10 +1,16 @@
 import type { ChangeEvent, KafkaOrigin, Operation, Row } from '../../core/change-event';
 import { DecodeError, describe } from '../../core/errors';
 import { type BinlogSource, positionOf } from './position';
+import type { RowSchema } from './row-schema';
 
-/** What decoding a Kafka message gives: a change, or a reason it carries no row. */
+/**
+ * What decoding a Kafka message gives: a change, or a reason it carries no row. A change carries
+ * its rows' schema when the message has one (Avro, JSON with schemas): one object per distinct
+ * schema, so that comparing it costs nothing until it changes.
+ */
 export type Decoded =
-  { kind: 'change'; event: ChangeEvent } | { kind: 'skip'; reason: 'tombstone' | 'heartbeat' | 'schema-change' };
+  | { kind: 'change'; event: ChangeEvent; schema?: RowSchema }
+  | { kind: 'skip'; reason: 'tombstone' | 'heartbeat' | 'schema-change' };
 
 /** The payload of a Debezium change event, after row values have been decoded. */
 export interface EnvelopePayload {
@@ -32,7 +38,7 @@ function isHeartbeat(payload: EnvelopePayload): boolean {
 }
 
 /** Turns a decoded envelope into the one record type the rest of the pipeline knows. */
-export function toChangeEvent(payload: EnvelopePayload, origin: KafkaOrigin): Decoded {
+export function toChangeEvent(payload: EnvelopePayload, origin: KafkaOrigin, schema?: RowSchema): Decoded {
   if (payload.op === undefined) {
     if (payload.ddl !== undefined) return { kind: 'skip', reason: 'schema-change' };
     if (isHeartbeat(payload)) return { kind: 'skip', reason: 'heartbeat' };
@@ -56,7 +62,7 @@ export function toChangeEvent(payload: EnvelopePayload, origin: KafkaOrigin): De
     throw new DecodeError(`"${payload.op}" event without "after"`);
   }
   if (op === 'delete' && event.before === null) throw new DecodeError('"d" event without "before"');
-  return { kind: 'change', event };
+  return schema === undefined ? { kind: 'change', event } : { kind: 'change', event, schema };
 }
 
 /** Decodes one Kafka message; the format (JSON or Avro) lives behind this. */

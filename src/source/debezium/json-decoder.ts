@@ -12,12 +12,14 @@ import {
   wrapDecodeError,
 } from './envelope';
 import { type ConnectSchema, rowDecoder } from './logical-types';
+import { type RowSchema, rowSchemaOf } from './row-schema';
 
 interface CompiledSchema {
   before: (raw: unknown) => Row;
   after: (raw: unknown) => Row;
   /** Int64 columns: when one exceeds 2^53 the payload is parsed again without loss. */
   int64Columns: string[];
+  rowSchema?: RowSchema;
 }
 
 const SCHEMA_PREFIX = '{"schema":';
@@ -145,6 +147,7 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
         after: payload.after ? compiled.after(payload.after) : null,
       },
       origin,
+      compiled.rowSchema,
     );
   }
 
@@ -159,7 +162,7 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
     } else {
       const decode = rowDecoder(rowSchema);
       const int64Columns = (rowSchema.fields ?? []).filter((f) => f.type === 'int64').map((f) => f.field as string);
-      compiled = { before: decode, after: decode, int64Columns };
+      compiled = { before: decode, after: decode, int64Columns, rowSchema: rowSchemaOf(rowSchema) };
     }
     this.compiled.set(schemaText, compiled);
     return compiled;

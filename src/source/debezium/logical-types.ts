@@ -22,6 +22,8 @@ export interface ConnectSchema {
   field?: string;
   optional?: boolean;
   parameters?: Record<string, string>;
+  /** The column's default, when the connector carries one. */
+  default?: unknown;
   fields?: ConnectSchema[];
   items?: ConnectSchema;
 }

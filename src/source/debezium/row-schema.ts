@@ -18,12 +18,23 @@ export interface RowSchema {
 
 const SOURCE_TYPE = '__debezium.source.column.type';
 
-/** The row struct's columns, from the `before`/`after` field of a change event's Connect schema. */
-export function rowSchemaOf(row: ConnectSchema & { default?: unknown }): RowSchema {
+/**
+ * The row struct's columns, from the `before`/`after` field of a change event's Connect schema.
+ * A type is the Connect type, its logical name, a decimal's scale and the source type when the
+ * connector propagates it: what changes the values a column's rows carry.
+ */
+export function rowSchemaOf(row: ConnectSchema): RowSchema {
   return {
-    columns: (row.fields ?? []).map((f) => {
-      const field = f as ConnectSchema & { default?: unknown };
-      const type = [field.type, field.name, field.parameters?.[SOURCE_TYPE]].filter(Boolean).join('/');
+    columns: (row.fields ?? []).map((field) => {
+      const scale = field.parameters?.scale;
+      const type = [
+        field.type,
+        field.name,
+        scale === undefined ? undefined : `scale ${scale}`,
+        field.parameters?.[SOURCE_TYPE],
+      ]
+        .filter(Boolean)
+        .join('/');
       return {
         name: field.field as string,
         type,
@@ -77,25 +88,52 @@ export interface SchemaJudgement {
 
 /**
  * Judges a schema change against the columns the mapping reads. A column it reads that is gone
- * (dropped, or renamed away) breaks it: the next changes will fail to map. One it reads that was
- * added, or renamed to, or retyped means rows no change has touched since may now map to other
- * items than the ones written: their new values (a default, NULL, the renamed column's) never
- * came through the binlog.
+ * (dropped, or renamed away) breaks it: the next changes will fail to map, or map without it. One
+ * it reads that was added, renamed to or retyped means rows no change has touched since may now
+ * map to other items than the ones written: their new values (a default, the renamed column's,
+ * the converted ones) never came through the binlog. A mapping that copies every column breaks
+ * on nothing, but every change but a nullable column added without a default reaches its items.
  */
 export function judgeSchemaChange(diff: SchemaDiff, reading: ColumnsRead): SchemaJudgement {
-  const reads = (column: string) => reading === 'every' || reading.has(column);
+  const added = (c: ColumnSchema) =>
+    `${c.name} was added${c.default === undefined ? '' : ` with default ${JSON.stringify(c.default)}`}`;
+  const renamed = (r: { from: string; to: string }) => `${r.from} was renamed to ${r.to}`;
+  const retyped = (c: { name: string; from: string; to: string }) => `${c.name} changed type from ${c.from} to ${c.to}`;
+  if (reading === 'every') {
+    const differ = [
+      ...diff.added.filter((c) => c.default !== undefined || !c.optional).map(added),
+      ...diff.removed.map((c) => `${c.name} was dropped`),
+      ...diff.renamed.map(renamed),
+      ...diff.retyped.map(retyped),
+    ];
+    return differ.length > 0
+      ? { class: 'existing rows may differ', reasons: differ }
+      : { class: 'harmless', reasons: [] };
+  }
+  const reads = (column: string) => reading.has(column);
   const breaks = [
     ...diff.removed.filter((c) => reads(c.name)).map((c) => `${c.name} was dropped`),
-    ...diff.renamed.filter((r) => reads(r.from)).map((r) => `${r.from} was renamed to ${r.to}`),
+    ...diff.renamed.filter((r) => reads(r.from)).map(renamed),
   ];
   const differ = [
-    ...diff.added
-      .filter((c) => reads(c.name))
-      .map((c) => `${c.name} was added${c.default === undefined ? '' : ` with default ${JSON.stringify(c.default)}`}`),
-    ...diff.renamed.filter((r) => !reads(r.from) && reads(r.to)).map((r) => `${r.from} was renamed to ${r.to}`),
-    ...diff.retyped.filter((c) => reads(c.name)).map((c) => `${c.name} changed type from ${c.from} to ${c.to}`),
+    ...diff.added.filter((c) => reads(c.name)).map(added),
+    ...diff.renamed.filter((r) => !reads(r.from) && reads(r.to)).map(renamed),
+    ...diff.retyped.filter((c) => reads(c.name)).map(retyped),
   ];
   if (breaks.length > 0) return { class: 'mapping breaks', reasons: [...breaks, ...differ] };
   if (differ.length > 0) return { class: 'existing rows may differ', reasons: differ };
   return { class: 'harmless', reasons: [] };
+}
+
+/** One line: "added b (int32, default 7); dropped note; renamed a to c; retyped id int32 to int64". */
+export function describeDiff(diff: SchemaDiff): string {
+  const parts = [
+    ...diff.added.map(
+      (c) => `added ${c.name} (${c.type}${c.default === undefined ? '' : `, default ${JSON.stringify(c.default)}`})`,
+    ),
+    ...diff.removed.map((c) => `dropped ${c.name}`),
+    ...diff.renamed.map((r) => `renamed ${r.from} to ${r.to}`),
+    ...diff.retyped.map((c) => `retyped ${c.name} ${c.from} to ${c.to}`),
+  ];
+  return parts.length === 0 ? 'no column changed' : parts.join('; ');
 }

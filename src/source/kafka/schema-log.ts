@@ -1,6 +1,6 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { KafkaOrigin } from '../../core/change-event';
-import type { ColumnSchema } from '../debezium/row-schema';
+import type { ColumnSchema, SchemaChangeClass } from '../debezium/row-schema';
 import { readRange } from './read-range';
 
 /** The last source schema a mapping's worker saw, kept in Kafka so that a restart compares with it. */
@@ -8,9 +8,15 @@ export interface SchemaRecord {
   mapping: string;
   table: string;
   columns: ColumnSchema[];
-  /** The change that first carried it. */
+  /** The source position (`_ferry_version` form) of the change that first carried it, and where that change was. */
+  version: string;
   origin: KafkaOrigin;
   seenAt: string;
+  /**
+   * The newest change of schema that may have left items unlike their rows (not harmless),
+   * carried forward: a rebuild from the topic replays rows not changed since in their old shape.
+   */
+  drift?: { version: string; at: string; class: SchemaChangeClass; reasons: string[] };
 }
 
 /** One compacted record per mapping (keyed by its name): the newest schema stays, the rest goes. */
