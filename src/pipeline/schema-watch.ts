@@ -179,3 +179,18 @@ async function blocking<T>(what: string, fn: () => Promise<T>): Promise<T> {
     throw new FerryError(`cannot ${what}: ${describe(cause)}`, { retriable: true, cause });
   }
 }
+
+/** What changed from one schema to the next, and what it means for the mapping's items. */
+export function schemaChangeFor(
+  mapping: Pick<Mapping, 'functions'>,
+  before: RowSchema,
+  after: RowSchema,
+): { changes: string; judgement: SchemaJudgement } | undefined {
+  const diff = diffSchemas(before, after);
+  if (isEmptyDiff(diff)) return undefined;
+  const reading = columnsRead(
+    mapping,
+    after.columns.map((c) => c.name),
+  );
+  return { changes: describeDiff(diff), judgement: judgeSchemaChange(diff, reading) };
+}

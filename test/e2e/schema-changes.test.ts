@@ -1,3 +1,6 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { JsonEnvelopeDecoder } from '../../src/source/debezium/json-decoder';
 import { auditTopic } from '../../src/source/kafka/audit';
 import { readRange } from '../../src/source/kafka/read-range';
 import { runFerry } from '../support/cli';
@@ -149,6 +152,57 @@ describe("e2e > schema changes under onSchemaChange 'alert'", () => {
     await scenario.expectConverged(mapping, SELECT);
     expect(await verify(mapping)).toMatchObject({ code: 0, report: { different: 0 } });
   }, 240_000);
+
+  it('mapping test and mapping diff read events of every schema and say what each change does to a mapping', async () => {
+    // The topic's events in source order, as a developer captures them.
+    const events: Array<{ version: string; line: string }> = [];
+    const decoder = new JsonEnvelopeDecoder();
+    await readRange(kafka(), {
+      topic: scenario.topic('t'),
+      onBatch: async (partition, messages) => {
+        for (const m of messages) {
+          const decoded = await decoder.decode(m.value, { topic: scenario.topic('t'), partition, offset: m.offset });
+          if (decoded.kind === 'change')
+            events.push({ version: decoded.event.position.version, line: String(m.value) });
+        }
+      },
+    });
+    events.sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
+    const file = join(scenario.dir, 'events.jsonl');
+    writeFileSync(file, events.map((e) => e.line).join('\n'));
+    const tested = await runFerry('mapping', 'test', mapping, file);
+    expect(tested.code).toBe(0);
+    expect(tested.out.split('\n').filter((l) => l.includes('the source schema changed'))).toEqual([
+      expect.stringMatching(
+        /^line \d+: the source schema changed \(added b \(int32, default 7\)\): existing rows may differ: b was added with default 7$/,
+      ),
+      expect.stringMatching(
+        /^line \d+: the source schema changed \(renamed a to c\): existing rows may differ: a was renamed to c$/,
+      ),
+    ]);
+
+    const next = scenario.writeMapping(
+      'next.ts',
+      `name: 'sc-${scenario.id}',
+  key: (row) => ({ pk: \`T#\${row.id}\`, sk: 'ROW' }),
+  item: (row) => ({ a: row.a, n: row.n }),`,
+      't',
+    );
+    const diffed = await runFerry('mapping', 'diff', '--mapping', mapping, '--new', next, '--json');
+    expect([diffed.code, diffed.err]).toEqual([0, '']);
+    expect((JSON.parse(diffed.out) as { schemaChanges: unknown[] }).schemaChanges).toEqual([
+      {
+        changes: 'added b (int32, default 7)',
+        current: { class: 'existing rows may differ', reasons: ['b was added with default 7'] },
+        new: { class: 'harmless', reasons: [] },
+      },
+      {
+        changes: 'renamed a to c',
+        current: { class: 'existing rows may differ', reasons: ['a was renamed to c'] },
+        new: { class: 'mapping breaks', reasons: ['a was renamed to c'] },
+      },
+    ]);
+  }, 120_000);
 
   it('after a restart, reports nothing old again, and reports a change made while it was down', async () => {
     await worker.stop();

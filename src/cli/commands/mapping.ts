@@ -4,11 +4,13 @@ import { Command } from 'commander';
 import { ConfigError, RefusedError, describe } from '../../core/errors';
 import { type WriteIntent, itemIdentity } from '../../core/write-intent';
 import { applyMapping } from '../../mapping/apply-mapping';
+import { schemaChangeFor } from '../../pipeline/schema-watch';
 import { itemSignature, readableItem } from '../../mapping/prepare-item';
 import { loadMapping } from '../../mapping/load-mapping';
 import { scaffoldMapping } from '../../mapping/scaffold';
 import { createDecoder } from '../../source/debezium/create-decoder';
 import { JsonEnvelopeDecoder } from '../../source/debezium/json-decoder';
+import { type RowSchema, describeJudgement } from '../../source/debezium/row-schema';
 import { parseResetTarget } from '../../source/kafka/offsets';
 import { readRange } from '../../source/kafka/read-range';
 import { connectSource } from '../../source/mysql/connection';
@@ -43,6 +45,7 @@ export function mappingCommand(setCode: (code: number) => void): Command {
       if (!existsSync(eventsFile)) throw new ConfigError(`events file ${eventsFile} not found`);
       const decoder = new JsonEnvelopeDecoder();
       let failures = 0;
+      let schema: RowSchema | undefined;
       const lines = readFileSync(eventsFile, 'utf8')
         .split('\n')
         .filter((l) => l.trim() !== '');
@@ -61,6 +64,15 @@ export function mappingCommand(setCode: (code: number) => void): Command {
             );
             continue;
           }
+          // Events of several source schemas: say where the columns change and what that does to the items.
+          const change = schema && decoded.schema ? schemaChangeFor(compiled, schema, decoded.schema) : undefined;
+          schema = decoded.schema ?? schema;
+          if (change)
+            print(
+              opts.json
+                ? json({ line: index + 1, schemaChange: { changes: change.changes, ...change.judgement } }, 0)
+                : `line ${index + 1}: the source schema changed (${change.changes}): ${describeJudgement(change.judgement)}`,
+            );
           const intents = applyMapping(compiled, decoded.event, config.pipeline).map(plain);
           if (opts.json) print(json({ line: index + 1, op: decoded.event.op, intents }, 0));
           else {
@@ -125,6 +137,8 @@ export function mappingCommand(setCode: (code: number) => void): Command {
           const proposed = new Map<string, WriteIntent>();
           let events = 0;
           let newErrors = 0;
+          // Each source schema the topic holds, at the first position it was seen.
+          const schemas = new Map<RowSchema, string>();
           await readRange(ctx.kafka(), {
             topic: ctx.topic,
             from,
@@ -135,6 +149,9 @@ export function mappingCommand(setCode: (code: number) => void): Command {
                   .catch(() => undefined);
                 if (!decoded || decoded.kind === 'skip') continue;
                 events++;
+                const seen = decoded.schema && schemas.get(decoded.schema);
+                if (decoded.schema && (seen === undefined || decoded.event.position.version < seen))
+                  schemas.set(decoded.schema, decoded.event.position.version);
                 for (const [version, into] of [
                   [ctx.mapping, current],
                   [next, proposed],
@@ -172,8 +189,22 @@ export function mappingCommand(setCode: (code: number) => void): Command {
               });
             else counts.unchanged++;
           }
-          if (opts.json) return print(json({ events, newMappingErrors: newErrors, ...counts, examples: changes }));
+          const ordered = [...schemas].sort(([, a], [, b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([schema]) => schema);
+          const schemaChanges = ordered.slice(1).flatMap((after, i) => {
+            const before = ordered[i] as RowSchema;
+            const current = schemaChangeFor(ctx.mapping, before, after);
+            const proposed = schemaChangeFor(next, before, after);
+            return current && proposed
+              ? [{ changes: current.changes, current: current.judgement, new: proposed.judgement }]
+              : [];
+          });
+          if (opts.json)
+            return print(json({ events, newMappingErrors: newErrors, ...counts, examples: changes, schemaChanges }));
           print(`${events} changes read from ${ctx.topic} (${opts.from}); nothing committed`);
+          for (const c of schemaChanges)
+            print(
+              `the source schema changed (${c.changes}): for the mapping in production ${describeJudgement(c.current)}; for the new one ${describeJudgement(c.new)}`,
+            );
           print(
             `the new mapping would add ${counts.added}, remove ${counts.removed} and change ${counts.changed} items; ${counts.unchanged} unchanged; ${newErrors} changes it cannot map`,
           );

@@ -137,3 +137,9 @@ export function describeDiff(diff: SchemaDiff): string {
   ];
   return parts.length === 0 ? 'no column changed' : parts.join('; ');
 }
+
+/** "harmless: …" / "existing rows may differ: b was added with default 7" / "the mapping breaks: a was dropped". */
+export const describeJudgement = (j: SchemaJudgement): string =>
+  j.class === 'harmless'
+    ? 'harmless (the mapping reads none of these columns)'
+    : `${j.class === 'mapping breaks' ? 'the mapping breaks' : j.class}: ${j.reasons.join('; ')}`;
