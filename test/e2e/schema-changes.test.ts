@@ -147,10 +147,20 @@ describe("e2e > schema changes under onSchemaChange 'alert'", () => {
       expect.objectContaining({ class: 'existing rows may differ', reasons: ['a was renamed to c'] }),
     ]);
 
+    // A rebuild from the topic would drift the same way: it refuses until a snapshot has completed.
+    const refused = await runFerry('rebuild', '--mapping', mapping, '--table', `${scenario.table}-shadow`);
+    expect(refused.code).toBe(3);
+    expect(refused.err).toContain(`the source schema of ${scenario.database}.t changed at `);
+    expect(refused.err).toContain('(a was renamed to c): rows not changed since are in the topic as they were before');
+
     const snapshot = await runFerry('snapshot', '--mapping', mapping);
     expect([snapshot.code, snapshot.err]).toEqual([0, '']);
     await scenario.expectConverged(mapping, SELECT);
     expect(await verify(mapping)).toMatchObject({ code: 0, report: { different: 0 } });
+    await waitFor('the history to be whole again', async () => {
+      const shown = await runFerry('offsets', 'show', '--mapping', mapping, '--json');
+      return (JSON.parse(shown.out) as { rebuild: { complete: boolean } }).rebuild.complete;
+    });
   }, 240_000);
 
   it('mapping test and mapping diff read events of every schema and say what each change does to a mapping', async () => {

@@ -75,6 +75,23 @@ describe('source > kafka > history', () => {
     expect(judge([{ partition: 0, start: '0', end: '0' }]).missing).toEqual(['p.db.t holds no change of db.t']);
   });
 
+  it('is incomplete after a schema change that may have changed rows, until a snapshot of the table completes after it', () => {
+    const whole = [{ partition: 0, start: '0', end: '10', first: at('0', 'initial snapshot read') }];
+    const drift = {
+      version: 'v1:x',
+      at: '2026-11-20T08:00:00.000Z',
+      class: 'existing rows may differ' as const,
+      reasons: ['b was added with default 7'],
+    };
+    const judged = (scansCompletedMs: number[]) =>
+      judgeHistory('p.db.t', 'db.t', compacted, whole, { drift, scansCompletedMs });
+    expect(judged([]).missing).toEqual([
+      'the source schema of db.t changed at 2026-11-20T08:00:00.000Z (b was added with default 7): rows not changed since are in the topic as they were before, and no snapshot of the table has completed since',
+    ]);
+    expect(judged([Date.parse('2026-11-19T00:00:00Z')]).complete).toBe(false);
+    expect(judged([Date.parse('2026-11-19T00:00:00Z'), Date.parse('2026-11-20T08:05:00Z')]).complete).toBe(true);
+  });
+
   it('says what each policy keeps', () => {
     expect(describePolicy(compacted)).toBe(
       'cleanup.policy=compact: the newest change of every row is kept; delete events stay 7 days before compaction may drop them, tombstones 7 days after',

@@ -44,7 +44,7 @@ jest.mock('../../src/source/kafka/offsets', () => ({
 jest.mock('../../src/source/debezium/create-decoder', () => ({ createDecoder: () => ({}) }));
 jest.mock('../../src/source/kafka/history', () => ({
   ...jest.requireActual('../../src/source/kafka/history'),
-  topicHistory: async (_k: unknown, _a: unknown, topic: string) => ({
+  topicHistory: async (_k: unknown, _a: unknown, { topic }: { topic: string }) => ({
     topic,
     policy: {},
     partitions: [],

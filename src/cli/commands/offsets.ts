@@ -121,4 +121,10 @@ const byAge = (history: History) =>
   history.policy.cleanupPolicy.split(',').includes('delete') && history.policy.retentionMs !== '-1';
 
 const historyOf = async (ctx: CommandContext): Promise<History> =>
-  topicHistory(ctx.kafka(), await ctx.admin(), ctx.topic, ctx.mapping.sourceTable, createDecoder(ctx.config));
+  topicHistory(ctx.kafka(), await ctx.admin(), {
+    topic: ctx.topic,
+    table: ctx.mapping.sourceTable,
+    topicPrefix: ctx.config.kafka.topicPrefix,
+    mapping: ctx.mapping.name,
+    decoder: createDecoder(ctx.config),
+  });

@@ -81,13 +81,13 @@ export function rebuildCommand(): Command {
       try {
         const admin = await ctx.admin();
         // The shadow table starts empty: it gets exactly what the topic still holds from the start point on.
-        const history = await topicHistory(
-          ctx.kafka(),
-          admin,
-          ctx.topic,
-          ctx.mapping.sourceTable,
-          createDecoder(ctx.config),
-        );
+        const history = await topicHistory(ctx.kafka(), admin, {
+          topic: ctx.topic,
+          table: ctx.mapping.sourceTable,
+          topicPrefix: ctx.config.kafka.topicPrefix,
+          mapping: ctx.mapping.name,
+          decoder: createDecoder(ctx.config),
+        });
         const missing = [
           ...(start.kind === 'earliest' ? [] : [`a rebuild from ${opts.from} replays only the changes from there on`]),
           ...history.missing,

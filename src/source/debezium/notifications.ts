@@ -1,4 +1,4 @@
-import { throwawayGroupId } from '../kafka/read-range';
+import { readRange, throwawayGroupId } from '../kafka/read-range';
 import type { Admin, Kafka } from 'kafkajs';
 import { FerryError, describe } from '../../core/errors';
 import type { RecordDecoder } from './envelope';
@@ -114,4 +114,35 @@ export async function followSnapshot(
   } finally {
     await consumer.disconnect().catch(() => undefined);
   }
+}
+
+/**
+ * When each incremental snapshot of the table that Debezium finished scanning was reported (the
+ * notification's Kafka timestamp, epoch ms), from the connector's notification topic.
+ */
+export async function tableScansCompleted(
+  kafka: Pick<Kafka, 'admin' | 'consumer'>,
+  topic: string,
+  table: string,
+  decoder: RecordDecoder,
+): Promise<number[]> {
+  const completed: number[] = [];
+  await readRange(kafka, {
+    topic,
+    onBatch: async (partition, messages) => {
+      for (const m of messages) {
+        if (m.value === null) continue;
+        const n = (await decoder.record(m.value, { topic, partition, offset: m.offset })) as unknown as Notification;
+        const data = n.additional_data ?? {};
+        if (
+          n.aggregate_type === 'Incremental Snapshot' &&
+          n.type === 'TABLE_SCAN_COMPLETED' &&
+          (data.data_collection ?? data.scanned_collection) === table &&
+          (data.status === undefined || data.status === 'SUCCEEDED' || data.status === 'EMPTY')
+        )
+          completed.push(Number(m.timestamp));
+      }
+    },
+  });
+  return completed;
 }

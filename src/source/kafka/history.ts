@@ -1,7 +1,10 @@
 import { throwawayGroupId } from './read-range';
 import { type Admin, ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { FerryError, describe } from '../../core/errors';
-import type { EnvelopeDecoder } from '../debezium/envelope';
+import { notificationTopic } from '../debezium/connector-config';
+import type { EnvelopeDecoder, RecordDecoder } from '../debezium/envelope';
+import { tableScansCompleted } from '../debezium/notifications';
+import { type SchemaRecord, lastSchema, schemaTopic } from './schema-log';
 
 /** How the broker keeps a topic's records (topic settings, broker defaults filled in). */
 export interface TopicPolicy {
@@ -164,13 +167,16 @@ async function kindOf(
  * no partition has lost records to retention (log start 0 everywhere) and the topic begins with
  * the connector's initial snapshot: some partition's first record is one of its reads. On a
  * compacted topic a row's older records are gone only because a newer one of the same row
- * stays, so compaction alone loses nothing.
+ * stays, so compaction alone loses nothing. A change of the source schema that may have
+ * changed rows without a change event (not harmless) leaves it incomplete until a snapshot of the
+ * table completes after it.
  */
 export function judgeHistory(
   topic: string,
   table: string,
   policy: TopicPolicy,
   partitions: PartitionHistory[],
+  schema: SchemaHistory = { scansCompletedMs: [] },
 ): History {
   const missing: string[] = [];
   for (const p of partitions) {
@@ -188,6 +194,12 @@ export function judgeHistory(
       );
     }
   }
+  // Rows an ALTER changed and no change has touched since are in the topic in their old shape.
+  const drift = schema.drift;
+  if (drift && !schema.scansCompletedMs.some((ms) => ms >= Date.parse(drift.at)))
+    missing.push(
+      `the source schema of ${table} changed at ${drift.at} (${drift.reasons.join('; ')}): rows not changed since are in the topic as they were before, and no snapshot of the table has completed since`,
+    );
   return { topic, policy, partitions, complete: missing.length === 0, missing };
 }
 
@@ -196,23 +208,50 @@ export function describeGaps(history: History): string {
   return `the history in ${history.topic} is incomplete: ${history.missing.join('; ')}`;
 }
 
-/** Log start, end and first record of every partition, the topic's policy, and the judgement. */
+/** A schema change that may have left items unlike their rows, and when snapshots of the table completed. */
+export interface SchemaHistory {
+  drift?: NonNullable<SchemaRecord['drift']>;
+  scansCompletedMs: number[];
+}
+
+/**
+ * Log start, end and first record of every partition, the topic's policy, the last schema
+ * change the mapping's workers recorded and the snapshots completed since, and the judgement.
+ */
 export async function topicHistory(
-  kafka: Pick<Kafka, 'consumer'>,
-  admin: Pick<Admin, 'describeConfigs' | 'fetchTopicOffsets'>,
-  topic: string,
-  table: string,
-  decoder: EnvelopeDecoder,
+  kafka: Pick<Kafka, 'admin' | 'consumer'>,
+  admin: Pick<Admin, 'describeConfigs' | 'fetchTopicOffsets' | 'listTopics'>,
+  options: {
+    topic: string;
+    table: string;
+    topicPrefix: string;
+    mapping: string;
+    decoder: EnvelopeDecoder & RecordDecoder;
+  },
 ): Promise<History> {
-  const [policy, offsets] = await Promise.all([topicPolicy(admin, topic), admin.fetchTopicOffsets(topic)]);
+  const { topic, table, topicPrefix, mapping, decoder } = options;
+  const [policy, offsets, topics] = await Promise.all([
+    topicPolicy(admin, topic),
+    admin.fetchTopicOffsets(topic),
+    admin.listTopics(),
+  ]);
   const ranges = offsets
     .map(({ partition, low, high }) => ({ partition, start: low, end: high }))
     .sort((a, b) => a.partition - b.partition);
-  const first = await firstRecords(kafka, topic, ranges, decoder);
+  const [first, drift] = await Promise.all([
+    firstRecords(kafka, topic, ranges, decoder),
+    topics.includes(schemaTopic(topicPrefix))
+      ? lastSchema(kafka, topicPrefix, mapping).then((r) => r?.drift)
+      : undefined,
+  ]);
+  const notifications = notificationTopic(topicPrefix);
+  const scansCompletedMs =
+    drift && topics.includes(notifications) ? await tableScansCompleted(kafka, notifications, table, decoder) : [];
   return judgeHistory(
     topic,
     table,
     policy,
     ranges.map((r) => ({ ...r, ...(first.has(r.partition) ? { first: first.get(r.partition) } : {}) })),
+    { ...(drift ? { drift } : {}), scansCompletedMs },
   );
 }
