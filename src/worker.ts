@@ -22,7 +22,7 @@ import { recordAudit } from './source/kafka/audit';
 import { createKafka } from './source/kafka/kafka-client';
 import { ensureSchemaTopic, lastSchema, recordSchema } from './source/kafka/schema-log';
 import { connectSource } from './source/mysql/connection';
-import { requestSnapshot } from './source/mysql/snapshot-signal';
+import { requestSnapshot, signalTableProblem } from './source/mysql/snapshot-signal';
 
 export const topicFor = (prefix: string, mapping: Mapping) => `${prefix}.${mapping.sourceTable}`;
 export const groupFor = (config: Config, mapping: Mapping) => config.kafka.groupId ?? `ferry.${mapping.name}`;
@@ -132,6 +132,15 @@ export class Worker {
         })
       : undefined;
     await schemas?.load();
+    if (schemas && mapping.onSchemaChange === 'snapshot') {
+      const problem = await signalTableProblem(config.source.url, config.source.signalTable, mapping.sourceTable);
+      // Not fatal: it is needed only at a schema change, and holds that change's partition until it works.
+      if (problem)
+        logger.warn(
+          { mapping: mapping.name, signalTable: config.source.signalTable },
+          `onSchemaChange is 'snapshot', but the worker cannot reach Debezium's signalling table now: ${problem}. A schema change will hold its partition until it can (FERRY_SOURCE_URL, FERRY_SOURCE_SIGNAL_TABLE)`,
+        );
+    }
     const processor = new BatchProcessor({
       mapping,
       itemRules: config.pipeline,

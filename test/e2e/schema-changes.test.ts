@@ -282,4 +282,16 @@ describe('e2e > schema changes to columns the mapping reads, or not', () => {
     expect(await metric(worker, 'ferry_snapshots_requested_total', {})).toBe(0);
     expect(await signalRows(scenario)).toBe(0);
   }, 120_000);
+
+  it("warns at start when onSchemaChange 'snapshot' cannot reach the signalling table, and still runs", async () => {
+    const misconfigured = await scenario.startWorker(mapping, {
+      FERRY_SOURCE_URL: `mysql://ferry:ferry@127.0.0.1:${stack.mariadb.port}`,
+      FERRY_SOURCE_SIGNAL_TABLE: 'no_such_signals',
+      FERRY_KAFKA_GROUP_ID: `other-${scenario.id}`,
+    });
+    expect(misconfigured.output()).toContain(
+      `onSchemaChange is 'snapshot', but the worker cannot reach Debezium's signalling table now: ConfigError: source table ${scenario.database}.no_such_signals not found`,
+    );
+    await misconfigured.stop();
+  }, 120_000);
 });

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Connection } from 'mysql2/promise';
+import { describe } from '../../core/errors';
+import { connectSource } from './connection';
 import { describeTable } from './table-shape';
 
 /**
@@ -25,4 +27,22 @@ export async function requestSnapshot(
     [id, JSON.stringify(data)],
   );
   return id;
+}
+
+/**
+ * Why a snapshot could not be asked for now (the source unreachable, the signalling table
+ * missing or unreadable), or undefined when it could.
+ */
+export async function signalTableProblem(url: string, signalTable: string, table: string): Promise<string | undefined> {
+  try {
+    const source = await connectSource(url);
+    try {
+      await describeTable(source, `${table.split('.')[0]}.${signalTable}`);
+      return undefined;
+    } finally {
+      await source.end();
+    }
+  } catch (err) {
+    return describe(err);
+  }
 }
