@@ -15,6 +15,7 @@ import { createDynamoDbClient } from './sink/dynamodb/client';
 import { DynamoDbWriter, writerOptions } from './sink/dynamodb/dynamodb-writer';
 import { ensureDeletesTable } from './sink/dynamodb/deletes';
 import { DynamoDbItemVersions } from './sink/dynamodb/item-versions';
+import { LeanDynamoDb } from './sink/dynamodb/lean-client';
 import { ensureTable } from './sink/dynamodb/table-admin';
 import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
@@ -33,6 +34,7 @@ export class Worker {
   private consumer?: ChangeConsumer;
   private producer?: Producer;
   private server?: Server;
+  private writes?: LeanDynamoDb;
   private closeMetrics?: () => void;
   private readonly probes = consumerProbes(this.events);
   private fail!: (err: Error) => void;
@@ -66,6 +68,8 @@ export class Worker {
     this.server = await startHttpServer(config.http.host, config.http.port, metrics.registry, this.probes);
 
     const dynamo = createDynamoDbClient(config.dynamodb);
+    // Writes go through the lean client; the SDK does the rest (tables, reads).
+    this.writes = new LeanDynamoDb(config.dynamodb);
     if (config.dynamodb.createTables) {
       const outcome = await ensureTable(dynamo, {
         table: mapping.targetTable,
@@ -145,7 +149,7 @@ export class Worker {
       mapping,
       itemRules: config.pipeline,
       decoder,
-      sink: new DynamoDbWriter(dynamo, writerOptions(config.dynamodb), events),
+      sink: new DynamoDbWriter(this.writes, writerOptions(config.dynamodb), events),
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
       schemas,
@@ -187,6 +191,7 @@ export class Worker {
   async stop(): Promise<void> {
     await this.consumer?.stop();
     await this.producer?.disconnect();
+    this.writes?.destroy();
     await new Promise((resolve) => (this.server ? this.server.close(resolve) : resolve(undefined)));
     this.closeMetrics?.();
     this.logger.info('worker stopped');

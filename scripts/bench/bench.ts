@@ -24,6 +24,7 @@ import type { WriteIntent } from '../../src/core/write-intent';
 import { BatchProcessor, type SourceMessage } from '../../src/pipeline/batch-processor';
 import { createDynamoDbClient } from '../../src/sink/dynamodb/client';
 import { DynamoDbWriter, versionGuard, writerOptions } from '../../src/sink/dynamodb/dynamodb-writer';
+import { LeanDynamoDb } from '../../src/sink/dynamodb/lean-client';
 import { ensureDeletesTable } from '../../src/sink/dynamodb/deletes';
 import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { MemorySink } from '../../src/sink/memory/memory-sink';
@@ -187,7 +188,10 @@ async function ferryBacklog(template: Template, sinkKind: 'memory' | 'dynamodb')
       topic,
       groupId,
       mapping,
-      sink: sinkKind === 'memory' ? memory : new DynamoDbWriter(dynamo.raw, writerOptions(config.dynamodb)),
+      sink:
+        sinkKind === 'memory'
+          ? memory
+          : new DynamoDbWriter(new LeanDynamoDb(config.dynamodb), writerOptions(config.dynamodb)),
     });
     const { seconds, cpuSeconds, chunks, writes } = await run.drained(gen.messages);
     const servers = stack();
@@ -393,7 +397,7 @@ async function freshness(template: Template, rate: number): Promise<Result> {
       topic,
       groupId,
       mapping,
-      sink: new DynamoDbWriter(dynamo.raw, writerOptions(config.dynamodb)),
+      sink: new DynamoDbWriter(new LeanDynamoDb(config.dynamodb), writerOptions(config.dynamodb)),
       onChange: ({ partition }, committedAtMs) => {
         const list = inChunk.get(partition);
         if (list) list.push(committedAtMs);
@@ -508,7 +512,7 @@ async function writeCost(): Promise<Result[]> {
           }
         : { kind, table, key, keyAttributes, event };
     };
-    const writer = new DynamoDbWriter(dynamo.raw, writerOptions(config.dynamodb));
+    const writer = new DynamoDbWriter(new LeanDynamoDb(config.dynamodb), writerOptions(config.dynamodb));
     const plain = async (batch: WriteIntent[]) =>
       mapConcurrent(batch, config.dynamodb.writeConcurrency, async (w) => {
         const guard = { TableName: table, ...versionGuard(w.event.position.version) };

@@ -38,6 +38,7 @@ export const kafkaSchema = z.object({
 export const dynamoDbSchema = z.object({
   region: z.string().min(1).default('us-east-1').describe('AWS region (credentials: the default chain)'),
   endpoint: z.url().optional().describe('Endpoint override, e.g. DynamoDB Local'),
+  fips: bool().default(false).describe("Use the region's FIPS endpoint (dynamodb-fips.<region>.amazonaws.com)"),
   createTables: bool().default(false).describe('Create a missing target table (on-demand); for local use'),
   writeConcurrency: count().default(32).describe('Conditional writes in flight per partition'),
   deletesTable: z
@@ -130,6 +131,7 @@ const ENV_PATHS = [
   'kafka.sessionTimeoutMs',
   'dynamodb.region',
   'dynamodb.endpoint',
+  'dynamodb.fips',
   'dynamodb.createTables',
   'dynamodb.writeConcurrency',
   'dynamodb.deletesTable',

@@ -8,6 +8,7 @@ import type { WriteResult } from '../sink/dynamodb/dynamodb-writer';
 import { createDynamoDbClient } from '../sink/dynamodb/client';
 import { ensureDeletesTable } from '../sink/dynamodb/deletes';
 import { DynamoDbWriter, writerOptions } from '../sink/dynamodb/dynamodb-writer';
+import { sdkWrites } from '../sink/dynamodb/lean-client';
 import { createDecoder } from '../source/debezium/create-decoder';
 import { readRange } from '../source/kafka/read-range';
 import { BatchProcessor, type Sink } from './batch-processor';
@@ -97,7 +98,7 @@ export async function redriveDeadLetters(
   });
   const sink: Sink = options.dryRun
     ? { write: async (intents): Promise<WriteResult> => ({ written: intents, stale: [], failed: [] }) }
-    : new DynamoDbWriter(createDynamoDbClient(config.dynamodb), writerOptions(config.dynamodb), events);
+    : new DynamoDbWriter(sdkWrites(createDynamoDbClient(config.dynamodb)), writerOptions(config.dynamodb), events);
   const deadLetters = options.dryRun
     ? { publish: async (_letters: DeadLetter[]) => undefined }
     : new DeadLetterPublisher(producer, topic, mapping.name, events);

@@ -10,6 +10,7 @@ import { VERSION_ATTRIBUTE, prepareMappedItem } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import { itemSignature, readableItem } from '../mapping/prepare-item';
 import { type DynamoDbPort, DynamoDbWriter, writerOptions } from '../sink/dynamodb/dynamodb-writer';
+import { sdkWrites } from '../sink/dynamodb/lean-client';
 import { classifyDynamoDbError } from '../sink/dynamodb/errors';
 import { formatVersion } from '../core/version';
 import { describeRowKey, keyFix, rowKey } from '../source/mysql/row-key';
@@ -162,7 +163,10 @@ export async function verifyMapping(
   };
   // Repairs go through the writer: a repaired delete is remembered, a repaired create checks for
   // a remembered delete, exactly as the worker's writes do.
-  const writer = new DynamoDbWriter(client, { ...writerOptions(config.dynamodb), retry: { maxAttempts: 8 } });
+  const writer = new DynamoDbWriter(sdkWrites(client), {
+    ...writerOptions(config.dynamodb),
+    retry: { maxAttempts: 8 },
+  });
   const repairedAt = Date.now();
   /** A guarded repair write: false when the item already holds a newer change. */
   const repair = async (op: 'create' | 'update' | 'delete', keyAttributes: AttributeMap, attributes?: AttributeMap) => {

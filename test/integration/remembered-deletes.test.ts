@@ -10,7 +10,9 @@ import { type Phase, formatVersion } from '../../src/core/version';
 import type { WriteIntent } from '../../src/core/write-intent';
 import { ensureDeletesTable, deleteId } from '../../src/sink/dynamodb/deletes';
 import { DynamoDbWriter, type WriterOptions } from '../../src/sink/dynamodb/dynamodb-writer';
-import { dropTable, dynamoDb, scanAll, uniqueId } from '../support/stack';
+import { LeanDynamoDb } from '../../src/sink/dynamodb/lean-client';
+import { loadConfig } from '../../src/config/config';
+import { dropTable, dynamoDb, scanAll, stack, uniqueId } from '../support/stack';
 
 const id = uniqueId();
 const target = `ferry-test-${id}`;
@@ -21,7 +23,12 @@ const options: WriterOptions = {
   deletes: { table: deletesTable, rememberDays: 30 },
   retry: { initialDelayMs: 5, maxDelayMs: 20 },
 };
-const writer = () => new DynamoDbWriter(raw, options);
+// The worker's writer: the lean client, against DynamoDB Local.
+const writer = () =>
+  new DynamoDbWriter(
+    new LeanDynamoDb(loadConfig({ env: { FERRY_DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint } }).dynamodb),
+    options,
+  );
 /** Source commit times follow binlog positions, a second apart. */
 const START_MS = Date.parse('2026-11-01T00:00:00Z');
 

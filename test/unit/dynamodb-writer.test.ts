@@ -5,6 +5,7 @@ import { formatVersion } from '../../src/core/version';
 import { changes } from '../../src/mapping/testing';
 import { type DynamoDbPort, DynamoDbWriter, type WriterOptions } from '../../src/sink/dynamodb/dynamodb-writer';
 import { classifyDynamoDbError } from '../../src/sink/dynamodb/errors';
+import { sdkWrites } from '../../src/sink/dynamodb/lean-client';
 
 const event = changes.insert('db.t', { id: 1 });
 const put = (pk: string): WriteIntent => ({
@@ -50,7 +51,7 @@ describe('sink > dynamodb > writer', () => {
       CancellationReasons: [{ Code: 'None' }, { Code: 'ConditionalCheckFailed', Item: newer }],
     });
     const { client, sent } = scriptedClient({ b: [cancelled] });
-    const result = await new DynamoDbWriter(client, options(4)).write([put('a'), put('b')]);
+    const result = await new DynamoDbWriter(sdkWrites(client), options(4)).write([put('a'), put('b')]);
     expect(result.written.map((i) => i.key.pk)).toEqual(['a']);
     expect(result.stale.map((i) => i.key.pk)).toEqual(['b']);
     const guard = {
@@ -88,7 +89,7 @@ describe('sink > dynamodb > writer', () => {
     const { client } = scriptedClient({ a: [cancelled, cancelled, cancelled] });
     let checks = 0;
     const errors: string[] = [];
-    const writing = new DynamoDbWriter(client, options(1)).write([put('a')], {
+    const writing = new DynamoDbWriter(sdkWrites(client), options(1)).write([put('a')], {
       shouldStop: () => ++checks > 2,
       onRetry: (err) => errors.push((err as Error).message),
     });
@@ -106,7 +107,7 @@ describe('sink > dynamodb > writer', () => {
         Object.assign(new Error('refused'), { code: 'ECONNREFUSED', $metadata: { attempts: 1 } }),
       ],
     });
-    const result = await new DynamoDbWriter(client, options(2), events).write([put('a'), put('b')]);
+    const result = await new DynamoDbWriter(sdkWrites(client), options(2), events).write([put('a'), put('b')]);
     expect(result.written.map((i) => i.key.pk).sort()).toEqual(['a', 'b']);
     expect(sent.map((s) => pkOf(s.input as Sent))).toEqual(['a', 'b', 'a', 'a']);
     expect(throttles).toEqual(['T']);
@@ -114,7 +115,7 @@ describe('sink > dynamodb > writer', () => {
 
   it('fails an invalid item for good so it can be dead-lettered, and keeps the rest', async () => {
     const { client } = scriptedClient({ a: [awsError('ValidationException')] });
-    const result = await new DynamoDbWriter(client, options(2)).write([put('a'), put('b')]);
+    const result = await new DynamoDbWriter(sdkWrites(client), options(2)).write([put('a'), put('b')]);
     expect(result.failed.map((f) => [f.intent.key.pk, f.error.retriable])).toEqual([['a', false]]);
     expect(result.written.map((i) => i.key.pk)).toEqual(['b']);
   });
@@ -124,7 +125,7 @@ describe('sink > dynamodb > writer', () => {
     const { client, sent } = scriptedClient({
       a: [new Error('Number 1e+300 is greater than Number.MAX_SAFE_INTEGER. Use NumberValue.')],
     });
-    const result = await new DynamoDbWriter(client, options(1)).write([put('a')]);
+    const result = await new DynamoDbWriter(sdkWrites(client), options(1)).write([put('a')]);
     expect(result.failed.map((f) => f.error.retriable)).toEqual([false]);
     expect(sent).toHaveLength(1);
   });
@@ -133,7 +134,7 @@ describe('sink > dynamodb > writer', () => {
     const { client } = scriptedClient({ a: Array.from({ length: 100 }, () => awsError('ResourceNotFoundException')) });
     let checks = 0;
     const blockedOn: unknown[] = [];
-    const writing = new DynamoDbWriter(client, options(1)).write([put('a')], {
+    const writing = new DynamoDbWriter(sdkWrites(client), options(1)).write([put('a')], {
       shouldStop: () => ++checks > 5,
       onRetry: (_err, intent) => blockedOn.push(intent.key),
     });

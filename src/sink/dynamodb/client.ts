@@ -9,6 +9,7 @@ export function createDynamoDbClient(config: DynamoDbConfig): DynamoDBClient {
   return new DynamoDBClient({
     region: config.region,
     endpoint: config.endpoint,
+    useFipsEndpoint: config.fips,
     // ferry retries with heartbeats itself; the SDK's own retries stay short.
     maxAttempts: 3,
     // Without throwOnRequestTimeout the SDK only warns, and a half-open connection waits forever.

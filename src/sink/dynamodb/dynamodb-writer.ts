@@ -1,10 +1,4 @@
-import {
-  type CancellationReason,
-  DeleteItemCommand,
-  type DynamoDBClient,
-  PutItemCommand,
-  TransactWriteItemsCommand,
-} from '@aws-sdk/client-dynamodb';
+import type { CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDbConfig } from '../../config/config';
 import { mapConcurrent } from '../../core/concurrency';
 import { SinkWriteError } from '../../core/errors';
@@ -15,6 +9,7 @@ import type { AttributeMap, WriteIntent } from '../../core/write-intent';
 import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
 import { DELETE_KEY, type DeletesOptions, REMEMBERED_GUARD, deleteId, deleteRecord } from './deletes';
 import { classifyDynamoDbError, isConditionFailure, isThrottle } from './errors';
+import type { DynamoDbWrites } from './lean-client';
 
 /** The narrow port the writer needs; a wrapper handed a client does not own it. */
 export type DynamoDbPort = Pick<DynamoDBClient, 'send'>;
@@ -84,7 +79,7 @@ type Outcome = 'written' | 'stale' | SinkWriteError;
  */
 export class DynamoDbWriter {
   constructor(
-    private readonly client: DynamoDbPort,
+    private readonly client: DynamoDbWrites,
     private readonly options: WriterOptions,
     private readonly events?: FerryEvents,
   ) {}
@@ -137,9 +132,7 @@ export class DynamoDbWriter {
     const Item = { ...intent.attributes, [VERSION_ATTRIBUTE]: { S: version } };
     if (intent.event.op === 'update' || intent.event.op === 'delete') {
       try {
-        await this.client.send(
-          new PutItemCommand({ TableName: intent.table, Item, ...conditionParts(UPDATE_GUARD, version) }),
-        );
+        await this.client.putItem({ TableName: intent.table, Item, ...conditionParts(UPDATE_GUARD, version) });
         return 'written';
       } catch (err) {
         if (!isConditionFailure(err)) throw err;
@@ -150,20 +143,18 @@ export class DynamoDbWriter {
     // A create: only where no newer delete of the item is remembered.
     const deletes = this.options.deletes;
     try {
-      await this.client.send(
-        new TransactWriteItemsCommand({
-          TransactItems: [
-            { Put: { TableName: intent.table, Item, ...versionGuard(version) } },
-            {
-              ConditionCheck: {
-                TableName: deletes.table,
-                Key: { [DELETE_KEY]: { S: deleteId(intent.table, intent.key, intent.attributes) } },
-                ...conditionParts(REMEMBERED_GUARD, version),
-              },
+      await this.client.transactWriteItems({
+        TransactItems: [
+          { Put: { TableName: intent.table, Item, ...versionGuard(version) } },
+          {
+            ConditionCheck: {
+              TableName: deletes.table,
+              Key: { [DELETE_KEY]: { S: deleteId(intent.table, intent.key, intent.attributes) } },
+              ...conditionParts(REMEMBERED_GUARD, version),
             },
-          ],
-        }),
-      );
+          },
+        ],
+      });
       return 'written';
     } catch (err) {
       const reasons = cancellationReasons(err);
@@ -181,15 +172,13 @@ export class DynamoDbWriter {
     try {
       const { deletes } = this.options;
       const Item = deleteRecord(intent.table, intent.key, intent.keyAttributes, version, deletes);
-      await this.client.send(new PutItemCommand({ TableName: deletes.table, Item, ...versionGuard(version) }));
+      await this.client.putItem({ TableName: deletes.table, Item, ...versionGuard(version) });
     } catch (err) {
       // A newer delete of the item is already remembered; the item itself is still guarded below.
       if (!isConditionFailure(err)) throw err;
     }
     try {
-      await this.client.send(
-        new DeleteItemCommand({ TableName: intent.table, Key: intent.keyAttributes, ...versionGuard(version) }),
-      );
+      await this.client.deleteItem({ TableName: intent.table, Key: intent.keyAttributes, ...versionGuard(version) });
       return 'written';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;

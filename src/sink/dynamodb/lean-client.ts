@@ -1,0 +1,193 @@
+import http from 'node:http';
+import https from 'node:https';
+import type {
+  DeleteItemCommandInput,
+  DynamoDBClient,
+  PutItemCommandInput,
+  TransactWriteItemsCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { DeleteItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import type { DynamoDbConfig } from '../../config/config';
+import { type AwsCredentials, SigV4Signer } from './sigv4';
+
+/** The three calls the writer makes; failures throw errors shaped like the SDK's (see errors.ts). */
+export interface DynamoDbWrites {
+  putItem(input: PutItemCommandInput): Promise<void>;
+  deleteItem(input: DeleteItemCommandInput): Promise<void>;
+  transactWriteItems(input: TransactWriteItemsCommandInput): Promise<void>;
+}
+
+/** The same calls through the SDK: what the lean client is measured and contract-tested against. */
+export const sdkWrites = (client: Pick<DynamoDBClient, 'send'>): DynamoDbWrites => ({
+  putItem: async (input) => void (await client.send(new PutItemCommand(input))),
+  deleteItem: async (input) => void (await client.send(new DeleteItemCommand(input))),
+  transactWriteItems: async (input) => void (await client.send(new TransactWriteItemsCommand(input))),
+});
+
+/** An error answer from DynamoDB, shaped as the SDK's service exceptions are. */
+export class DynamoDbServiceError extends Error {
+  readonly $metadata: { httpStatusCode: number };
+  readonly Item?: Record<string, unknown>;
+  readonly CancellationReasons?: unknown[];
+
+  constructor(name: string, message: string, status: number, body: Record<string, unknown>) {
+    super(message);
+    this.name = name;
+    this.$metadata = { httpStatusCode: status };
+    if (body.Item !== undefined) this.Item = body.Item as Record<string, unknown>;
+    if (Array.isArray(body.CancellationReasons)) this.CancellationReasons = body.CancellationReasons;
+  }
+}
+
+/** The regional endpoint, its FIPS variant, or the configured one. */
+export function endpointOf(config: Pick<DynamoDbConfig, 'region' | 'endpoint' | 'fips'>): URL {
+  if (config.endpoint) return new URL(config.endpoint);
+  const domain = config.region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+  return new URL(`https://dynamodb${config.fips ? '-fips' : ''}.${config.region}.${domain}`);
+}
+
+type CredentialProvider = () => Promise<AwsCredentials>;
+
+/** Credentials are fetched again this long before they expire, so no request is signed with expired ones. */
+const REFRESH_BEFORE_MS = 5 * 60_000;
+
+/** The provider's credentials, kept until they near expiry; one fetch at a time. */
+export function refreshing(provider: CredentialProvider, now = () => Date.now()): CredentialProvider {
+  let current: AwsCredentials | undefined;
+  let fetching: Promise<AwsCredentials> | undefined;
+  return async () => {
+    const expires = current?.expiration?.getTime();
+    if (current && (expires === undefined || expires - now() > REFRESH_BEFORE_MS)) return current;
+    fetching ??= provider()
+      .then((c) => (current = c))
+      .finally(() => (fetching = undefined));
+    return fetching;
+  };
+}
+
+const isLocal = (url: URL) => /^(127\.0\.0\.1|localhost|\[::1\])$/.test(url.hostname);
+
+/**
+ * DynamoDB's JSON protocol over keep-alive connections, signed with SigV4: the write path
+ * without the SDK's per-request machinery (endpoint resolution, middleware, schema
+ * serialization, a deep copy of every input). It sends only what the writer needs and reads
+ * only status and, on an error, the body. Retries stay with ferry's writer; credentials come from
+ * the SDK's default chain (static ones for a local endpoint), refreshed before they expire.
+ */
+export class LeanDynamoDb implements DynamoDbWrites {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+  private readonly signer: SigV4Signer;
+  private readonly credentials: CredentialProvider;
+  private readonly request: typeof http.request;
+  private readonly timeoutMs: number;
+
+  constructor(
+    config: Pick<DynamoDbConfig, 'region' | 'endpoint' | 'fips' | 'requestTimeoutMs'>,
+    credentials?: CredentialProvider,
+  ) {
+    this.url = endpointOf(config);
+    const secure = this.url.protocol === 'https:';
+    this.request = secure ? https.request : http.request;
+    this.agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
+    this.signer = new SigV4Signer(config.region);
+    this.credentials =
+      credentials ??
+      (config.endpoint && isLocal(this.url)
+        ? async () => ({ accessKeyId: 'local', secretAccessKey: 'local' })
+        : refreshing(defaultProvider() as CredentialProvider));
+    this.timeoutMs = config.requestTimeoutMs;
+  }
+
+  putItem(input: PutItemCommandInput): Promise<void> {
+    return this.call('PutItem', input);
+  }
+
+  deleteItem(input: DeleteItemCommandInput): Promise<void> {
+    return this.call('DeleteItem', input);
+  }
+
+  transactWriteItems(input: TransactWriteItemsCommandInput): Promise<void> {
+    return this.call('TransactWriteItems', input);
+  }
+
+  /** Closes idle connections. */
+  destroy(): void {
+    this.agent.destroy();
+  }
+
+  private async call(operation: string, input: object): Promise<void> {
+    const body = JSON.stringify(input, binaryAsBase64);
+    const credentials = await this.credentials();
+    const headers = this.signer.sign(
+      this.url.host,
+      {
+        'content-type': 'application/x-amz-json-1.0',
+        'x-amz-target': `DynamoDB_20120810.${operation}`,
+      },
+      body,
+      credentials,
+    );
+    headers['content-length'] = String(Buffer.byteLength(body));
+    return new Promise<void>((resolve, reject) => {
+      const req = this.request(
+        {
+          protocol: this.url.protocol,
+          hostname: this.url.hostname,
+          port: this.url.port,
+          path: '/',
+          method: 'POST',
+          agent: this.agent,
+          headers,
+          timeout: this.timeoutMs,
+        },
+        (res) => {
+          const status = res.statusCode ?? 0;
+          if (status === 200) {
+            res.resume();
+            res.on('end', resolve);
+            res.on('error', reject);
+            return;
+          }
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', reject);
+          res.on('end', () => reject(serviceError(status, Buffer.concat(chunks).toString('utf8'))));
+        },
+      );
+      // A request with no answer by then fails (and is retried): a half-open connection cannot stall.
+      req.on('timeout', () =>
+        req.destroy(
+          Object.assign(new Error(`no answer from ${this.url.host} within ${this.timeoutMs} ms`), {
+            name: 'TimeoutError',
+          }),
+        ),
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+}
+
+/** Binary attribute values (B, BS) travel as base64 in DynamoDB's JSON protocol. */
+function binaryAsBase64(this: Record<string, unknown>, key: string, value: unknown): unknown {
+  // A Buffer has been through its toJSON by now: the holder still has the bytes.
+  const original = this[key];
+  return original instanceof Uint8Array
+    ? Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64')
+    : value;
+}
+
+function serviceError(status: number, text: string): DynamoDbServiceError {
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    // Not JSON (a proxy's page): the status decides.
+  }
+  const type = typeof body.__type === 'string' ? body.__type : `HTTP${status}`;
+  const name = type.slice(type.lastIndexOf('#') + 1);
+  const message = String(body.message ?? body.Message ?? (text.slice(0, 500) || `HTTP ${status}`));
+  return new DynamoDbServiceError(name, message, status, body);
+}
