@@ -54,9 +54,10 @@ export class SigV4Signer {
     const scope = `${day}/${this.region}/${this.service}/aws4_request`;
     const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
     const signature = createHmac('sha256', this.signingKey(credentials, day)).update(toSign).digest('hex');
-    const { host: _host, ...sent } = all;
+    // Node's HTTP client sends the host header itself.
+    delete all.host;
     return {
-      ...sent,
+      ...all,
       authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
   }
