@@ -35,8 +35,11 @@ export class DynamoDbServiceError extends Error {
     super(message);
     this.name = name;
     this.$metadata = { httpStatusCode: status };
-    if (body.Item !== undefined) this.Item = body.Item as Record<string, unknown>;
-    if (Array.isArray(body.CancellationReasons)) this.CancellationReasons = body.CancellationReasons;
+    if (isObject(body.Item)) this.Item = binaryDecoded(body.Item);
+    if (Array.isArray(body.CancellationReasons))
+      this.CancellationReasons = body.CancellationReasons.map((r: unknown) =>
+        isObject(r) && isObject(r.Item) ? { ...r, Item: binaryDecoded(r.Item) } : r,
+      );
   }
 }
 
@@ -190,4 +193,19 @@ function serviceError(status: number, text: string): DynamoDbServiceError {
   const name = type.slice(type.lastIndexOf('#') + 1);
   const message = String(body.message ?? body.Message ?? (text.slice(0, 500) || `HTTP ${status}`));
   return new DynamoDbServiceError(name, message, status, body);
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** An item as the SDK gives it back: binary values (base64 in the protocol) as bytes. */
+function binaryDecoded(item: Record<string, unknown>): Record<string, unknown> {
+  const value = (v: unknown): unknown => {
+    if (!isObject(v)) return v;
+    if (typeof v.B === 'string') return { B: new Uint8Array(Buffer.from(v.B, 'base64')) };
+    if (Array.isArray(v.BS)) return { BS: v.BS.map((b: string) => new Uint8Array(Buffer.from(b, 'base64'))) };
+    if (isObject(v.M)) return { M: binaryDecoded(v.M) };
+    if (Array.isArray(v.L)) return { L: v.L.map(value) };
+    return v;
+  };
+  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, value(v)]));
 }
