@@ -3,12 +3,14 @@
  * connector, through ferry and through a naive consumer; prints one table.
  *
  *   npm run bench [-- --events 100000 --naive-events 10000 --rate 500,2000 --seconds 30 --backlog 1000000 --scenarios 1,2,3,4,5]
+ *   npm run bench -- --only write-cpu [--json <file>]
  *
- * Needs the local stack (scripts/stack.sh up) with the `ferry-inventory-json` connector registered.
+ * Needs the local stack (scripts/stack.sh up) with the `ferry-inventory-json` connector registered
+ * (write-cpu needs nothing). --json writes { "scenarios": { <name>: { ...figures } } }.
  */
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -30,6 +32,7 @@ import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { MemorySink } from '../../src/sink/memory/memory-sink';
 import { JsonEnvelopeDecoder } from '../../src/source/debezium/json-decoder';
 import type { DrainArgs, DrainResult } from './drain';
+import { writeCpu } from './write-cpu';
 import { benchConfig, benchKafka, benchMapping, startFerry } from './ferry-run';
 import {
   ChangeGenerator,
@@ -58,6 +61,10 @@ const { values: flags } = parseArgs({
     'heap-mb': { type: 'string', default: '256' },
     scenarios: { type: 'string', default: '1,2,3,4,5,6' },
     'write-cost-items': { type: 'string', default: '5000' },
+    /** Named scenarios to run instead of the numbered ones (write-cpu). */
+    only: { type: 'string' },
+    /** Where to write every scenario's figures as JSON. */
+    json: { type: 'string' },
     /** Profile the drain child (scenario 5) with node --cpu-prof into this directory. */
     'cpu-prof': { type: 'string' },
   },
@@ -69,7 +76,8 @@ const WRITE_COST_N = Number(flags['write-cost-items']);
 const RATES = flags.rate.split(',').map(Number);
 const SECONDS = Number(flags.seconds);
 const BACKLOG = Number(flags.backlog);
-const scenarios = new Set(flags.scenarios.split(',').map(Number));
+const only = flags.only === undefined ? undefined : new Set(flags.only.split(','));
+const scenarios = new Set(only ? [] : flags.scenarios.split(',').map(Number));
 /** Distinct primary keys: about four changes per row, so chunks have something to coalesce. */
 const keysFor = (events: number) => Math.max(1, Math.floor(events / 4));
 
@@ -640,6 +648,27 @@ async function main() {
     log(`scenario ${id}...`);
     results.push(...[await step()].flat());
   }
+  const named: Record<string, object> = {};
+  if (only?.has('write-cpu')) {
+    log('write-cpu...');
+    const figures = await writeCpu();
+    named['write-cpu'] = figures;
+    results.push({
+      id: 'w',
+      scenario: `client CPU per conditional PutItem, ${fmt(figures.inFlight)} in flight, loopback stub answering {}: lean ${figures.leanUsPerWrite} µs, SDK ${figures.sdkUsPerWrite} µs, unsigned http floor ${figures.httpFloorUsPerRequest} µs`,
+      events: figures.writes,
+      seconds: 0,
+      rate: 0,
+      extra: `SDK / lean ${(figures.sdkUsPerWrite / figures.leanUsPerWrite).toFixed(1)}x`,
+      goal: 'lean <= 150 µs',
+      check: figures.leanUsPerWrite <= 150 ? 'met' : 'MISSED',
+    });
+  }
+  if (flags.json)
+    writeFileSync(
+      flags.json,
+      `${JSON.stringify({ scenarios: { ...Object.fromEntries(results.filter((r) => r.id !== 'w').map((r) => [`${r.id} ${r.scenario.trim()}`, r])), ...named } }, null, 2)}\n`,
+    );
   const lines = [
     ...machine(),
     ...(template
