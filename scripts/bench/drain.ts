@@ -4,7 +4,7 @@
  * RSS every 250 ms; prints one JSON line on stdout. Run alone so the producer's memory is apart.
  *   node --import tsx scripts/bench/drain.ts '{"topic":"...","groupId":"...","table":"...","messages":1000000}'
  */
-import type { Sink } from '../../src/pipeline/batch-processor';
+import type { Sink } from '../../src/core/batch';
 import { benchConfig, benchKafka, benchMapping, startFerry } from './ferry-run';
 
 export interface DrainArgs {

@@ -11,6 +11,9 @@
  */
 export const VERSION_FORMAT = 'v1:';
 
+/** The item attribute holding it; reserved: a mapping may not produce it. */
+export const VERSION_ATTRIBUTE = '_ferry_version';
+
 /** At one binlog row: a snapshot read, then a delete, then a create or update. */
 export type Phase = 0 | 1 | 2;
 

@@ -34,3 +34,9 @@ export function itemIdentity(intent: Pick<WriteIntent, 'table' | 'key'>): string
 function keyValueText(value: unknown): string {
   return types.isUint8Array(value) ? `b:${Buffer.from(value).toString('base64')}` : `${typeof value}:${String(value)}`;
 }
+
+/** A DynamoDB key attribute of the target table: its name and type. */
+export interface KeyAttribute {
+  name: string;
+  type: 'S' | 'N' | 'B';
+}

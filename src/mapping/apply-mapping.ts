@@ -1,12 +1,12 @@
 import { types } from 'node:util';
 import type { ChangeEvent, Row } from '../core/change-event';
+import { VERSION_ATTRIBUTE } from '../core/version';
 import { ItemError, MappingError, describe } from '../core/errors';
-import { type AttributeMap, type WriteIntent, itemIdentity } from '../core/write-intent';
-import type { ItemAttributes, ItemKey, KeyAttribute, Mapping } from './define-mapping';
+import { type AttributeMap, type KeyAttribute, type WriteIntent, itemIdentity } from '../core/write-intent';
+import type { ItemAttributes, ItemKey, Mapping } from './define-mapping';
 import { type ItemRules, prepareItem, prepareKey, strictItemRules } from './prepare-item';
 
 /** Reserved attribute: the source position an item was written from (the version guard). */
-export const VERSION_ATTRIBUTE = '_ferry_version';
 
 /**
  * The write intents one change produces. Keys the old row mapped to and the new row does not

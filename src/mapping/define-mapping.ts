@@ -1,15 +1,11 @@
 import type { Row } from '../core/change-event';
 import { ConfigError } from '../core/errors';
+import type { KeyAttribute } from '../core/write-intent';
 
 /** A DynamoDB key: the partition key attribute and, if the table has one, the sort key. */
 export type ItemKey = Record<string, string | number | Uint8Array>;
 /** Attributes of an item; ferry adds the key and its own bookkeeping attribute. */
 export type ItemAttributes = Record<string, unknown>;
-
-export interface KeyAttribute {
-  name: string;
-  type: 'S' | 'N' | 'B';
-}
 
 export type OnDelete = 'delete' | 'ignore' | { soft: string };
 export type OnTruncate = 'dead-letter' | 'ignore';

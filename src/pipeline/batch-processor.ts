@@ -1,3 +1,4 @@
+import type { BatchHandler, Sink, SourceBatch, SourceMessage, WriteControl } from '../core/batch';
 import type { ChangeEvent, Operation } from '../core/change-event';
 import type { FerryEvents, Outcome } from '../core/events';
 import { RetryAbortedError, createRetry } from '../core/retry';
@@ -5,35 +6,12 @@ import type { WriteIntent } from '../core/write-intent';
 import { applyMapping } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import type { ItemRules } from '../mapping/prepare-item';
-import type { WriteControl, WriteResult } from '../sink/dynamodb/dynamodb-writer';
 import type { EnvelopeDecoder } from '../source/debezium/envelope';
 import { coalesce } from './coalesce';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
 import { KeyGuard } from './key-guard';
 import type { LostDeleteCheck } from './lost-deletes';
 import type { SchemaWatch } from './schema-watch';
-
-/** A Kafka message as the pipeline needs it. */
-export interface SourceMessage {
-  key: Buffer | null;
-  value: Buffer | null;
-  offset: string;
-  timestamp?: string;
-}
-
-/** Messages of one partition, in offset order. */
-export interface SourceBatch {
-  topic: string;
-  partition: number;
-  /** Offset of the next message Kafka will append; with the last offset it gives the lag. */
-  highWatermark: string;
-  messages: SourceMessage[];
-}
-
-/** Where write intents go: DynamoDB, or memory in tests and benchmarks. */
-export interface Sink {
-  write(intents: WriteIntent[], control?: WriteControl): Promise<WriteResult>;
-}
 
 export interface BatchProcessorDeps {
   mapping: Mapping;
@@ -54,7 +32,7 @@ export interface BatchProcessorDeps {
  * resolves only once every change is durable in DynamoDB or in the dead-letter topic, so the
  * caller may then commit past the last message.
  */
-export class BatchProcessor {
+export class BatchProcessor implements BatchHandler {
   private readonly keys: KeyGuard;
 
   constructor(private readonly deps: BatchProcessorDeps) {

@@ -4,14 +4,14 @@ import { FerryError, describe } from '../core/errors';
 import { FerryEvents, type Outcome } from '../core/events';
 import { RetryAbortedError } from '../core/retry';
 import type { Mapping } from '../mapping/define-mapping';
-import type { WriteResult } from '../sink/dynamodb/dynamodb-writer';
+import type { Sink, WriteResult } from '../core/batch';
 import { createDynamoDbClient } from '../sink/dynamodb/client';
 import { ensureDeletesTable } from '../sink/dynamodb/deletes';
 import { DynamoDbWriter, writerOptions } from '../sink/dynamodb/dynamodb-writer';
 import { sdkWrites } from '../sink/dynamodb/lean-client';
 import { createDecoder } from '../source/debezium/create-decoder';
 import { readRange } from '../source/kafka/read-range';
-import { BatchProcessor, type Sink } from './batch-processor';
+import { BatchProcessor } from './batch-processor';
 import { DLQ_HEADERS, type DeadLetter, DeadLetterPublisher, deadLetterTopic } from './dead-letters';
 
 export interface DeadLetterView {

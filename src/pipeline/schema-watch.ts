@@ -2,16 +2,9 @@ import type { ChangeEvent } from '../core/change-event';
 import { FerryError, describe, isProgrammingError } from '../core/errors';
 import type { FerryEvents } from '../core/events';
 import { type RetryOptions, createRetry } from '../core/retry';
-import { type ColumnsRead, columnsRead } from '../mapping/columns-read';
+import { type ColumnsRead, columnsRead, judgeSchemaChange } from '../mapping/columns-read';
 import type { Mapping } from '../mapping/define-mapping';
-import {
-  type RowSchema,
-  type SchemaJudgement,
-  describeDiff,
-  diffSchemas,
-  isEmptyDiff,
-  judgeSchemaChange,
-} from '../source/debezium/row-schema';
+import { type RowSchema, type SchemaJudgement, describeDiff, diffSchemas, isEmptyDiff } from '../core/row-schema';
 import type { SchemaRecord } from '../source/kafka/schema-log';
 
 /** Where the last schema seen per mapping is kept (source/kafka/schema-log), so that a restart compares with it. */

@@ -1,7 +1,7 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Row } from '../core/change-event';
 import type { AttributeMap } from '../core/write-intent';
-import type { KeyAttribute } from '../mapping/define-mapping';
+import type { KeyAttribute } from '../core/write-intent';
 import { canonicalNumber } from '../mapping/prepare-item';
 import type { Column } from '../source/mysql/table-shape';
 

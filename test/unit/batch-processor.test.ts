@@ -4,9 +4,9 @@ import { RetryAbortedError } from '../../src/core/retry';
 import type { WriteIntent } from '../../src/core/write-intent';
 import { compileMapping } from '../../src/mapping/define-mapping';
 import { changes } from '../../src/mapping/testing';
-import { BatchProcessor, type Sink, type SourceMessage } from '../../src/pipeline/batch-processor';
+import { BatchProcessor } from '../../src/pipeline/batch-processor';
 import type { DeadLetter } from '../../src/pipeline/dead-letters';
-import type { WriteControl } from '../../src/sink/dynamodb/dynamodb-writer';
+import type { Sink, SourceMessage, WriteControl } from '../../src/core/batch';
 import { MemorySink } from '../../src/sink/memory/memory-sink';
 import type { EnvelopeDecoder } from '../../src/source/debezium/envelope';
 

@@ -1,5 +1,5 @@
 import { compileMapping, defineMapping } from '../../src/mapping/define-mapping';
-import { VERSION_ATTRIBUTE } from '../../src/mapping/apply-mapping';
+import { VERSION_ATTRIBUTE } from '../../src/core/version';
 import { changes, runMapping } from '../../src/mapping/testing';
 
 const base = {

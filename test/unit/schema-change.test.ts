@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { compileMapping, defineMapping } from '../../src/mapping/define-mapping';
-import { columnsRead } from '../../src/mapping/columns-read';
-import {
-  type RowSchema,
-  diffSchemas,
-  isEmptyDiff,
-  judgeSchemaChange,
-  rowSchemaOf,
-} from '../../src/source/debezium/row-schema';
+import { columnsRead, judgeSchemaChange } from '../../src/mapping/columns-read';
+import { type RowSchema, diffSchemas, isEmptyDiff } from '../../src/core/row-schema';
+import { rowSchemaOf } from '../../src/source/debezium/row-schema';
 
 // Mappings over rows of any columns, as developers write them against a typed row.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

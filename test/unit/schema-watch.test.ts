@@ -4,7 +4,7 @@ import { formatVersion } from '../../src/core/version';
 import { type MappingDefinition, compileMapping } from '../../src/mapping/define-mapping';
 import { createMetrics } from '../../src/observability/metrics';
 import { SchemaWatch } from '../../src/pipeline/schema-watch';
-import type { RowSchema } from '../../src/source/debezium/row-schema';
+import type { RowSchema } from '../../src/core/row-schema';
 import type { SchemaRecord } from '../../src/source/kafka/schema-log';
 
 type Row = { id: number; a: string; price: string };

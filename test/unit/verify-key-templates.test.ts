@@ -1,6 +1,6 @@
 import type { Row } from '../../src/core/change-event';
 import type { AttributeMap } from '../../src/core/write-intent';
-import type { KeyAttribute } from '../../src/mapping/define-mapping';
+import type { KeyAttribute } from '../../src/core/write-intent';
 import { KeyTemplates } from '../../src/verify/key-templates';
 import type { Column } from '../../src/verify/source-reader';
 

@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { ConfigError } from '../../core/errors';
 import type { AttributeMap } from '../../core/write-intent';
-import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
+import { VERSION_ATTRIBUTE } from '../../core/version';
 
 /**
  * Remembered deletes. A delete removes an item and its `_ferry_version`, so by itself it leaves

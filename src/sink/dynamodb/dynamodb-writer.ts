@@ -2,36 +2,17 @@ import type { CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamod
 import type { DynamoDbConfig } from '../../config/config';
 import { mapConcurrent } from '../../core/concurrency';
 import { SinkWriteError } from '../../core/errors';
+import type { WriteControl, WriteResult } from '../../core/batch';
 import type { FerryEvents } from '../../core/events';
 import { type RetryOptions, createRetry } from '../../core/retry';
-import { VERSION_FORMAT, parseVersion } from '../../core/version';
+import { VERSION_ATTRIBUTE, VERSION_FORMAT, parseVersion } from '../../core/version';
 import type { AttributeMap, WriteIntent } from '../../core/write-intent';
-import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
 import { DELETE_KEY, type DeletesOptions, REMEMBERED_GUARD, deleteId, deleteRecord } from './deletes';
 import { classifyDynamoDbError, isConditionFailure, isThrottle } from './errors';
 import type { DynamoDbWrites } from './lean-client';
 
 /** The narrow port the writer needs; a wrapper handed a client does not own it. */
 export type DynamoDbPort = Pick<DynamoDBClient, 'send'>;
-
-export interface WriteResult {
-  /** Items put or deleted. */
-  written: WriteIntent[];
-  /** Skipped because the item already holds state from a newer source position. */
-  stale: WriteIntent[];
-  /** Rejected for good (e.g. an invalid item): these go to the dead letters. */
-  failed: Array<{ intent: WriteIntent; error: SinkWriteError }>;
-}
-
-/** How the caller follows and stops a write that keeps failing. */
-export interface WriteControl {
-  /** Asked before and after each backoff; true abandons the write. */
-  shouldStop?: () => boolean | Promise<boolean>;
-  /** Ends a backoff at once and abandons the write: a stop, or a revoked partition. */
-  signal?: AbortSignal;
-  /** A retriable failure, with an intent it failed on: the partition is blocked until it clears. */
-  onRetry?: (error: unknown, intent: WriteIntent) => void;
-}
 
 export interface WriterOptions {
   concurrency: number;

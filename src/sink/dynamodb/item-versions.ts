@@ -1,6 +1,6 @@
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import type { AttributeMap } from '../../core/write-intent';
-import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
+import { VERSION_ATTRIBUTE } from '../../core/version';
 import type { DynamoDbPort } from './dynamodb-writer';
 import { classifyDynamoDbError } from './errors';
 

@@ -4,7 +4,7 @@ import {
   type DynamoDBClient,
   waitUntilTableExists,
 } from '@aws-sdk/client-dynamodb';
-import type { KeyAttribute } from '../../mapping/define-mapping';
+import type { KeyAttribute } from '../../core/write-intent';
 
 export interface TableShape {
   table: string;

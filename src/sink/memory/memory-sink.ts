@@ -1,7 +1,6 @@
 import { type AttributeMap, type WriteIntent, itemIdentity } from '../../core/write-intent';
-import { VERSION_ATTRIBUTE } from '../../mapping/apply-mapping';
-import type { Sink } from '../../pipeline/batch-processor';
-import type { WriteResult } from '../dynamodb/dynamodb-writer';
+import { VERSION_ATTRIBUTE } from '../../core/version';
+import type { Sink, WriteResult } from '../../core/batch';
 
 /**
  * A Sink that keeps items in memory, for tests and benchmarks. It applies DynamoDbWriter's

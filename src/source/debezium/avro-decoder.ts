@@ -12,7 +12,8 @@ import {
   wrapDecodeError,
 } from './envelope';
 import { type ConnectSchema, rowDecoder } from './logical-types';
-import { type RowSchema, rowSchemaOf } from './row-schema';
+import type { RowSchema } from '../../core/row-schema';
+import { rowSchemaOf } from './row-schema';
 
 // Avro longs as BigInt: Debezium's microsecond timestamps and BIGINT columns exceed 2^53.
 const exactLong = avsc.types.LongType.__with({

@@ -1,7 +1,7 @@
 import type { ChangeEvent, KafkaOrigin, Operation, Row } from '../../core/change-event';
 import { DecodeError, describe } from '../../core/errors';
 import { type BinlogSource, positionOf } from './position';
-import type { RowSchema } from './row-schema';
+import type { RowSchema } from '../../core/row-schema';
 
 /**
  * What decoding a Kafka message gives: a change, or a reason it carries no row. A change carries

@@ -12,7 +12,8 @@ import {
   wrapDecodeError,
 } from './envelope';
 import { type ConnectSchema, rowDecoder } from './logical-types';
-import { type RowSchema, rowSchemaOf } from './row-schema';
+import type { RowSchema } from '../../core/row-schema';
+import { rowSchemaOf } from './row-schema';
 
 interface CompiledSchema {
   before: (raw: unknown) => Row;

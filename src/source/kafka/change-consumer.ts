@@ -3,7 +3,7 @@ import type { FerryEvents } from '../../core/events';
 import { FerryError, describe } from '../../core/errors';
 import { RetryAbortedError } from '../../core/retry';
 import type { Logger } from '../../observability/logger';
-import type { BatchProcessor } from '../../pipeline/batch-processor';
+import type { BatchHandler } from '../../core/batch';
 import { PartitionGrowthGuard } from './partition-growth';
 
 /** What a fetch budgets per message: a Debezium JSON change with its schema is 2-5 KB. */
@@ -65,7 +65,7 @@ export class ChangeConsumer {
 
   constructor(
     kafka: Pick<Kafka, 'consumer' | 'admin'>,
-    private readonly processor: Pick<BatchProcessor, 'process'>,
+    private readonly processor: BatchHandler,
     private readonly options: ChangeConsumerOptions,
     private readonly logger: Logger,
     private readonly events?: FerryEvents,

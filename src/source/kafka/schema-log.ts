@@ -1,6 +1,6 @@
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import type { KafkaOrigin } from '../../core/change-event';
-import type { ColumnSchema, SchemaChangeClass } from '../debezium/row-schema';
+import type { ColumnSchema, SchemaChangeClass } from '../../core/row-schema';
 import { readRange } from './read-range';
 
 /** The last source schema a mapping's worker saw, kept in Kafka so that a restart compares with it. */
