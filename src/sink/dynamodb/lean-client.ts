@@ -56,17 +56,30 @@ type CredentialProvider = () => Promise<AwsCredentials>;
 const REFRESH_BEFORE_MS = 5 * 60_000;
 
 /** The provider's credentials, kept until they near expiry; one fetch at a time. */
-export function refreshing(provider: CredentialProvider, now = () => Date.now()): CredentialProvider {
-  let current: AwsCredentials | undefined;
-  let fetching: Promise<AwsCredentials> | undefined;
-  return async () => {
-    const expires = current?.expiration?.getTime();
-    if (current && (expires === undefined || expires - now() > REFRESH_BEFORE_MS)) return current;
-    fetching ??= provider()
-      .then((c) => (current = c))
-      .finally(() => (fetching = undefined));
-    return fetching;
-  };
+export class RefreshingCredentials {
+  private current?: AwsCredentials;
+  private fetching?: Promise<AwsCredentials>;
+
+  constructor(
+    private readonly provider: CredentialProvider,
+    private readonly clock = () => Date.now(),
+  ) {}
+
+  /** The credentials in hand when they are good for a while yet (no await on the hot path). */
+  now(): AwsCredentials | undefined {
+    const c = this.current;
+    const expires = c?.expiration?.getTime();
+    return c && (expires === undefined || expires - this.clock() > REFRESH_BEFORE_MS) ? c : undefined;
+  }
+
+  fetch(): Promise<AwsCredentials> {
+    const held = this.now();
+    if (held) return Promise.resolve(held);
+    this.fetching ??= this.provider()
+      .then((c) => (this.current = c))
+      .finally(() => (this.fetching = undefined));
+    return this.fetching;
+  }
 }
 
 const isLocal = (url: URL) => /^(127\.0\.0\.1|localhost|\[::1\])$/.test(url.hostname);
@@ -82,7 +95,7 @@ export class LeanDynamoDb implements DynamoDbWrites {
   private readonly url: URL;
   private readonly agent: http.Agent;
   private readonly signer: SigV4Signer;
-  private readonly credentials: CredentialProvider;
+  private readonly credentials: RefreshingCredentials;
   private readonly request: typeof http.request;
   private readonly timeoutMs: number;
 
@@ -95,11 +108,12 @@ export class LeanDynamoDb implements DynamoDbWrites {
     this.request = secure ? https.request : http.request;
     this.agent = new (secure ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: 256, scheduling: 'lifo' });
     this.signer = new SigV4Signer(config.region);
-    this.credentials =
+    this.credentials = new RefreshingCredentials(
       credentials ??
-      (config.endpoint && isLocal(this.url)
-        ? async () => ({ accessKeyId: 'local', secretAccessKey: 'local' })
-        : refreshing(defaultProvider() as CredentialProvider));
+        (config.endpoint && isLocal(this.url)
+          ? async () => ({ accessKeyId: 'local', secretAccessKey: 'local' })
+          : (defaultProvider() as CredentialProvider)),
+    );
     this.timeoutMs = config.requestTimeoutMs;
   }
 
@@ -120,18 +134,23 @@ export class LeanDynamoDb implements DynamoDbWrites {
     this.agent.destroy();
   }
 
-  private async call(operation: string, input: object): Promise<void> {
-    const body = JSON.stringify(input, binaryAsBase64);
-    const credentials = await this.credentials();
-    const headers = this.signer.sign(
-      this.url.host,
-      {
-        'content-type': 'application/x-amz-json-1.0',
-        'x-amz-target': `DynamoDB_20120810.${operation}`,
-      },
-      body,
-      credentials,
-    );
+  private call(operation: string, input: object): Promise<void> {
+    try {
+      // No await while the credentials in hand are good: a promise less per write.
+      const held = this.credentials.now();
+      return held
+        ? this.send(operation, input, held)
+        : this.credentials.fetch().then((c) => this.send(operation, input, c));
+    } catch (err) {
+      // A body that cannot be serialized fails as a rejection, like any other failure.
+      return Promise.reject(err);
+    }
+  }
+
+  private send(operation: string, input: object, credentials: AwsCredentials): Promise<void> {
+    // The replacer costs a call per key: only an input holding bytes needs it.
+    const body = hasBytes(input) ? JSON.stringify(input, binaryAsBase64) : JSON.stringify(input);
+    const headers = this.signer.sign(this.url.host, `DynamoDB_20120810.${operation}`, body, credentials);
     headers['content-length'] = String(Buffer.byteLength(body));
     return new Promise<void>((resolve, reject) => {
       const req = this.request(
@@ -208,4 +227,13 @@ function binaryDecoded(item: Record<string, unknown>): Record<string, unknown> {
     return v;
   };
   return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, value(v)]));
+}
+
+/** Whether the value holds bytes anywhere (a B or BS attribute value). */
+function hasBytes(value: unknown): boolean {
+  if (value instanceof Uint8Array) return true;
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) return value.some(hasBytes);
+  for (const key in value) if (hasBytes((value as Record<string, unknown>)[key])) return true;
+  return false;
 }

@@ -1,4 +1,4 @@
-import { createHash, createHmac } from 'node:crypto';
+import { type KeyObject, createHash, createHmac, createSecretKey } from 'node:crypto';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -6,6 +6,9 @@ export interface AwsCredentials {
   sessionToken?: string;
   expiration?: Date;
 }
+
+/** DynamoDB's JSON protocol. */
+export const CONTENT_TYPE = 'application/x-amz-json-1.0';
 
 const hmac = (key: Buffer | string, data: string) => createHmac('sha256', key).update(data).digest();
 const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).digest('hex');
@@ -18,56 +21,64 @@ const sha256Hex = (data: string | Buffer) => createHash('sha256').update(data).d
  * that. test/unit/sigv4 checks it against aws4 signature for signature.
  */
 export class SigV4Signer {
-  private key?: { id: string; day: string; value: Buffer };
+  private key?: { id: string; day: string; value: KeyObject };
+  private date?: { second: number; text: string };
 
   constructor(
     private readonly region: string,
     private readonly service = 'dynamodb',
   ) {}
 
-  /** The headers to send: those given plus x-amz-date, the session token if any, and authorization. */
+  /**
+   * The headers to send for a DynamoDB call: content-type, x-amz-target, x-amz-date, the session
+   * token if any, and authorization (Node's client adds host and content-length, which are
+   * signed here or need not be).
+   */
   sign(
     host: string,
-    headers: Record<string, string>,
-    body: string | Buffer,
+    target: string,
+    body: string,
     credentials: AwsCredentials,
-    now = new Date(),
+    now = Date.now(),
   ): Record<string, string> {
-    const amzDate = now.toISOString().replace(/[:-]|\.\d{3}/g, '');
+    const amzDate = this.amzDate(now);
     const day = amzDate.slice(0, 8);
-    const all: Record<string, string> = { ...headers, host, 'x-amz-date': amzDate };
-    if (credentials.sessionToken) all['x-amz-security-token'] = credentials.sessionToken;
-    const names = Object.keys(all)
-      .map((n) => n.toLowerCase())
-      .sort();
-    const lower = Object.fromEntries(Object.entries(all).map(([k, v]) => [k.toLowerCase(), v]));
-    const signedHeaders = names.join(';');
-    const canonical = [
-      'POST',
-      '/',
-      '',
-      ...names.map((n) => `${n}:${String(lower[n]).trim().replace(/\s+/g, ' ')}`),
-      '',
-      signedHeaders,
-      sha256Hex(body),
-    ].join('\n');
+    const token = credentials.sessionToken;
+    // Header names in sorted order, values already trimmed: the canonical form needs no sorting here.
+    const signedHeaders = token
+      ? 'content-type;host;x-amz-date;x-amz-security-token;x-amz-target'
+      : 'content-type;host;x-amz-date;x-amz-target';
+    const canonical = `POST\n/\n\ncontent-type:${CONTENT_TYPE}\nhost:${host}\nx-amz-date:${amzDate}\n${
+      token ? `x-amz-security-token:${token}\n` : ''
+    }x-amz-target:${target}\n\n${signedHeaders}\n${sha256Hex(body)}`;
     const scope = `${day}/${this.region}/${this.service}/aws4_request`;
     const toSign = `AWS4-HMAC-SHA256\n${amzDate}\n${scope}\n${sha256Hex(canonical)}`;
     const signature = createHmac('sha256', this.signingKey(credentials, day)).update(toSign).digest('hex');
-    // Node's HTTP client sends the host header itself.
-    delete all.host;
-    return {
-      ...all,
+    const headers: Record<string, string> = {
+      'content-type': CONTENT_TYPE,
+      'x-amz-target': target,
+      'x-amz-date': amzDate,
       authorization: `AWS4-HMAC-SHA256 Credential=${credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`,
     };
+    if (token) headers['x-amz-security-token'] = token;
+    return headers;
+  }
+
+  /** 20261205T071500Z, formatted once per second. */
+  private amzDate(now: number): string {
+    const second = Math.floor(now / 1000);
+    if (this.date?.second !== second)
+      this.date = { second, text: new Date(second * 1000).toISOString().replace(/[:-]|\.\d{3}/g, '') };
+    return this.date.text;
   }
 
   /** Derived once per access key and day. */
-  private signingKey(credentials: AwsCredentials, day: string): Buffer {
+  private signingKey(credentials: AwsCredentials, day: string): KeyObject {
     const id = `${credentials.accessKeyId}\u0000${credentials.secretAccessKey}`;
     if (this.key?.id !== id || this.key.day !== day) {
       const dated = hmac(`AWS4${credentials.secretAccessKey}`, day);
-      const value = hmac(hmac(hmac(dated, this.region), this.service), 'aws4_request');
+      // A KeyObject: createHmac would convert a Buffer key into one on every request.
+      const value = createSecretKey(hmac(hmac(hmac(dated, this.region), this.service), 'aws4_request'));
       this.key = { id, day, value };
     }
     return this.key.value;
