@@ -14,6 +14,7 @@ import { SchemaWatch } from './pipeline/schema-watch';
 import { createDynamoDbClient } from './sink/dynamodb/client';
 import { DynamoDbWriter, writerOptions } from './sink/dynamodb/dynamodb-writer';
 import { ensureDeletesTable } from './sink/dynamodb/deletes';
+import { BatchRebuildWriter } from './sink/dynamodb/batch-writer';
 import { DynamoDbItemVersions } from './sink/dynamodb/item-versions';
 import { LeanDynamoDb } from './sink/dynamodb/lean-client';
 import { ensureTable } from './sink/dynamodb/table-admin';
@@ -47,11 +48,16 @@ export class Worker {
     private readonly logger: Logger,
     /** Another consumer group than the mapping's, e.g. for a rebuild into a shadow table. */
     private readonly groupId = groupFor(config, mapping),
+    /**
+     * A rebuild writes a fresh shadow table nothing else writes: in batches (see
+     * sink/dynamodb/batch-writer), and without watching the source schema, since its replay is
+     * not the table's present.
+     */
+    private readonly purpose: 'deployed' | 'rebuild' = 'deployed',
   ) {}
 
-  /** The deployed worker watches the source schema; a rebuild's replay is not the table's present. */
   private get watchesSchemas(): boolean {
-    return this.groupId === groupFor(this.config, this.mapping);
+    return this.purpose === 'deployed';
   }
 
   async start(): Promise<void> {
@@ -109,6 +115,7 @@ export class Worker {
     await this.producer.connect();
 
     const decoder = createDecoder(config);
+    const conditional = new DynamoDbWriter(this.writes, writerOptions(config.dynamodb), events);
     const producer = this.producer;
     const schemas = this.watchesSchemas
       ? new SchemaWatch({
@@ -149,7 +156,10 @@ export class Worker {
       mapping,
       itemRules: config.pipeline,
       decoder,
-      sink: new DynamoDbWriter(this.writes, writerOptions(config.dynamodb), events),
+      sink:
+        this.purpose === 'rebuild'
+          ? new BatchRebuildWriter(dynamo, writerOptions(config.dynamodb), conditional, events)
+          : conditional,
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
       schemas,

@@ -11,6 +11,7 @@ import type { WriteIntent } from '../../src/core/write-intent';
 import { ensureDeletesTable, deleteId } from '../../src/sink/dynamodb/deletes';
 import { DynamoDbWriter, type WriterOptions } from '../../src/sink/dynamodb/dynamodb-writer';
 import { LeanDynamoDb } from '../../src/sink/dynamodb/lean-client';
+import { BatchRebuildWriter } from '../../src/sink/dynamodb/batch-writer';
 import { loadConfig } from '../../src/config/config';
 import { dropTable, dynamoDb, scanAll, stack, uniqueId } from '../support/stack';
 
@@ -65,6 +66,39 @@ function intent({ key, kind, op, pos }: Change, file = 1, committedAtMs = START_
 
 const put = (key: string, pos: number, op: Operation = 'update'): Change => ({ key, kind: 'put', op, pos });
 const del = (key: string, pos: number): Change => ({ key, kind: 'delete', op: 'delete', pos });
+
+/** Random histories over a few keys, for the properties below. */
+const drawnChange = (keys: string[]) =>
+  fc.record({
+    key: fc.constantFrom(...keys),
+    kind: fc.constantFrom('put' as const, 'delete' as const),
+    op: fc.constantFrom<Operation>('create', 'update', 'snapshot'),
+  });
+type Drawn = { key: string; kind: 'put' | 'delete'; op: Operation };
+
+/** Each run has keys of its own; positions increase in source order. */
+const historyOf = (drawn: Drawn[], run: number): Change[] =>
+  drawn.map((c, i) => ({
+    key: `${c.key}-${run}`,
+    kind: c.kind,
+    op: c.kind === 'delete' ? 'delete' : c.op,
+    pos: 1000 + i,
+  }));
+
+const arrivalOf = (history: Change[], order: number[]) =>
+  history
+    .map((c, i) => ({ c, rank: order[i] ?? 0 }))
+    .sort((a, b) => a.rank - b.rank)
+    .map(({ c }) => c);
+
+async function expectNewest(history: Change[], keys: string[], run: number) {
+  for (const key of keys.map((k) => `${k}-${run}`)) {
+    const newest = history.filter((c) => c.key === key).at(-1);
+    const got = await item(key);
+    if (newest === undefined || newest.kind === 'delete') expect(got).toBeUndefined();
+    else expect(got?.n).toEqual({ N: String(newest.pos) });
+  }
+}
 
 async function item(key: string) {
   return (await raw.send(new GetItemCommand({ TableName: target, Key: { pk: { S: key } }, ConsistentRead: true })))
@@ -136,48 +170,74 @@ describe('remembered deletes (DynamoDB Local)', () => {
 
   it('ends every item as its newest change left it, in any arrival order, with two writers at once', async () => {
     const keys = ['k0', 'k1', 'k2'];
-    const change = fc.record({
-      key: fc.constantFrom(...keys),
-      kind: fc.constantFrom('put' as const, 'delete' as const),
-      op: fc.constantFrom<Operation>('create', 'update', 'snapshot'),
-    });
     let run = 0;
     await fc.assert(
       fc.asyncProperty(
-        fc.array(change, { minLength: 1, maxLength: 10 }),
+        fc.array(drawnChange(keys), { minLength: 1, maxLength: 10 }),
         fc.array(fc.nat(), { minLength: 10, maxLength: 10 }),
         fc.array(fc.boolean(), { minLength: 10, maxLength: 10 }),
         async (drawn, order, writerOf) => {
           run++;
-          // Each run has keys of its own; positions increase in source order.
-          const history: Change[] = drawn.map((c, i) => ({
-            key: `${c.key}-${run}`,
-            kind: c.kind,
-            op: c.kind === 'delete' ? 'delete' : c.op,
-            pos: 1000 + i,
-          }));
-          const arrival = history
-            .map((c, i) => ({ c, rank: order[i] ?? 0 }))
-            .sort((a, b) => a.rank - b.rank)
-            .map(({ c }) => c);
+          const history = historyOf(drawn, run);
           const lanes: Change[][] = [[], []];
-          arrival.forEach((c, i) => lanes[writerOf[i] ? 1 : 0]?.push(c));
+          arrivalOf(history, order).forEach((c, i) => lanes[writerOf[i] ? 1 : 0]?.push(c));
           await Promise.all(
             lanes.map(async (lane) => {
               for (const c of lane) await writer().write([intent(c)]);
             }),
           );
-          for (const key of keys.map((k) => `${k}-${run}`)) {
-            const newest = history.filter((c) => c.key === key).at(-1);
-            const got = await item(key);
-            if (newest === undefined || newest.kind === 'delete') expect(got).toBeUndefined();
-            else expect(got?.n).toEqual({ N: String(newest.pos) });
-          }
+          await expectNewest(history, keys, run);
         },
       ),
       { numRuns: 40, seed: Number(process.env.FERRY_FUZZ_SEED ?? Date.now() % 2 ** 31) },
     );
   }, 120_000);
+});
+
+describe("a rebuild's batch writer (DynamoDB Local)", () => {
+  const batchWriter = () => new BatchRebuildWriter(raw, options, writer());
+
+  it('ends every item as its newest change left it, in any arrival order and any chunking', async () => {
+    const keys = ['b0', 'b1', 'b2'];
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(drawnChange(keys), { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(), { minLength: 12, maxLength: 12 }),
+        fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+        async (drawn, order, cutAfter) => {
+          run++;
+          const history = historyOf(drawn, run);
+          // Chunks of one item per key, as coalescing leaves them, cut at random too.
+          const chunks: Change[][] = [[]];
+          arrivalOf(history, order).forEach((c, i) => {
+            const chunk = chunks.at(-1) as Change[];
+            if (chunk.some((o) => o.key === c.key) || cutAfter[i]) chunks.push([c]);
+            else chunk.push(c);
+          });
+          const w = batchWriter();
+          // Several partitions' chunks at once: the writer takes them one at a time.
+          await Promise.all(chunks.map((chunk) => w.write(chunk.map((c) => intent(c)))));
+          await expectNewest(history, keys, run);
+        },
+      ),
+      { numRuns: 40, seed: Number(process.env.FERRY_FUZZ_SEED ?? Date.now() % 2 ** 31) },
+    );
+  }, 120_000);
+
+  it('writes what the conditional writer would, batch by batch; an item DynamoDB refuses goes back through it alone', async () => {
+    const many = Array.from({ length: 60 }, (_, i) => intent(put(`m${i}`, 2000 + i, 'snapshot')));
+    const huge = intent(put('huge', 3000, 'snapshot'));
+    if (huge.kind === 'put') huge.attributes.blob = { S: 'x'.repeat(410 * 1024) };
+    const result = await batchWriter().write([...many, huge]);
+    expect(result.written).toHaveLength(60);
+    expect(result.failed.map((f) => [f.intent.key, f.error.retriable])).toEqual([[{ pk: 'huge' }, false]]);
+    expect((await item('m59'))?.n).toEqual({ N: '2059' });
+    // Deletes are remembered as the worker remembers them: an older create after one stays out.
+    await batchWriter().write([intent(del('m1', 4000))]);
+    expect((await writer().write([intent(put('m1', 3999, 'create'))])).stale).toHaveLength(1);
+    expect(await item('m1')).toBeUndefined();
+  }, 60_000);
 });
 
 describe('source positions that cannot be compared (DynamoDB Local)', () => {

@@ -117,6 +117,7 @@ export function rebuildCommand(): Command {
           { ...ctx.mapping, targetTable: shadow },
           ctx.logger,
           group,
+          'rebuild',
         );
         worker = rebuilding;
         const newest = new Map<number, number>();

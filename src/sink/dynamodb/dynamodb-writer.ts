@@ -42,10 +42,28 @@ const conditionParts = (condition: string, version: string) => ({
   ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
 });
 
+/** Retries as the caller asks, counting each round and naming the intent the partition is blocked on. */
+export const writeRetry = (
+  options: WriterOptions,
+  control: WriteControl,
+  blockedOn: () => WriteIntent | undefined,
+  events?: FerryEvents,
+) =>
+  createRetry({
+    ...options.retry,
+    shouldStop: control.shouldStop,
+    signal: control.signal,
+    onRetry: (err, attempt, delayMs) => {
+      events?.emit('sink.retry', { error: err, attempt, delayMs });
+      const intent = blockedOn();
+      if (intent) control.onRetry?.(err, intent);
+    },
+  });
+
 /** The condition parts of a version-guarded request. */
 export const versionGuard = (version: string) => conditionParts(GUARD, version);
 
-type Outcome = 'written' | 'stale' | SinkWriteError;
+export type Outcome = 'written' | 'stale' | SinkWriteError;
 
 /**
  * Version-guarded writes. BatchWriteItem cannot carry conditions, so each item is one
@@ -70,15 +88,7 @@ export class DynamoDbWriter {
     const result: WriteResult = { written: [], stale: [], failed: [] };
     let pending = intents;
     let blockedOn: WriteIntent | undefined;
-    const retry = createRetry({
-      ...this.options.retry,
-      shouldStop: control.shouldStop,
-      signal: control.signal,
-      onRetry: (err, attempt, delayMs) => {
-        this.events?.emit('sink.retry', { error: err, attempt, delayMs });
-        if (blockedOn) control.onRetry?.(err, blockedOn);
-      },
-    });
+    const retry = writeRetry(this.options, control, () => blockedOn, this.events);
     await retry(async () => {
       const outcomes = await mapConcurrent(pending, this.options.concurrency, (intent) => this.writeOne(intent));
       const again: WriteIntent[] = [];
@@ -179,7 +189,7 @@ const REGRESSION_MARGIN_MS = 60_000;
  * change would be dropped as stale. Row locks keep one row's binlog order in commit-time order,
  * so in a healthy source this does not happen beyond a long transaction's length.
  */
-function staleOrRefused(intent: WriteIntent, held: AttributeMap | undefined): Outcome {
+export function staleOrRefused(intent: WriteIntent, held: AttributeMap | undefined): Outcome {
   const text = held?.[VERSION_ATTRIBUTE]?.S;
   const stored = parseVersion(text);
   const where = `${intent.table} ${JSON.stringify(intent.key)}`;

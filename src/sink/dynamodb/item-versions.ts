@@ -4,6 +4,15 @@ import { VERSION_ATTRIBUTE } from '../../core/version';
 import type { DynamoDbPort } from './dynamodb-writer';
 import { classifyDynamoDbError } from './errors';
 
+/** A read of an item's key attributes and version alone: an item without a version still comes back. */
+export const versionProjection = (keyNames: string[]) => ({
+  ProjectionExpression: ['#v', ...keyNames.map((_, i) => `#k${i}`)].join(', '),
+  ExpressionAttributeNames: Object.fromEntries([
+    ['#v', VERSION_ATTRIBUTE],
+    ...keyNames.map((name, i) => [`#k${i}`, name]),
+  ]) as Record<string, string>,
+});
+
 /** Whether an item is there, and the version it was written from. */
 export type HeldVersion = { found: false } | { found: true; version?: string };
 
@@ -12,7 +21,6 @@ export class DynamoDbItemVersions {
   constructor(private readonly client: DynamoDbPort) {}
 
   async versionOf(table: string, key: AttributeMap): Promise<HeldVersion> {
-    // The key is read too, so an item without a version still comes back.
     const names = Object.keys(key);
     try {
       const { Item } = await this.client.send(
@@ -20,11 +28,7 @@ export class DynamoDbItemVersions {
           TableName: table,
           Key: key,
           ConsistentRead: true,
-          ProjectionExpression: ['#v', ...names.map((_, i) => `#k${i}`)].join(', '),
-          ExpressionAttributeNames: Object.fromEntries([
-            ['#v', VERSION_ATTRIBUTE],
-            ...names.map((name, i) => [`#k${i}`, name]),
-          ]) as Record<string, string>,
+          ...versionProjection(names),
         }),
       );
       return Item === undefined ? { found: false } : { found: true, version: Item[VERSION_ATTRIBUTE]?.S };

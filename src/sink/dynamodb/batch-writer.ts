@@ -1,0 +1,247 @@
+import {
+  BatchGetItemCommand,
+  type BatchGetItemCommandOutput,
+  type BatchWriteItemCommandOutput,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  type KeysAndAttributes,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import type { Sink, WriteControl, WriteResult } from '../../core/batch';
+import { mapConcurrent } from '../../core/concurrency';
+import { SinkWriteError } from '../../core/errors';
+import type { FerryEvents } from '../../core/events';
+import { VERSION_ATTRIBUTE, VERSION_FORMAT } from '../../core/version';
+import type { AttributeMap, WriteIntent } from '../../core/write-intent';
+import { DELETE_KEY, deleteId, deleteRecord } from './deletes';
+import { type WriterOptions, staleOrRefused, writeRetry } from './dynamodb-writer';
+import { classifyDynamoDbError, isThrottle } from './errors';
+import { versionProjection } from './item-versions';
+
+/** DynamoDB's limits: 25 writes and 100 reads per request (16 MB either way; items are under 400 KB). */
+const WRITES_PER_REQUEST = 25;
+const READS_PER_REQUEST = 100;
+/** Batch requests in flight for one chunk. */
+const REQUESTS_IN_FLIGHT = 8;
+
+type Port = Pick<DynamoDBClient, 'send'>;
+
+/**
+ * Writes a rebuild's shadow table with BatchWriteItem, which carries no conditions. That is safe
+ * because the shadow table is new and this writer is its only writer until the cutover, and
+ * because chunks are written one at a time: the versions an item and its remembered delete hold
+ * are read (BatchGetItem, consistent) and compared in the process, so what a conditional write
+ * would have refused is refused here (stale, or a version of another format, blocking), and
+ * nothing can write between the read and the write. Deletes are remembered as the worker's are,
+ * so the worker deployed on the shadow table after the cutover keeps the guarantee. A batch that
+ * DynamoDB refuses whole (an invalid item among 25) is written again through the conditional
+ * writer, which tells the item at fault from the others.
+ */
+export class BatchRebuildWriter implements Sink {
+  private turn: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly client: Port,
+    private readonly options: WriterOptions,
+    /** The conditional writer, for what a batch cannot say item by item. */
+    private readonly conditional: Sink,
+    private readonly events?: FerryEvents,
+  ) {}
+
+  async write(intents: WriteIntent[], control: WriteControl = {}): Promise<WriteResult> {
+    // One chunk at a time: reading versions and writing must not interleave with another chunk's.
+    const previous = this.turn;
+    let release = () => {};
+    this.turn = new Promise((resolve) => (release = resolve));
+    try {
+      await previous;
+      return await this.writeChunk(intents, control);
+    } finally {
+      release();
+    }
+  }
+
+  private async writeChunk(intents: WriteIntent[], control: WriteControl): Promise<WriteResult> {
+    const result: WriteResult = { written: [], stale: [], failed: [] };
+    if (intents.length === 0) return result;
+    const retry = writeRetry(this.options, control, () => intents[0], this.events);
+    const deletes = this.options.deletes.table;
+    const keyOf = (i: WriteIntent) => (i.kind === 'put' ? keyAttributes(i) : i.keyAttributes);
+    const recordKey = (i: WriteIntent) => ({ [DELETE_KEY]: { S: deleteId(i.table, i.key, keyOf(i)) } });
+
+    const held = await retry(() => this.versions(intents.map((i) => ({ table: i.table, key: keyOf(i) }))));
+    const remembered = await retry(() => this.versions(intents.map((i) => ({ table: deletes, key: recordKey(i) }))));
+
+    // What the conditional writer says of them: a refusal (another format, a source that went back) blocks there.
+    const refused: WriteIntent[] = [];
+    /** What a conditional write would have answered, losing to `held`. */
+    const lose = (intent: WriteIntent, held: AttributeMap) => {
+      if (staleOrRefused(intent, held) === 'stale') result.stale.push(intent);
+      else refused.push(intent);
+    };
+    const requests: Array<{ intent: WriteIntent; writes: Array<{ table: string; request: WriteRequest }> }> = [];
+    for (const intent of intents) {
+      const version = intent.event.position.version;
+      const item = held.get(keyText(intent.table, keyOf(intent)));
+      const record = remembered.get(keyText(deletes, recordKey(intent)));
+      if (intent.kind === 'put') {
+        // As the conditional writer refuses: an item of a newer position or another format; where
+        // there is no item, a remembered delete of the same or a newer position.
+        const against = item
+          ? newer(item, version, true)
+            ? item
+            : undefined
+          : record && newer(record, version, false)
+            ? record
+            : undefined;
+        if (against) {
+          lose(intent, against);
+          continue;
+        }
+        requests.push({
+          intent,
+          writes: [
+            {
+              table: intent.table,
+              request: { PutRequest: { Item: { ...intent.attributes, [VERSION_ATTRIBUTE]: { S: version } } } },
+            },
+          ],
+        });
+      } else {
+        if (item && newer(item, version, true)) {
+          lose(intent, item);
+          continue;
+        }
+        const writes: Array<{ table: string; request: WriteRequest }> = [];
+        // Remembered unless a newer delete already is.
+        if (!(record && newer(record, version, true)))
+          writes.push({
+            table: deletes,
+            request: {
+              PutRequest: {
+                Item: deleteRecord(intent.table, intent.key, intent.keyAttributes, version, this.options.deletes),
+              },
+            },
+          });
+        if (item) writes.push({ table: intent.table, request: { DeleteRequest: { Key: intent.keyAttributes } } });
+        requests.push({ intent, writes });
+      }
+    }
+
+    // Whole intents per request, 25 writes at most.
+    const batches: Array<typeof requests> = [];
+    let current: typeof requests = [];
+    let size = 0;
+    for (const r of requests) {
+      if (size + r.writes.length > WRITES_PER_REQUEST) {
+        batches.push(current);
+        [current, size] = [[], 0];
+      }
+      current.push(r);
+      size += r.writes.length;
+    }
+    if (current.length > 0) batches.push(current);
+
+    await mapConcurrent(batches, REQUESTS_IN_FLIGHT, async (batch) => {
+      const byTable: Record<string, WriteRequest[]> = {};
+      for (const { writes } of batch) for (const { table, request } of writes) (byTable[table] ??= []).push(request);
+      try {
+        await retry(() => this.batchWrite(byTable));
+        result.written.push(...batch.map((r) => r.intent));
+      } catch (err) {
+        // Refused whole for one item's sake: the conditional writer says which.
+        if (err instanceof SinkWriteError && !err.retriable) refused.push(...batch.map((r) => r.intent));
+        else throw err;
+      }
+    });
+    if (refused.length > 0) {
+      const again = await this.conditional.write(refused, control);
+      result.written.push(...again.written);
+      result.stale.push(...again.stale);
+      result.failed.push(...again.failed);
+    }
+    return result;
+  }
+
+  /** The version each key holds (undefined: the item is there without one), by keyText; absent keys are not in the map. */
+  private async versions(keys: Array<{ table: string; key: AttributeMap }>): Promise<Map<string, AttributeMap>> {
+    const found = new Map<string, AttributeMap>();
+    const unique = new Map(keys.map((k) => [keyText(k.table, k.key), k]));
+    const pages: Array<typeof keys> = [];
+    const list = [...unique.values()];
+    for (let i = 0; i < list.length; i += READS_PER_REQUEST) pages.push(list.slice(i, i + READS_PER_REQUEST));
+    await mapConcurrent(pages, REQUESTS_IN_FLIGHT, async (page) => {
+      let request: Record<string, KeysAndAttributes> = {};
+      for (const { table, key } of page) {
+        const names = Object.keys(key);
+        // Only the key and the version come back.
+        const entry = (request[table] ??= { Keys: [], ConsistentRead: true, ...versionProjection(names) });
+        (entry.Keys ??= []).push(key);
+      }
+      for (let attempt = 0; Object.keys(request).length > 0; attempt++) {
+        if (attempt > 0) await backoff(attempt);
+        const answer = await this.send<BatchGetItemCommandOutput>(
+          new BatchGetItemCommand({ RequestItems: request }),
+          Object.keys(request)[0],
+        );
+        for (const [table, items] of Object.entries(answer.Responses ?? {}))
+          for (const item of items) {
+            const names = Object.keys(page.find((k) => k.table === table)?.key ?? {});
+            found.set(keyText(table, pick(item, names)), item);
+          }
+        request = answer.UnprocessedKeys ?? {};
+      }
+    });
+    return found;
+  }
+
+  private async batchWrite(byTable: Record<string, WriteRequest[]>): Promise<void> {
+    let pending = byTable;
+    for (let attempt = 0; Object.keys(pending).length > 0; attempt++) {
+      if (attempt > 0) await backoff(attempt);
+      const answer = await this.send<BatchWriteItemCommandOutput>(
+        new BatchWriteItemCommand({ RequestItems: pending }),
+        Object.keys(pending)[0],
+      );
+      pending = answer.UnprocessedItems ?? {};
+    }
+  }
+
+  private async send<T>(command: { input: unknown }, table = '?'): Promise<T> {
+    try {
+      return (await this.client.send(command as never)) as T;
+    } catch (err) {
+      if (isThrottle(err)) this.events?.emit('sink.throttled', { table });
+      throw classifyDynamoDbError(err, table);
+    }
+  }
+}
+
+/** Whether `held` (an item or a remembered delete) wins over `version`: newer (or, for a delete record, the same), or of another format. */
+function newer(held: AttributeMap, version: string, itemRules: boolean): boolean {
+  const text = held[VERSION_ATTRIBUTE]?.S;
+  if (text === undefined) return false;
+  if (!text.startsWith(VERSION_FORMAT)) return true;
+  return itemRules ? text > version : text >= version;
+}
+
+function keyAttributes(intent: Extract<WriteIntent, { kind: 'put' }>): AttributeMap {
+  return pick(intent.attributes, Object.keys(intent.key));
+}
+
+const pick = (item: AttributeMap, names: string[]): AttributeMap =>
+  Object.fromEntries(names.map((n) => [n, item[n] as AttributeMap[string]]));
+
+/** A table and key as one string, for matching reads to intents. */
+function keyText(table: string, key: AttributeMap): string {
+  let text = table;
+  for (const name of Object.keys(key).sort()) {
+    const v = key[name];
+    text += `\u0000${name}=${v?.S !== undefined ? `S${v.S}` : v?.N !== undefined ? `N${v.N}` : `B${Buffer.from(v?.B ?? []).toString('base64')}`}`;
+  }
+  return text;
+}
+
+/** Unprocessed keys and items are sent again after a growing, jittered pause. */
+const backoff = (attempt: number) =>
+  new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(2000, 50 * 2 ** attempt)));
