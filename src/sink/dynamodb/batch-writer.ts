@@ -70,7 +70,9 @@ export class BatchRebuildWriter implements Sink {
     const recordKey = (i: WriteIntent) => ({ [DELETE_KEY]: { S: deleteId(i.table, i.key, keyOf(i)) } });
 
     const held = await retry(() => this.versions(intents.map((i) => ({ table: i.table, key: keyOf(i) }))));
-    const remembered = await retry(() => this.versions(intents.map((i) => ({ table: deletes, key: recordKey(i) }))));
+    // A put over an item needs no delete record: only deletes and puts where no item is do.
+    const unheld = intents.filter((i) => i.kind === 'delete' || !held.has(keyText(i.table, keyOf(i))));
+    const remembered = await retry(() => this.versions(unheld.map((i) => ({ table: deletes, key: recordKey(i) }))));
 
     // What the conditional writer says of them: a refusal (another format, a source that went back) blocks there.
     const refused: WriteIntent[] = [];
