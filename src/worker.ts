@@ -56,10 +56,6 @@ export class Worker {
     private readonly purpose: 'deployed' | 'rebuild' = 'deployed',
   ) {}
 
-  private get watchesSchemas(): boolean {
-    return this.purpose === 'deployed';
-  }
-
   async start(): Promise<void> {
     const { config, logger, events, mapping, groupId } = this;
     const topic = topicFor(config.kafka.topicPrefix, mapping);
@@ -105,7 +101,7 @@ export class Worker {
         ],
         waitForLeaders: true,
       })
-      .then(() => (this.watchesSchemas ? ensureSchemaTopic(admin, config.kafka.topicPrefix) : undefined))
+      .then(() => (this.purpose === 'deployed' ? ensureSchemaTopic(admin, config.kafka.topicPrefix) : undefined))
       .finally(() => admin.disconnect());
     this.producer = kafka.producer({
       idempotent: true,
@@ -117,31 +113,32 @@ export class Worker {
     const decoder = createDecoder(config);
     const conditional = new DynamoDbWriter(this.writes, writerOptions(config.dynamodb), events);
     const producer = this.producer;
-    const schemas = this.watchesSchemas
-      ? new SchemaWatch({
-          mapping,
-          store: {
-            last: () => lastSchema(kafka, config.kafka.topicPrefix, mapping.name),
-            record: (record) => recordSchema(producer, config.kafka.topicPrefix, record),
-          },
-          audit: (detail) =>
-            recordAudit(kafka, config.kafka.topicPrefix, {
-              action: 'source-schema-change',
-              group: groupId,
-              topic,
-              detail,
-            }),
-          requestSnapshot: async () => {
-            const source = await connectSource(config.source.url);
-            try {
-              return await requestSnapshot(source, config.source.signalTable, mapping.sourceTable);
-            } finally {
-              await source.end();
-            }
-          },
-          events,
-        })
-      : undefined;
+    const schemas =
+      this.purpose === 'deployed'
+        ? new SchemaWatch({
+            mapping,
+            store: {
+              last: () => lastSchema(kafka, config.kafka.topicPrefix, mapping.name),
+              record: (record) => recordSchema(producer, config.kafka.topicPrefix, record),
+            },
+            audit: (detail) =>
+              recordAudit(kafka, config.kafka.topicPrefix, {
+                action: 'source-schema-change',
+                group: groupId,
+                topic,
+                detail,
+              }),
+            requestSnapshot: async () => {
+              const source = await connectSource(config.source.url);
+              try {
+                return await requestSnapshot(source, config.source.signalTable, mapping.sourceTable);
+              } finally {
+                await source.end();
+              }
+            },
+            events,
+          })
+        : undefined;
     await schemas?.load();
     if (schemas && mapping.onSchemaChange === 'snapshot') {
       const problem = await signalTableProblem(config.source.url, config.source.signalTable, mapping.sourceTable);

@@ -1,4 +1,5 @@
 import type { ChangeEvent } from '../core/change-event';
+import { oneAtATime } from '../core/concurrency';
 import { FerryError, describe, isProgrammingError } from '../core/errors';
 import type { FerryEvents } from '../core/events';
 import { type RetryOptions, createRetry } from '../core/retry';
@@ -44,7 +45,7 @@ export class SchemaWatch {
   private same = new WeakSet<RowSchema>();
   private pending: Pending[] = [];
   private reading?: ColumnsRead;
-  private settling: Promise<void> = Promise.resolve();
+  private readonly serial = oneAtATime();
 
   constructor(private readonly deps: SchemaWatchDeps) {}
 
@@ -61,7 +62,7 @@ export class SchemaWatch {
     const version = event.position.version;
     const columns = schema.columns;
     const diff = known === undefined ? undefined : diffSchemas({ columns: known.columns }, schema);
-    if (known !== undefined && diff !== undefined) {
+    if (known && diff) {
       if (isEmptyDiff(diff)) {
         this.same.add(schema);
         return;
@@ -114,15 +115,7 @@ export class SchemaWatch {
   async settle(control: Pick<RetryOptions, 'shouldStop' | 'signal' | 'onRetry'> = {}): Promise<void> {
     if (this.pending.length === 0) return;
     // One chunk at a time: chunks of several partitions may each have seen the change.
-    const previous = this.settling;
-    let release = () => {};
-    this.settling = new Promise((resolve) => (release = resolve));
-    try {
-      await previous;
-      await this.drain(control);
-    } finally {
-      release();
-    }
+    return this.serial(() => this.drain(control));
   }
 
   private async drain(control: Pick<RetryOptions, 'shouldStop' | 'signal' | 'onRetry'>): Promise<void> {

@@ -232,6 +232,11 @@ describe("a rebuild's batch writer (DynamoDB Local)", () => {
     const result = await batchWriter().write([...many, huge]);
     expect(result.written).toHaveLength(60);
     expect(result.failed.map((f) => [f.intent.key, f.error.retriable])).toEqual([[{ pk: 'huge' }, false]]);
+    // A key DynamoDB refuses even to read: the chunk goes through the conditional writer, which dead-letters that one.
+    const empty = intent(put('', 3001, 'snapshot'));
+    const readRefused = await batchWriter().write([intent(put('r1', 3002, 'snapshot')), empty]);
+    expect(readRefused.written.map((i) => i.key)).toEqual([{ pk: 'r1' }]);
+    expect(readRefused.failed.map((f) => [f.intent.key, f.error.retriable])).toEqual([[{ pk: '' }, false]]);
     expect((await item('m59'))?.n).toEqual({ N: '2059' });
     // Deletes are remembered as the worker remembers them: an older create after one stays out.
     await batchWriter().write([intent(del('m1', 4000))]);

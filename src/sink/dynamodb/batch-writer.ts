@@ -8,7 +8,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { Sink, WriteControl, WriteResult } from '../../core/batch';
-import { mapConcurrent } from '../../core/concurrency';
+import { mapConcurrent, oneAtATime } from '../../core/concurrency';
 import { SinkWriteError } from '../../core/errors';
 import type { FerryEvents } from '../../core/events';
 import { VERSION_ATTRIBUTE, VERSION_FORMAT } from '../../core/version';
@@ -38,7 +38,7 @@ type Port = Pick<DynamoDBClient, 'send'>;
  * writer, which tells the item at fault from the others.
  */
 export class BatchRebuildWriter implements Sink {
-  private turn: Promise<void> = Promise.resolve();
+  private readonly serial = oneAtATime();
 
   constructor(
     private readonly client: Port,
@@ -50,15 +50,7 @@ export class BatchRebuildWriter implements Sink {
 
   async write(intents: WriteIntent[], control: WriteControl = {}): Promise<WriteResult> {
     // One chunk at a time: reading versions and writing must not interleave with another chunk's.
-    const previous = this.turn;
-    let release = () => {};
-    this.turn = new Promise((resolve) => (release = resolve));
-    try {
-      await previous;
-      return await this.writeChunk(intents, control);
-    } finally {
-      release();
-    }
+    return this.serial(() => this.writeChunk(intents, control));
   }
 
   private async writeChunk(intents: WriteIntent[], control: WriteControl): Promise<WriteResult> {
@@ -69,10 +61,18 @@ export class BatchRebuildWriter implements Sink {
     const keyOf = (i: WriteIntent) => (i.kind === 'put' ? keyAttributes(i) : i.keyAttributes);
     const recordKey = (i: WriteIntent) => ({ [DELETE_KEY]: { S: deleteId(i.table, i.key, keyOf(i)) } });
 
-    const held = await retry(() => this.versions(intents.map((i) => ({ table: i.table, key: keyOf(i) }))));
-    // A put over an item needs no delete record: only deletes and puts where no item is do.
-    const unheld = intents.filter((i) => i.kind === 'delete' || !held.has(keyText(i.table, keyOf(i))));
-    const remembered = await retry(() => this.versions(unheld.map((i) => ({ table: deletes, key: recordKey(i) }))));
+    let held: Map<string, AttributeMap>;
+    let remembered: Map<string, AttributeMap>;
+    try {
+      held = await retry(() => this.versions(intents.map((i) => ({ table: i.table, key: keyOf(i) }))));
+      // A put over an item needs no delete record: only deletes and puts where no item is do.
+      const unheld = intents.filter((i) => i.kind === 'delete' || !held.has(keyText(i.table, keyOf(i))));
+      remembered = await retry(() => this.versions(unheld.map((i) => ({ table: deletes, key: recordKey(i) }))));
+    } catch (err) {
+      // Reads refused for good (a key DynamoDB finds invalid): the conditional writer says which item.
+      if (err instanceof SinkWriteError && !err.retriable) return this.conditional.write(intents, control);
+      throw err;
+    }
 
     // What the conditional writer says of them: a refusal (another format, a source that went back) blocks there.
     const refused: WriteIntent[] = [];

@@ -63,7 +63,7 @@ export const writeRetry = (
 /** The condition parts of a version-guarded request. */
 export const versionGuard = (version: string) => conditionParts(GUARD, version);
 
-export type Outcome = 'written' | 'stale' | SinkWriteError;
+type Outcome = 'written' | 'stale' | SinkWriteError;
 
 /**
  * Version-guarded writes. BatchWriteItem cannot carry conditions, so each item is one
