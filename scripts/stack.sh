@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local ferry stack without Docker: MariaDB, Kafka (KRaft), Kafka Connect + Debezium,
-# Apicurio Registry (Confluent-compatible API) and DynamoDB Local, all on 127.0.0.1.
+# Apicurio Registry (Confluent-compatible API), DynamoDB Local and Toxiproxy (the fault proxy
+# benchmarks and fault tests put in front of a server), all on 127.0.0.1.
 #
 #   scripts/stack.sh up                  install what is missing, start everything, wait until ready
 #   scripts/stack.sh down [--purge]      stop what we started (--purge also deletes data, keeps the cache)
@@ -10,6 +11,7 @@
 #
 # Ports: FERRY_MARIADB_PORT (3307) FERRY_KAFKA_PORT (9092) FERRY_KAFKA_CONTROLLER_PORT (9093)
 #        FERRY_CONNECT_PORT (8083) FERRY_REGISTRY_PORT (8081) FERRY_DYNAMODB_PORT (8000)
+#        FERRY_TOXIPROXY_PORT (8474, its API; the proxies it serves are created by their users)
 # Other: FERRY_STACK_DIR (.stack), FERRY_STACK_TIMEOUT (180 s per component)
 set -euo pipefail
 
@@ -24,9 +26,11 @@ export FERRY_KAFKA_CONTROLLER_PORT=${FERRY_KAFKA_CONTROLLER_PORT:-9093}
 export FERRY_CONNECT_PORT=${FERRY_CONNECT_PORT:-8083}
 export FERRY_REGISTRY_PORT=${FERRY_REGISTRY_PORT:-8081}
 export FERRY_DYNAMODB_PORT=${FERRY_DYNAMODB_PORT:-8000}
+export FERRY_TOXIPROXY_PORT=${FERRY_TOXIPROXY_PORT:-8474}
+TOXIPROXY_VERSION=v2.12.0
 TIMEOUT=${FERRY_STACK_TIMEOUT:-180}
 
-COMPONENTS=(mariadb kafka connect registry dynamodb)
+COMPONENTS=(mariadb kafka connect registry dynamodb toxiproxy)
 # Fast JVM startup and a small footprint; these are dev servers.
 JVM_OPTS=(-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true)
 TOOL_JVM=(java -Xmx128m "${JVM_OPTS[@]}" -Dlog4j.configuration="file:$TPL/log4j-tools.properties")
@@ -40,7 +44,7 @@ port_of() {
   case $1 in
     mariadb) echo "$FERRY_MARIADB_PORT" ;; kafka) echo "$FERRY_KAFKA_PORT" ;;
     connect) echo "$FERRY_CONNECT_PORT" ;; registry) echo "$FERRY_REGISTRY_PORT" ;;
-    dynamodb) echo "$FERRY_DYNAMODB_PORT" ;;
+    dynamodb) echo "$FERRY_DYNAMODB_PORT" ;; toxiproxy) echo "$FERRY_TOXIPROXY_PORT" ;;
   esac
 }
 log_of() { echo "$STACK_DIR/$1/$1.log"; }
@@ -162,6 +166,18 @@ install_artifacts() {
     touch "$d/.complete"
   fi
   rm -rf "$STACK_CACHE/mvn-target"
+}
+
+# Toxiproxy is a Go module: built once from the Go module proxy into the cache.
+build_toxiproxy() {
+  local bin=$STACK_CACHE/toxiproxy/toxiproxy-$TOXIPROXY_VERSION
+  [[ -x $bin ]] && return 0
+  command -v go >/dev/null || die "go is required to build Toxiproxy into $STACK_CACHE"
+  say "building Toxiproxy $TOXIPROXY_VERSION (Go module proxy)"
+  mkdir -p "$STACK_CACHE/toxiproxy"
+  GOPATH=$STACK_CACHE/go GOMODCACHE=$STACK_CACHE/go/mod GOBIN=$STACK_CACHE/toxiproxy/bin GOFLAGS=-modcacherw \
+    go install "github.com/Shopify/toxiproxy/v2/cmd/server@$TOXIPROXY_VERSION"
+  mv "$STACK_CACHE/toxiproxy/bin/server" "$bin"
 }
 
 # DynamoDB Local has no bind-address option; a tiny launcher binds its Jetty to 127.0.0.1.
@@ -290,6 +306,13 @@ start_dynamodb() {
     -inMemory -sharedDb -port "$FERRY_DYNAMODB_PORT" -disableTelemetry
 }
 
+check_toxiproxy() { curl -sf "http://127.0.0.1:$FERRY_TOXIPROXY_PORT/version" >/dev/null; }
+
+start_toxiproxy() {
+  launch toxiproxy "$STACK_DIR/toxiproxy" env LOG_LEVEL=info "$STACK_CACHE/toxiproxy/toxiproxy-$TOXIPROXY_VERSION" \
+    -host 127.0.0.1 -port "$FERRY_TOXIPROXY_PORT"
+}
+
 # ---------------------------------------------------------------- commands
 
 # Start one component (unless already running) and wait until it is really ready.
@@ -319,8 +342,9 @@ cmd_up() {
   install_mariadb_pkg
   install_artifacts
   build_dynamodb_launcher
+  build_toxiproxy
   declare -A jobs
-  for c in mariadb kafka registry dynamodb; do
+  for c in mariadb kafka registry dynamodb toxiproxy; do
     up_one "$c" & jobs[$c]=$!
   done
   # Connect stores its state in Kafka, so it starts once the broker answers.
@@ -346,6 +370,7 @@ stack: up in $((SECONDS - t0))s
   Kafka Connect   http://127.0.0.1:$FERRY_CONNECT_PORT
   Registry        http://127.0.0.1:$FERRY_REGISTRY_PORT/apis/ccompat/v7  (Apicurio API: /apis/registry/v2)
   DynamoDB Local  http://127.0.0.1:$FERRY_DYNAMODB_PORT
+  Toxiproxy API   http://127.0.0.1:$FERRY_TOXIPROXY_PORT
 EOF
 }
 
@@ -365,14 +390,14 @@ cmd_down() {
   if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then stop_pid worker "$pid"; say "worker stopped"; fi
   # Connect first (it writes to Kafka), the rest in parallel.
   if pid=$(running_pid connect); then stop_pid connect "$pid"; say "connect stopped"; fi
-  for c in kafka registry dynamodb mariadb; do
+  for c in kafka registry dynamodb mariadb toxiproxy; do
     if pid=$(running_pid "$c"); then (stop_pid "$c" "$pid"; say "$c stopped") & fi
   done
   wait
   rm -f "$STACK_DIR"/*/*.pid "$STACK_DIR"/*/.ready
   # Leftovers from a lost pid file still carry a .stack path in their command line.
   for pid in $(pgrep -f "$STACK_DIR/" || true); do
-    is_ours "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == @(java|mariadbd) ]] || continue
+    is_ours "$pid" && [[ $(cat "/proc/$pid/comm" 2>/dev/null) == @(java|mariadbd|toxiproxy-*) ]] || continue
     say "stopping leftover process $pid: $(tr '\0' ' ' <"/proc/$pid/cmdline" | cut -c1-100)"
     stop_pid leftover "$pid"
   done

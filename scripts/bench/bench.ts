@@ -1,22 +1,26 @@
 /**
- * ferry's benchmark: synthetic Debezium events, cloned from a real message of the local JSON
- * connector, through ferry and through a naive consumer; prints one table.
+ * ferry's benchmark: synthetic Debezium events, cloned from a real message of a local connector,
+ * through ferry and through its baselines, each scenario side by side with its baseline in one run;
+ * prints one table.
  *
- *   npm run bench [-- --events 100000 --naive-events 10000 --rate 500,2000 --seconds 30 --backlog 1000000 --scenarios 1,2,3,4,5]
- *   npm run bench -- --only write-cpu [--json <file>]
+ *   npm run bench [-- --only pipeline-json,latency-5ms,... --json <file> --events 100000]
  *
- * Needs the local stack (scripts/stack.sh up) with the `ferry-inventory-json` connector registered
- * (write-cpu needs nothing). --json writes { "scenarios": { <name>: { ...figures } } }.
+ * Scenarios: write-cpu, pipeline-json, pipeline-avro, latency-5ms, rebuild, peer-redpanda-connect,
+ * drain-1m, freshness-500, write-kinds. Needs the local stack (scripts/stack.sh up) with both
+ * sample connectors registered (scripts/connector.sh register json, and avro); write-cpu needs
+ * nothing. --json writes { "scenarios": { <name>: { ...figures } } }.
  */
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { Consumer } from '@platformatic/kafka';
 import {
   type AttributeValue,
   BatchWriteItemCommand,
+  type DynamoDBClient,
   DeleteItemCommand,
   DeleteTableCommand,
   PutItemCommand,
@@ -39,12 +43,26 @@ import { LeanDynamoDb } from '../../src/sink/dynamodb/lean-client';
 import { ensureDeletesTable } from '../../src/sink/dynamodb/deletes';
 import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { MemorySink } from '../../src/sink/memory/memory-sink';
+import { AvroEnvelopeDecoder } from '../../src/source/debezium/avro-decoder';
+import type { EnvelopeDecoder } from '../../src/source/debezium/envelope';
 import { JsonEnvelopeDecoder } from '../../src/source/debezium/json-decoder';
 import type { DrainArgs, DrainResult } from './drain';
 import { writeCpu } from './write-cpu';
-import { benchConfig, benchKafka, benchMapping, startFerry } from './ferry-run';
+import {
+  BROKERS,
+  DYNAMODB_ENDPOINT,
+  REGISTRY_URL,
+  benchConfig,
+  benchKafka,
+  benchMapping,
+  startFerry,
+} from './ferry-run';
+import { createProxy } from './toxiproxy';
 import {
   ChangeGenerator,
+  type Format,
+  PARTITIONS,
+  SOURCE_TOPICS,
   type Template,
   captureTemplate,
   connectProducer,
@@ -53,40 +71,50 @@ import {
   deleteTopic,
   produceAtRate,
   produceBacklog,
+  sleep,
   uniqueId,
 } from './workload';
 
 const ROOT = join(__dirname, '..', '..');
-const PIPELINE_GOAL = 50_000;
-const RATIO_GOAL = 10;
+/** Toxiproxy's listener in front of DynamoDB Local for latency-5ms. */
+const LATENCY_PROXY_PORT = 8010;
+const NAMES = [
+  'write-cpu',
+  'pipeline-json',
+  'pipeline-avro',
+  'latency-5ms',
+  'rebuild',
+  'peer-redpanda-connect',
+  'drain-1m',
+  'freshness-500',
+  'write-kinds',
+] as const;
+type Name = (typeof NAMES)[number];
 
 const { values: flags } = parseArgs({
   options: {
     events: { type: 'string', default: '100000' },
-    'naive-events': { type: 'string', default: '10000' },
-    rate: { type: 'string', default: '500,2000' },
+    'naive-events': { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '30' },
     backlog: { type: 'string', default: '1000000' },
     'heap-mb': { type: 'string', default: '256' },
-    scenarios: { type: 'string', default: '1,2,3,4,5,6' },
     'write-cost-items': { type: 'string', default: '5000' },
-    /** Named scenarios to run instead of the numbered ones (write-cpu). */
+    /** Scenarios to run (all unless given). */
     only: { type: 'string' },
     /** Where to write every scenario's figures as JSON. */
     json: { type: 'string' },
-    /** Profile the drain child (scenario 5) with node --cpu-prof into this directory. */
+    /** Profile the drain child (drain-1m) with node --cpu-prof into this directory. */
     'cpu-prof': { type: 'string' },
   },
 });
 const N = Number(flags.events);
 const NAIVE_N = Number(flags['naive-events']);
 const WRITE_COST_N = Number(flags['write-cost-items']);
-/** Steady rates for scenario 4: one below what DynamoDB Local takes on this machine, one above. */
-const RATES = flags.rate.split(',').map(Number);
 const SECONDS = Number(flags.seconds);
 const BACKLOG = Number(flags.backlog);
-const only = flags.only === undefined ? undefined : new Set(flags.only.split(','));
-const scenarios = new Set(only ? [] : flags.scenarios.split(',').map(Number));
+const only = (flags.only?.split(',') ?? [...NAMES]) as Name[];
+for (const name of only)
+  if (!NAMES.includes(name)) throw new Error(`--only: unknown scenario '${name}' (${NAMES.join(', ')})`);
 /** Distinct primary keys: about four changes per row, so chunks have something to coalesce. */
 const keysFor = (events: number) => Math.max(1, Math.floor(events / 4));
 
@@ -101,10 +129,7 @@ const log = (message: string) => process.stderr.write(`[bench ${new Date().toISO
 /** CPU seconds a local-stack server has used so far (from its pid file), to show where the time goes. */
 function serverCpu(name: 'dynamodb' | 'kafka'): number {
   try {
-    const pid = readFileSync(join(ROOT, '.stack', name, `${name}.pid`), 'utf8').trim();
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime, in clock ticks of 10 ms
+    return processCpu(Number(readFileSync(join(ROOT, '.stack', name, `${name}.pid`), 'utf8').trim()));
   } catch {
     return NaN;
   }
@@ -191,48 +216,72 @@ async function backlog(template: Template, topic: string, events: number): Promi
   return gen;
 }
 
-/** 1 and 2: ferry's consumer path over a backlog, into memory or DynamoDB Local. */
-async function ferryBacklog(template: Template, sinkKind: 'memory' | 'dynamodb'): Promise<Result[]> {
-  return scenario(sinkKind === 'memory' ? 's1' : 's2', async ({ topic, groupId, table }) => {
+type Figures = Record<string, number | string>;
+interface Outcome {
+  rows: Result[];
+  figures: Figures;
+}
+
+const decoderFor = (format: Format): EnvelopeDecoder =>
+  format === 'json' ? new JsonEnvelopeDecoder() : new AvroEnvelopeDecoder(REGISTRY_URL);
+
+/**
+ * pipeline-json, pipeline-avro: ferry's consumer path over a backlog into memory, against the
+ * Kafka client's floor (the same topic through a no-op consumer), in the same run.
+ */
+async function pipeline(template: Template): Promise<Outcome> {
+  return scenario(`p-${template.format}`, async ({ topic, groupId, table }) => {
     const gen = await backlog(template, topic, N);
     const mapping = await benchMapping(table);
+    const kafkajsFloor = await kafkajsAlone(topic, `${groupId}.kafkajs`, gen);
+    const platformaticFloor = await platformaticAlone(topic, `${groupId}.platformatic`, gen);
     const memory = new MemorySink();
-    if (sinkKind === 'dynamodb') await createTable(mapping);
-    const stack = stackCpu();
     const run = await startFerry({
       kafka,
       config,
       topic,
       groupId,
       mapping,
-      sink:
-        sinkKind === 'memory'
-          ? memory
-          : new DynamoDbWriter(new LeanDynamoDb(config.dynamodb), writerOptions(config.dynamodb)),
+      sink: memory,
+      decoder: decoderFor(template.format),
     });
     const { seconds, cpuSeconds, chunks, writes } = await run.drained(gen.messages);
-    const servers = stack();
     await run.stop();
-    const items = sinkKind === 'memory' ? memory.items(table).map((i) => unmarshall(i)) : await scanTable(table);
     log(workloadNote(gen));
     const chunk = Math.round(gen.messages / chunks);
-    const result: Result = {
-      id: sinkKind === 'memory' ? '1' : '2',
-      scenario: sinkKind === 'memory' ? 'ferry pipeline -> MemorySink' : 'ferry -> DynamoDB Local',
-      events: gen.events,
-      seconds,
-      rate: gen.events / seconds,
-      cpuSeconds,
-      extra: `${fmt(chunk)} msgs/chunk, ${fmt(writes)} writes; ${servers}`,
-      goal:
-        sinkKind === 'memory'
-          ? `>= ${fmt(PIPELINE_GOAL)}/CPU-s: ${gen.events / cpuSeconds >= PIPELINE_GOAL ? 'met' : 'MISSED'}`
-          : undefined,
-      check: checkState(gen, items),
+    const alone = await processorAlone(template, chunk, table);
+    const perCpu = (r: Result) => Math.round(r.events / (r.cpuSeconds ?? NaN));
+    const eventsPerCpuSec = Math.round(gen.events / cpuSeconds);
+    const ratio = eventsPerCpuSec / perCpu(kafkajsFloor);
+    const rows: Result[] = [
+      {
+        id: `pipeline-${template.format}`,
+        scenario: `ferry pipeline -> in-memory sink, ${template.format.toUpperCase()} (${fmt(template.bytes)}-byte events)`,
+        events: gen.events,
+        seconds,
+        rate: gen.events / seconds,
+        cpuSeconds,
+        extra: `${fmt(chunk)} msgs/chunk, ${fmt(writes)} writes; ${(ratio * 100).toFixed(0)}% of the kafkajs floor`,
+        goal: '>= 80% of the client floor',
+        check: `${ratio >= 0.8 ? 'met' : 'MISSED'}; ${checkState(
+          gen,
+          memory.items(table).map((i) => unmarshall(i)),
+        )}`,
+      },
+      kafkajsFloor,
+      platformaticFloor,
+      alone,
+    ];
+    return {
+      rows,
+      figures: {
+        eventsPerCpuSec,
+        clientFloorEventsPerCpuSec: perCpu(kafkajsFloor),
+        ratio: Number(ratio.toFixed(2)),
+        platformaticFloorEventsPerCpuSec: perCpu(platformaticFloor),
+        processorAloneEventsPerCpuSec: perCpu(alone),
+      },
     };
-    if (sinkKind === 'dynamodb') return [result];
-    // Where scenario 1's CPU goes: the same topic through kafkajs alone, and the same messages through the pipeline alone.
-    return [result, await kafkajsAlone(topic, `${groupId}.kafkajs`, gen), await processorAlone(template, chunk, table)];
   });
 }
 
@@ -240,7 +289,7 @@ async function ferryBacklog(template: Template, sinkKind: 'memory' | 'dynamodb')
  * rebuild: a backlog replayed as `ferry rebuild` writes it (the batch writer), against the
  * ceiling of DynamoDB Local here: a loop that only batch-writes as many pre-marshalled items.
  */
-async function rebuild(template: Template): Promise<{ result: Result; figures: Record<string, number> }> {
+async function rebuild(template: Template): Promise<Outcome> {
   return scenario('rb', async ({ topic, groupId, table }) => {
     const gen = await backlog(template, topic, N);
     const mapping = await benchMapping(table);
@@ -260,42 +309,19 @@ async function rebuild(template: Template): Promise<{ result: Result; figures: R
     const items = await scanTable(table);
     const check = checkState(gen, items);
 
-    // The ceiling: the same number of items, marshalled beforehand, 25 a request, 8 requests in flight.
-    const ceilingTable = `${table}-ceiling`;
-    await ensureTable(dynamo.raw, {
-      table: ceilingTable,
-      partitionKey: mapping.partitionKey,
-      sortKey: mapping.sortKey,
-    });
-    try {
-      const sample = items.map((i) => marshall(i, { removeUndefinedValues: true, convertClassInstanceToMap: true }));
-      const prepared = Array.from({ length: writes }, (_, i) => ({
-        ...(sample[i % sample.length] as Record<string, AttributeValue>),
-        pk: { S: `CEILING#${i}` },
-      }));
-      const requests: Array<Array<Record<string, AttributeValue>>> = [];
-      for (let i = 0; i < prepared.length; i += 25) requests.push(prepared.slice(i, i + 25));
-      const started = performance.now();
-      await mapConcurrent(requests, 8, async (batch) => {
-        let pending: Record<string, WriteRequest[]> = {
-          [ceilingTable]: batch.map((Item) => ({ PutRequest: { Item } })),
-        };
-        while (Object.keys(pending).length > 0)
-          pending =
-            (await dynamo.raw.send(new BatchWriteItemCommand({ RequestItems: pending }))).UnprocessedItems ?? {};
-      });
-      const ceilingSeconds = (performance.now() - started) / 1000;
-      const itemsPerSec = writes / seconds;
-      const ceilingItemsPerSec = writes / ceilingSeconds;
-      const ratio = itemsPerSec / ceilingItemsPerSec;
-      return {
-        figures: {
-          itemsPerSec: Math.round(itemsPerSec),
-          ceilingItemsPerSec: Math.round(ceilingItemsPerSec),
-          ratioToCeiling: Number(ratio.toFixed(2)),
-        },
-        result: {
-          id: 'r',
+    const ceilingSeconds = await batchCeiling(dynamo.raw, mapping, `${table}-ceiling`, items, writes);
+    const itemsPerSec = writes / seconds;
+    const ceilingItemsPerSec = writes / ceilingSeconds;
+    const ratio = itemsPerSec / ceilingItemsPerSec;
+    return {
+      figures: {
+        itemsPerSec: Math.round(itemsPerSec),
+        ceilingItemsPerSec: Math.round(ceilingItemsPerSec),
+        ratioToCeiling: Number(ratio.toFixed(2)),
+      },
+      rows: [
+        {
+          id: 'rebuild',
           scenario: 'rebuild (batch writer) -> DynamoDB Local, against a BatchWriteItem-only loop',
           events: gen.events,
           seconds,
@@ -305,14 +331,45 @@ async function rebuild(template: Template): Promise<{ result: Result; figures: R
           goal: '>= 80% of the ceiling',
           check: `${ratio >= 0.8 ? 'met' : 'MISSED'}; ${check}`,
         },
-      };
-    } finally {
-      await dynamo.raw.send(new DeleteTableCommand({ TableName: ceilingTable })).catch(() => undefined);
-    }
+      ],
+    };
   });
 }
 
-/** 1a: kafkajs's eachBatch loop as ChangeConsumer runs it (chunks, resolve, commit, heartbeat), doing nothing else. */
+/**
+ * The ceiling of a DynamoDB endpoint here: `count` items cloned from `items`, marshalled
+ * beforehand, batch-written 25 a request with 8 requests in flight into a table of their own.
+ * Returns the seconds it took.
+ */
+async function batchCeiling(
+  client: DynamoDBClient,
+  mapping: Mapping,
+  table: string,
+  items: Record<string, unknown>[],
+  count: number,
+): Promise<number> {
+  await ensureTable(dynamo.raw, { table, partitionKey: mapping.partitionKey, sortKey: mapping.sortKey });
+  try {
+    const sample = items.map((i) => marshall(i, { removeUndefinedValues: true, convertClassInstanceToMap: true }));
+    const prepared = Array.from({ length: count }, (_, i) => ({
+      ...(sample[i % sample.length] as Record<string, AttributeValue>),
+      pk: { S: `CEILING#${i}` },
+    }));
+    const requests: Array<Array<Record<string, AttributeValue>>> = [];
+    for (let i = 0; i < prepared.length; i += 25) requests.push(prepared.slice(i, i + 25));
+    const started = performance.now();
+    await mapConcurrent(requests, 8, async (batch) => {
+      let pending: Record<string, WriteRequest[]> = { [table]: batch.map((Item) => ({ PutRequest: { Item } })) };
+      while (Object.keys(pending).length > 0)
+        pending = (await client.send(new BatchWriteItemCommand({ RequestItems: pending }))).UnprocessedItems ?? {};
+    });
+    return (performance.now() - started) / 1000;
+  } finally {
+    await dynamo.raw.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+  }
+}
+
+/** kafkajs's eachBatch loop as ChangeConsumer runs it (chunks, resolve, commit, heartbeat), doing nothing else. */
 async function kafkajsAlone(topic: string, groupId: string, gen: ChangeGenerator): Promise<Result> {
   const consumer = kafka.consumer({
     groupId,
@@ -321,14 +378,10 @@ async function kafkajsAlone(topic: string, groupId: string, gen: ChangeGenerator
     retry: { retries: 10 },
   });
   let seen = 0;
-  let startedAt = 0;
-  let cpuAtStart = process.cpuUsage();
   let finish = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
-  consumer.on(consumer.events.GROUP_JOIN, () => {
-    startedAt = performance.now();
-    cpuAtStart = process.cpuUsage();
-  });
+  const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
@@ -353,21 +406,56 @@ async function kafkajsAlone(topic: string, groupId: string, gen: ChangeGenerator
     await consumer.disconnect();
     await deleteGroups(kafka, [groupId]);
   }
-  const seconds = (performance.now() - startedAt) / 1000;
+  return floor('kafkajs 2.2.4, no-op eachBatch', gen, started, cpuAtStart, seen);
+}
+
+/** @platformatic/kafka's consumer stream on the same topic, committing every second, doing nothing else. */
+async function platformaticAlone(topic: string, groupId: string, gen: ChangeGenerator): Promise<Result> {
+  const consumer = new Consumer({
+    groupId,
+    clientId: 'ferry-bench',
+    bootstrapBrokers: BROKERS,
+    sessionTimeout: config.kafka.sessionTimeoutMs,
+    heartbeatInterval: Math.max(1000, Math.floor(config.kafka.sessionTimeoutMs / 10)),
+  });
+  let seen = 0;
+  let finish = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const started = performance.now();
+  const cpuAtStart = process.cpuUsage();
+  try {
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: 1000 });
+    stream.on('data', () => {
+      if (++seen === gen.messages) finish();
+    });
+    await finished;
+    await stream.close();
+  } finally {
+    await consumer.close(true);
+    await deleteGroups(kafka, [groupId]);
+  }
+  const { version } = JSON.parse(
+    readFileSync(join(ROOT, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8'),
+  ) as { version: string };
+  return floor(`@platformatic/kafka ${version}, no-op stream`, gen, started, cpuAtStart, seen);
+}
+
+function floor(client: string, gen: ChangeGenerator, started: number, cpuAtStart: NodeJS.CpuUsage, seen: number) {
+  const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
   return {
-    id: '1a',
-    scenario: '  kafkajs consumer alone (same topic, no-op eachBatch)',
+    id: '',
+    scenario: `  ${client} (same topic)`,
     events: gen.events,
     seconds,
     rate: gen.events / seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
-    extra: 'the Kafka client floor under 1',
+    extra: 'a Kafka client floor',
     check: `${fmt(seen)} messages`,
   };
 }
 
-/** 1b: BatchProcessor + JsonEnvelopeDecoder + MemorySink on the same messages held in memory: no Kafka. */
+/** BatchProcessor + decoder + MemorySink on the same kind of messages held in memory: no Kafka. */
 async function processorAlone(template: Template, chunk: number, table: string): Promise<Result> {
   const gen = new ChangeGenerator(template, keysFor(N));
   const produced: Message[] = [];
@@ -381,7 +469,7 @@ async function processorAlone(template: Template, chunk: number, table: string):
   const processor = new BatchProcessor({
     mapping: await benchMapping(table),
     itemRules: config.pipeline,
-    decoder: new JsonEnvelopeDecoder(),
+    decoder: decoderFor(template.format),
     sink,
     deadLetters: { publish: async () => undefined },
   });
@@ -399,8 +487,8 @@ async function processorAlone(template: Template, chunk: number, table: string):
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
   return {
-    id: '1b',
-    scenario: '  BatchProcessor alone (same messages in memory)',
+    id: '',
+    scenario: '  BatchProcessor alone (same kind of messages, in memory)',
     events: gen.events,
     seconds,
     rate: gen.events / seconds,
@@ -413,13 +501,12 @@ async function processorAlone(template: Template, chunk: number, table: string):
   };
 }
 
-/** 3: what people write first: eachMessage, JSON.parse, the mapping, one unconditional write at a time. */
-async function naive(template: Template): Promise<Result> {
-  return scenario('s3', async ({ topic, groupId, table }) => {
+/** What people write first: eachMessage, JSON.parse, the mapping, one unconditional write at a time. */
+async function naive(template: Template, doc: DynamoDBDocumentClient): Promise<Result> {
+  return scenario('naive', async ({ topic, groupId, table }) => {
     const gen = await backlog(template, topic, NAIVE_N);
     const mapping = await benchMapping(table);
     await createTable(mapping);
-    const stack = stackCpu();
     const consumer = kafka.consumer({ groupId });
     let seen = 0;
     let writes = 0;
@@ -441,12 +528,12 @@ async function naive(template: Template): Promise<Result> {
           };
           if (payload.op === 'd') {
             for (const { key } of mapping.itemsOf(payload.before)) {
-              await dynamo.doc.send(new DeleteCommand({ TableName: table, Key: key }));
+              await doc.send(new DeleteCommand({ TableName: table, Key: key }));
               writes++;
             }
           } else {
             for (const { key, item } of mapping.itemsOf(payload.after)) {
-              await dynamo.doc.send(new PutCommand({ TableName: table, Item: { ...item, ...key } }));
+              await doc.send(new PutCommand({ TableName: table, Item: { ...item, ...key } }));
               writes++;
             }
           }
@@ -457,28 +544,223 @@ async function naive(template: Template): Promise<Result> {
     await finished;
     const seconds = (performance.now() - startedAt) / 1000;
     const cpu = process.cpuUsage(cpuAtStart);
-    const servers = stack();
     await consumer.disconnect();
     log(workloadNote(gen));
     return {
-      id: '3',
-      scenario: `naive eachMessage -> DynamoDB Local${NAIVE_N !== N ? ` (N'=${fmt(NAIVE_N)})` : ''}`,
+      id: '',
+      scenario: `  naive eachMessage + one PutItem/DeleteItem each (${fmt(NAIVE_N)} events)`,
       events: gen.events,
       seconds,
       rate: gen.events / seconds,
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
-      extra: `${fmt(writes)} writes; ${servers}`,
+      extra: `${fmt(writes)} writes`,
       check: checkState(gen, await scanTable(table)),
     };
   });
 }
 
+/**
+ * latency-5ms: DynamoDB Local behind Toxiproxy adding 5 ms ± 1 ms each way, as a network to a
+ * region adds: ferry, the naive loop, and the BatchWriteItem ceiling through the same proxy.
+ */
+async function latency(template: Template): Promise<Outcome & { peer: Outcome }> {
+  const proxy = await createProxy('ferry-bench-dynamodb', LATENCY_PROXY_PORT, new URL(DYNAMODB_ENDPOINT).host);
+  try {
+    for (const stream of ['upstream', 'downstream'] as const)
+      await proxy.addToxic(`latency-${stream}`, { type: 'latency', stream, attributes: { latency: 5, jitter: 1 } });
+    const slow = { ...config.dynamodb, endpoint: proxy.url };
+    const slowRaw = createDynamoDbClient(slow);
+    const slowDoc = DynamoDBDocumentClient.from(slowRaw, { marshallOptions: { removeUndefinedValues: true } });
+    const ran = await scenario('lat', async ({ topic, groupId, table }) => {
+      const gen = await backlog(template, topic, N);
+      const mapping = await benchMapping(table);
+      await createTable(mapping);
+      const stack = stackCpu();
+      const run = await startFerry({
+        kafka,
+        config,
+        topic,
+        groupId,
+        mapping,
+        sink: new DynamoDbWriter(new LeanDynamoDb(slow), writerOptions(slow)),
+      });
+      const { seconds, cpuSeconds, chunks, writes } = await run.drained(gen.messages);
+      const servers = stack();
+      await run.stop();
+      const items = await scanTable(table);
+      log(workloadNote(gen));
+      const row: Result = {
+        id: 'latency-5ms',
+        scenario: 'ferry -> 5 ms ± 1 ms each way -> DynamoDB Local',
+        events: gen.events,
+        seconds,
+        rate: gen.events / seconds,
+        cpuSeconds,
+        extra: `${fmt(gen.messages / chunks)} msgs/chunk, ${fmt(writes)} writes; ${servers}`,
+        goal: '>= 20x naive',
+        check: checkState(gen, items),
+      };
+      const peerOutcome = await bento(topic, gen, `${table}-peer`, mapping, proxy.url, row);
+      return { row, items, writes, mapping, peer: peerOutcome };
+    });
+    const { row: ferryRow, items, writes, mapping } = ran;
+    const naiveRow = await naive(template, slowDoc);
+    const ceilingSeconds = await batchCeiling(slowRaw, mapping, `ferry-bench-${runId}-lat-ceiling`, items, writes);
+    const ratioVsNaive = ferryRow.rate / naiveRow.rate;
+    ferryRow.check = `${ratioVsNaive >= 20 ? 'met' : 'MISSED'}: ${ratioVsNaive.toFixed(1)}x; ${ferryRow.check}`;
+    const ceilingRow: Result = {
+      id: '',
+      scenario: '  BatchWriteItem-only loop, pre-marshalled items, 8 requests in flight',
+      events: writes,
+      seconds: ceilingSeconds,
+      rate: writes / ceilingSeconds,
+      extra: 'items, not events: the ceiling',
+      check: '',
+    };
+    return {
+      peer: ran.peer,
+      rows: [ferryRow, naiveRow, ceilingRow, ...ran.peer.rows],
+      figures: {
+        ferryEventsPerSec: Math.round(ferryRow.rate),
+        naiveEventsPerSec: Math.round(naiveRow.rate),
+        batchCeilingItemsPerSec: Math.round(ceilingRow.rate),
+        ratioVsNaive: Number(ratioVsNaive.toFixed(1)),
+      },
+    };
+  } finally {
+    await proxy.remove();
+  }
+}
+
+/**
+ * peer-redpanda-connect: Bento (the MIT-licensed fork of Benthos, the engine of Redpanda Connect,
+ * which is not served here under an open-source licence) on the same topic, through the same
+ * proxy, with the customers mapping in bloblang. Its aws_dynamodb output only puts, in batches:
+ * deletes are dropped, and nothing is conditional.
+ */
+async function bento(
+  topic: string,
+  gen: ChangeGenerator,
+  table: string,
+  mapping: Mapping,
+  endpoint: string,
+  ferry: Result,
+): Promise<Outcome> {
+  const build = spawnSync('bash', [join(__dirname, 'peer.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (build.status !== 0)
+    return { rows: [], figures: { skipped: `Bento did not build (scripts/bench/peer.sh exited ${build.status})` } };
+  const binary = build.stdout.trim();
+  await ensureTable(dynamo.raw, { table, partitionKey: mapping.partitionKey, sortKey: mapping.sortKey });
+  const groupId = `${table}-group`;
+  const columns = ['pk', 'sk', 'email', 'name', 'status', 'createdAt'];
+  const pipelineConfig = {
+    http: { enabled: false },
+    logger: { level: 'WARN' },
+    input: {
+      kafka_franz: {
+        seed_brokers: BROKERS,
+        topics: [topic],
+        consumer_group: groupId,
+        start_from_oldest: true,
+        commit_period: '500ms',
+      },
+    },
+    pipeline: {
+      processors: [
+        {
+          mapping: `map customer {
+  root.pk = "CUSTOMER#" + this.id.string()
+  root.sk = "PROFILE"
+  root.email = this.email.lowercase()
+  root.name = this.first_name + " " + this.last_name
+  root.status = this.status
+  root.createdAt = this.created_at
+}
+root = if content().length() == 0 { deleted() } else if this.payload.op == "d" { deleted() } else { this.payload.after.apply("customer") }`,
+        },
+      ],
+    },
+    output: {
+      aws_dynamodb: {
+        table,
+        endpoint,
+        region: config.dynamodb.region,
+        credentials: { id: 'local', secret: 'local' },
+        string_columns: Object.fromEntries(columns.map((c) => [c, `\${! json("${c}") }`])),
+        max_in_flight: 64,
+        batching: { count: 25, period: '20ms' },
+      },
+    },
+  };
+  const file = join(ROOT, '.stack', `bench-peer-${runId}.json`);
+  writeFileSync(file, JSON.stringify(pipelineConfig));
+  const admin = kafka.admin();
+  await admin.connect();
+  const child = spawn(binary, ['-c', file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  const started = performance.now();
+  try {
+    const ends = await admin.fetchTopicOffsets(topic);
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`Bento exited with ${child.exitCode}`);
+      const [committed] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      const behind = ends.filter(
+        ({ partition, high }) =>
+          Number(committed?.partitions.find((p) => p.partition === partition)?.offset ?? -1) < Number(high),
+      );
+      if (behind.length === 0) break;
+      await sleep(100);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const cpuSeconds = processCpu(child.pid as number);
+    const items = await scanTable(table);
+    const puts = gen.ops.c + gen.ops.u;
+    const row: Result = {
+      id: 'peer-redpanda-connect',
+      scenario: 'Bento 1.20.0 (kafka_franz -> bloblang -> aws_dynamodb), same topic and proxy',
+      events: gen.events,
+      seconds,
+      rate: gen.events / seconds,
+      cpuSeconds,
+      extra: `puts only, 25 a BatchWriteItem, unconditional; its ${fmt(gen.ops.d)} deletes dropped`,
+      check: `${fmt(items.length)} items (ferry: ${ferry.check.replace(/^.*ok: /, '')})`,
+    };
+    return {
+      rows: [row],
+      figures: {
+        peer: 'bento 1.20.0',
+        ferryEventsPerSec: Math.round(ferry.rate),
+        peerEventsPerSec: Math.round(row.rate),
+        ferryCpuUsPerEvent: Math.round(((ferry.cpuSeconds ?? NaN) * 1e6) / ferry.events),
+        peerCpuUsPerEvent: Math.round((cpuSeconds * 1e6) / gen.events),
+        peerPutsPerEvent: Number((puts / gen.events).toFixed(2)),
+      },
+    };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => (child.exitCode === null ? child.on('exit', resolve) : resolve(undefined)));
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+    await dynamo.raw.send(new DeleteTableCommand({ TableName: table })).catch(() => undefined);
+    rmSync(file, { force: true });
+  }
+}
+
+/** CPU seconds a process has used so far: utime + stime, in clock ticks of 10 ms. */
+function processCpu(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
 
-/** 4: source commit (ts_ms = production time) to the end of the chunk that made it durable. */
-async function freshness(template: Template, rate: number): Promise<Result> {
-  return scenario(`s4-${rate}`, async ({ topic, groupId, table }) => {
+/** freshness-N: source commit (ts_ms = production time) to the end of the chunk that made it durable. */
+async function freshness(template: Template, rate: number): Promise<Outcome> {
+  return scenario(`fresh-${rate}`, async ({ topic, groupId, table }) => {
     const mapping = await benchMapping(table);
     await createTable(mapping);
     const gen = new ChangeGenerator(template, keysFor(rate * SECONDS));
@@ -518,21 +800,24 @@ async function freshness(template: Template, rate: number): Promise<Result> {
     await run.stop();
     ages.sort((a, b) => a - b);
     log(`${workloadNote(gen)}; produced at ${fmt(achieved)}/s; ${fmt(ages.length)} freshness samples`);
-    return {
-      id: '4',
+    const p50Ms = percentile(ages, 50);
+    const p99Ms = percentile(ages, 99);
+    const row: Result = {
+      id: `freshness-${rate}`,
       scenario: `freshness at ${fmt(rate)}/s for ${SECONDS} s -> DynamoDB Local`,
       events: gen.events,
       seconds,
       rate: gen.events / seconds,
-      extra: `freshness p50 ${fmt(percentile(ages, 50))} ms, p99 ${fmt(percentile(ages, 99))} ms, max ${fmt(ages.at(-1) ?? NaN)} ms; drained ${fmt(tail, 1)} s after the last send`,
+      extra: `freshness p50 ${fmt(p50Ms)} ms, p99 ${fmt(p99Ms)} ms, max ${fmt(ages.at(-1) ?? NaN)} ms; drained ${fmt(tail, 1)} s after the last send`,
       check: ages.length === gen.events ? checkState(gen, await scanTable(table)) : `MISSING samples: ${ages.length}`,
     };
+    return { rows: [row], figures: { p50Ms, p99Ms } };
   });
 }
 
-/** 5: a 1M-event backlog drained by ferry in a child process (acknowledging sink), its RSS sampled every 250 ms. */
-async function rss(template: Template): Promise<Result> {
-  return scenario('s5', async ({ topic, groupId, table }) => {
+/** drain-1m: a 1M-event backlog drained by ferry in a child process (acknowledging sink), its RSS sampled every 250 ms. */
+async function drain(template: Template): Promise<Outcome> {
+  return scenario('drain', async ({ topic, groupId, table }) => {
     const gen = await backlog(template, topic, BACKLOG);
     const args: DrainArgs = { topic, groupId, table, messages: gen.messages };
     const profile = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : [];
@@ -552,8 +837,8 @@ async function rss(template: Template): Promise<Result> {
     if (code !== 0) throw new Error(`drain.ts exited with ${code}: ${out}`);
     const result = JSON.parse(out.trim().split('\n').at(-1) ?? '') as DrainResult;
     log(`${workloadNote(gen)}; ${result.samples} RSS samples`);
-    return {
-      id: '5',
+    const row: Result = {
+      id: 'drain-1m',
       scenario: `drain a ${fmt(BACKLOG)}-event backlog -> acknowledging sink (child, heap ${flags['heap-mb']} MB)`,
       events: gen.events,
       seconds: result.seconds,
@@ -565,17 +850,18 @@ async function rss(template: Template): Promise<Result> {
           ? `ok: ${fmt(result.writes)} writes acknowledged`
           : `MISMATCH: ${result.acknowledged} of ${result.writes}`,
     };
+    return { rows: [row], figures: { peakRssMb: Math.round(result.peakRssMb) } };
   });
 }
 
 /**
- * 6: what each kind of write costs, straight through the writer (no Kafka): creates (one
+ * write-kinds: what each kind of write costs, straight through the writer (no Kafka): creates (one
  * transaction with the remembered-delete check), updates (one conditional put), deletes (the
  * remembered delete, then the delete), against plain version-guarded PutItem/DeleteItem, which
  * remember nothing, in the same run. CPU is this process's plus DynamoDB Local's.
  */
-async function writeCost(): Promise<Result[]> {
-  return scenario('s6', async ({ table }) => {
+async function writeKinds(): Promise<Outcome> {
+  return scenario('wk', async ({ table }) => {
     const mapping = await benchMapping(table);
     await createTable(mapping);
     const items = WRITE_COST_N;
@@ -623,8 +909,8 @@ async function writeCost(): Promise<Result[]> {
       const cpuSeconds = (used.user + used.system) / 1e6;
       const serverSeconds = serverCpu('dynamodb') - server;
       return {
-        id: '6',
-        scenario: what,
+        id: '',
+        scenario: `  ${what}`,
         events: batch.length,
         seconds,
         rate: batch.length / seconds,
@@ -675,7 +961,27 @@ async function writeCost(): Promise<Result[]> {
     const remaining = await scanTable(table);
     for (const r of results)
       r.check = remaining.length === 0 ? 'ok: table empty after deletes' : `MISMATCH: ${remaining.length} items left`;
-    return results;
+    const us = (i: number) => Math.round(((results[i]?.cpuSeconds ?? NaN) * 1e6) / items);
+    return {
+      rows: [
+        {
+          id: 'write-kinds',
+          scenario: `each kind of write through the writer into DynamoDB Local, ${fmt(items)} items each`,
+          events: 0,
+          seconds: 0,
+          rate: 0,
+          check: '',
+        },
+        ...results,
+      ],
+      figures: {
+        createUsPerWrite: us(0),
+        updateUsPerWrite: us(1),
+        deleteUsPerWrite: us(2),
+        plainPutUsPerWrite: us(3),
+        plainDeleteUsPerWrite: us(4),
+      },
+    };
   });
 }
 
@@ -685,7 +991,8 @@ function machine(): string[] {
     `machine: nproc ${availableParallelism()}, CPU ${model}, ${fmt(totalmem() / 2 ** 30, 1)} GiB RAM, node ${process.version}, load average at start ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
-    `ferry settings: worker defaults (partitionsConsumedConcurrently ${config.pipeline.partitionsConsumedConcurrently}, maxChunk ${config.pipeline.maxChunk}, DynamoDB write concurrency ${config.dynamodb.writeConcurrency}); topics of 12 partitions`,
+    `ferry settings: worker defaults (partitionsConsumedConcurrently ${config.pipeline.partitionsConsumedConcurrently}, maxChunk ${config.pipeline.maxChunk}, DynamoDB write concurrency ${config.dynamodb.writeConcurrency}); topics of ${PARTITIONS} partitions`,
+    `workload: synthetic Debezium events cloned from a snapshot event of each sample connector's customers topic; N = ${fmt(N)}, keys = N/4, 8% deletes (each followed by a tombstone); rates count change events`,
   ];
 }
 
@@ -710,77 +1017,67 @@ function table(results: Result[]): string[] {
 
 async function main() {
   const started = performance.now();
-  // Scenarios 1-5 clone a captured Debezium event; scenario 6 writes without Kafka.
-  let template: Template | undefined;
-  const captured = async () => {
-    if (!template) {
-      template = await captureTemplate(kafka);
-      log(`template: ${template.bytes}-byte snapshot event of ferry.inventory.customers`);
-    }
-    return template;
+  const templates = new Map<Format, Promise<Template>>();
+  const captured = (format: Format) => {
+    if (!templates.has(format))
+      templates.set(
+        format,
+        captureTemplate(kafka, format, REGISTRY_URL).then((t) => {
+          log(`template: ${t.bytes}-byte ${format} snapshot event of ${SOURCE_TOPICS[format]}`);
+          return t;
+        }),
+      );
+    return templates.get(format) as Promise<Template>;
   };
-  const results: Result[] = [];
-  const steps: Array<[number, () => Promise<Result | Result[]>]> = [
-    [1, async () => ferryBacklog(await captured(), 'memory')],
-    [2, async () => ferryBacklog(await captured(), 'dynamodb')],
-    [3, async () => naive(await captured())],
-    ...RATES.map((rate): [number, () => Promise<Result>] => [4, async () => freshness(await captured(), rate)]),
-    [5, async () => rss(await captured())],
-    [6, () => writeCost()],
-  ];
-  for (const [id, step] of steps) {
-    if (!scenarios.has(id)) continue;
-    log(`scenario ${id}...`);
-    results.push(...[await step()].flat());
+  // The peer runs on latency-5ms's topic, right after ferry: one run serves both names.
+  let latencyRun: ReturnType<typeof latency> | undefined;
+  const withPeer = async () => (latencyRun ??= latency(await captured('json')));
+  const run: Record<Name, () => Promise<Outcome>> = {
+    'write-cpu': writeCpuScenario,
+    'pipeline-json': async () => pipeline(await captured('json')),
+    'pipeline-avro': async () => pipeline(await captured('avro')),
+    'latency-5ms': async () => withPeer(),
+    rebuild: async () => rebuild(await captured('json')),
+    'peer-redpanda-connect': async () => ({ ...(await withPeer()).peer, rows: [] }),
+    'drain-1m': async () => drain(await captured('json')),
+    'freshness-500': async () => freshness(await captured('json'), 500),
+    'write-kinds': writeKinds,
+  };
+  const rows: Result[] = [];
+  const figures: Partial<Record<Name, Figures>> = {};
+  for (const name of NAMES) {
+    if (!only.includes(name)) continue;
+    log(`${name}...`);
+    const outcome = await run[name]();
+    rows.push(...outcome.rows);
+    figures[name] = outcome.figures;
   }
-  const named: Record<string, object> = {};
-  if (only?.has('write-cpu')) {
-    log('write-cpu...');
-    const figures = await writeCpu();
-    named['write-cpu'] = figures;
-    results.push({
-      id: 'w',
-      scenario: `client CPU per conditional PutItem, ${fmt(figures.inFlight)} in flight, loopback stub answering {}: lean ${figures.leanUsPerWrite} µs, SDK ${figures.sdkUsPerWrite} µs, unsigned http floor ${figures.httpFloorUsPerRequest} µs`,
-      events: figures.writes,
-      seconds: 0,
-      rate: 0,
-      extra: `SDK / lean ${(figures.sdkUsPerWrite / figures.leanUsPerWrite).toFixed(1)}x`,
-      goal: 'lean <= 150 µs',
-      check: figures.leanUsPerWrite <= 150 ? 'met' : 'MISSED',
-    });
-  }
-  if (only?.has('rebuild')) {
-    log('rebuild...');
-    const { result, figures } = await rebuild(await captured());
-    named.rebuild = figures;
-    results.push(result);
-  }
-  if (flags.json)
-    writeFileSync(
-      flags.json,
-      `${JSON.stringify({ scenarios: { ...Object.fromEntries(results.filter((r) => r.id !== 'w' && r.id !== 'r').map((r) => [`${r.id} ${r.scenario.trim()}`, r])), ...named } }, null, 2)}\n`,
-    );
+  if (flags.json) writeFileSync(flags.json, `${JSON.stringify({ scenarios: figures }, null, 2)}\n`);
   const lines = [
     ...machine(),
-    ...(template
-      ? [
-          `workload: synthetic Debezium JSON events cloned from a ${template.bytes}-byte snapshot event of ferry.inventory.customers (schema + payload, headers, key); N = ${fmt(N)} for 1-2, keys = N/4; deletes are followed by tombstones; rates count change events`,
-        ]
-      : []),
     '',
-    ...table(results),
+    ...table(rows),
+    '',
+    `bench wall time ${fmt((performance.now() - started) / 1000)} s`,
   ];
-  const ferry = results.find((r) => r.id === '2');
-  const naiveResult = results.find((r) => r.id === '3');
-  if (ferry && naiveResult) {
-    const ratio = ferry.rate / naiveResult.rate;
-    lines.push(
-      '',
-      `ferry / naive into DynamoDB Local: ${ratio.toFixed(1)}x (goal >= ${RATIO_GOAL}x: ${ratio >= RATIO_GOAL ? 'met' : 'MISSED'})`,
-    );
-  }
-  lines.push(`bench wall time ${fmt((performance.now() - started) / 1000)} s`);
   process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+/** write-cpu: client CPU per conditional PutItem against a loopback stub (write-cpu.ts). */
+async function writeCpuScenario(): Promise<Outcome> {
+  const figures = await writeCpu();
+  const row: Result = {
+    id: 'write-cpu',
+    scenario: `client CPU per conditional PutItem, ${fmt(figures.inFlight)} in flight, loopback stub answering {}: lean ${figures.leanUsPerWrite} µs, SDK ${figures.sdkUsPerWrite} µs, unsigned http floor ${figures.httpFloorUsPerRequest} µs`,
+    events: figures.writes,
+    seconds: 0,
+    rate: 0,
+    extra: `SDK / lean ${(figures.sdkUsPerWrite / figures.leanUsPerWrite).toFixed(1)}x`,
+    goal: 'lean <= 150 µs',
+    check: figures.leanUsPerWrite <= 150 ? 'met' : 'MISSED',
+  };
+  const { leanUsPerWrite, sdkUsPerWrite, httpFloorUsPerRequest } = figures;
+  return { rows: [row], figures: { leanUsPerWrite, sdkUsPerWrite, httpFloorUsPerRequest } };
 }
 
 main().then(

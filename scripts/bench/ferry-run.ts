@@ -16,6 +16,7 @@ import { createKafka } from '../../src/source/kafka/kafka-client';
 export const MAPPING_PATH = 'mappings/customers.ts';
 export const DYNAMODB_ENDPOINT = 'http://127.0.0.1:8000';
 export const BROKERS = ['127.0.0.1:9092'];
+export const REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7';
 
 /** The worker's defaults (concurrency, chunk size, ...), pointed at the local stack. */
 export function benchConfig(): Config {
@@ -23,6 +24,7 @@ export function benchConfig(): Config {
     mapping: MAPPING_PATH,
     kafka: { brokers: BROKERS, clientId: 'ferry-bench' },
     dynamodb: { endpoint: DYNAMODB_ENDPOINT, createTables: true },
+    schemaRegistry: { url: REGISTRY_URL },
   });
 }
 
@@ -81,16 +83,18 @@ export interface FerryRunOptions {
   mapping: Mapping;
   sink: Sink;
   events?: FerryEvents;
+  /** JSON unless given. */
+  decoder?: EnvelopeDecoder;
   /** Called with every decoded change (for freshness); costs one extra call a message. */
   onChange?: (origin: KafkaOrigin, committedAtMs: number) => void;
 }
 
-/** Starts ChangeConsumer + BatchProcessor + JsonEnvelopeDecoder exactly as the worker wires them. */
+/** Starts ChangeConsumer + BatchProcessor + a decoder exactly as the worker wires them. */
 export async function startFerry(options: FerryRunOptions): Promise<FerryRun> {
   const { kafka, config, topic, groupId, mapping, sink } = options;
   const events = options.events ?? new FerryEvents();
-  const json = new JsonEnvelopeDecoder();
-  const decoder = options.onChange ? new ObservedDecoder(json, options.onChange) : json;
+  const inner = options.decoder ?? new JsonEnvelopeDecoder();
+  const decoder = options.onChange ? new ObservedDecoder(inner, options.onChange) : inner;
   let deadLetters = 0;
   let firstLetter = '';
   let writes = 0;

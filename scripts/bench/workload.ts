@@ -1,9 +1,15 @@
-/** Synthetic Debezium change events cloned from a real message of the local connector, and Kafka plumbing. */
+/** Synthetic Debezium change events cloned from a real message of a local connector, and Kafka plumbing. */
 import { randomBytes } from 'node:crypto';
+import avsc from 'avsc';
 import { type IHeaders, type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { endOfJsonValue } from '../../src/source/debezium/json-decoder';
 
-export const SOURCE_TOPIC = 'ferry.inventory.customers';
+export type Format = 'json' | 'avro';
+/** The customers topic of each connector in debezium/ (mariadb-json.json, mariadb-avro.json). */
+export const SOURCE_TOPICS: Record<Format, string> = {
+  json: 'ferry.inventory.customers',
+  avro: 'ferryavro.inventory.customers',
+};
 export const PARTITIONS = 12;
 /**
  * Messages generated per round: ~50 a partition, so record batches of ~180 KB. Debezium's
@@ -18,62 +24,142 @@ export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
 
 type Json = Record<string, unknown>;
 
-/** A real change event of the connector, taken apart so that clones keep its exact text shape. */
+/** A real change event of a connector, taken apart so that clones keep its exact encoding. */
 export interface Template {
-  /** `{"schema":<the value schema, verbatim>,"payload":` */
-  valuePrefix: Buffer;
+  format: Format;
   payload: Json & { source: Json; after: Json };
-  keySchema: unknown;
-  keyField: string;
   headers: IHeaders;
   bytes: number;
+  /** The key and value messages of a change of row `id`, encoded as the connector encodes them. */
+  encode: (id: number, payload: Json) => { key: Buffer; value: Buffer };
+}
+
+interface Captured {
+  id: number;
+  key: Buffer;
+  value: Buffer;
+  headers: IHeaders;
 }
 
 /**
- * Reads the customers topic to its end with a throwaway group and keeps the snapshot ('r') event
+ * Reads a customers topic to its end with a throwaway group and keeps the snapshot ('r') event
  * of the smallest key, so that every run clones the same message.
  */
-export async function captureTemplate(kafka: Kafka): Promise<Template> {
+async function captureSnapshotEvent(
+  kafka: Kafka,
+  topic: string,
+  read: (key: Buffer, value: Buffer) => Promise<{ id: number; op: unknown }>,
+): Promise<Captured> {
   const groupId = `ferry-bench-template-${uniqueId()}`;
   const admin = kafka.admin();
   await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(SOURCE_TOPIC).finally(() => admin.disconnect());
+  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
   const total = offsets.reduce((sum, p) => sum + Number(p.high) - Number(p.low), 0);
   const consumer = kafka.consumer({ groupId });
   let seen = 0;
-  let found: { id: number; key: Buffer; value: Buffer; headers: IHeaders } | undefined;
+  let found: Captured | undefined;
   await consumer.connect();
   try {
-    await consumer.subscribe({ topics: [SOURCE_TOPIC], fromBeginning: true });
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
       eachMessage: async ({ message }) => {
         seen++;
-        if (!message.key || !message.value?.includes('"op":"r"')) return;
-        const id = Number(Object.values((JSON.parse(message.key.toString()) as { payload: Json }).payload)[0]);
-        if (!found || id < found.id)
+        if (!message.key || !message.value) return;
+        const { id, op } = await read(message.key, message.value);
+        if (op === 'r' && (!found || id < found.id))
           found = { id, key: message.key, value: message.value, headers: message.headers ?? {} };
       },
     });
     const deadline = Date.now() + 60_000;
     while (seen < total) {
-      if (Date.now() > deadline) throw new Error(`${SOURCE_TOPIC}: read ${seen} of ${total} messages in 60 s`);
+      if (Date.now() > deadline) throw new Error(`${topic}: read ${seen} of ${total} messages in 60 s`);
       await sleep(50);
     }
   } finally {
     await consumer.disconnect();
     await deleteGroups(kafka, [groupId]);
   }
-  if (!found) throw new Error(`no snapshot event in ${SOURCE_TOPIC}: is the JSON connector registered?`);
+  if (!found) throw new Error(`no snapshot event in ${topic}: is its connector registered (scripts/connector.sh)?`);
+  return found;
+}
+
+export async function captureTemplate(kafka: Kafka, format: Format, registryUrl: string): Promise<Template> {
+  return format === 'json' ? captureJsonTemplate(kafka) : captureAvroTemplate(kafka, registryUrl);
+}
+
+async function captureJsonTemplate(kafka: Kafka): Promise<Template> {
+  const found = await captureSnapshotEvent(kafka, SOURCE_TOPICS.json, async (key, value) => ({
+    id: Number(Object.values((JSON.parse(key.toString()) as { payload: Json }).payload)[0]),
+    op: value.includes('"op":"r"') ? 'r' : undefined,
+  }));
   const text = found.value.toString('utf8');
   const schemaEnd = endOfJsonValue(text, '{"schema":'.length);
+  const valuePrefix = Buffer.from(`${text.slice(0, schemaEnd)},"payload":`);
   const key = JSON.parse(found.key.toString('utf8')) as { schema: unknown; payload: Json };
+  const keyField = Object.keys(key.payload)[0] as string;
   return {
-    valuePrefix: Buffer.from(`${text.slice(0, schemaEnd)},"payload":`),
+    format: 'json',
     payload: (JSON.parse(text) as { payload: Template['payload'] }).payload,
-    keySchema: key.schema,
-    keyField: Object.keys(key.payload)[0] as string,
     headers: found.headers,
     bytes: found.value.length,
+    encode: (id, payload) => ({
+      key: Buffer.from(JSON.stringify({ schema: key.schema, payload: { [keyField]: id } })),
+      value: Buffer.concat([valuePrefix, Buffer.from(JSON.stringify(payload)), CLOSE]),
+    }),
+  };
+}
+
+/** Avro longs that take numbers or BigInts, so that clones may carry nanosecond timestamps. */
+const anyLong = avsc.types.LongType.__with({
+  fromBuffer: (buf: Buffer) => buf.readBigInt64LE(),
+  toBuffer: (n: bigint | number) => {
+    const buf = Buffer.alloc(8);
+    buf.writeBigInt64LE(BigInt(n));
+    return buf;
+  },
+  fromJSON: (n: number | string) => BigInt(n),
+  toJSON: (n: bigint) => Number(n),
+  isValid: (n: unknown) => typeof n === 'bigint' || Number.isInteger(n),
+  compare: (a: bigint, b: bigint) => (a === b ? 0 : a < b ? -1 : 1),
+});
+
+/** The Confluent wire format the connector writes: magic byte 0, the schema id, the Avro body. */
+async function avroCodec(registryUrl: string, framed: Buffer) {
+  const id = framed.readInt32BE(1);
+  const response = await fetch(`${registryUrl}/schemas/ids/${id}`);
+  if (!response.ok) throw new Error(`schema ${id}: ${response.status} from ${registryUrl}`);
+  const { schema } = (await response.json()) as { schema: string };
+  const type = avsc.Type.forSchema(JSON.parse(schema) as avsc.Schema, {
+    typeHook: (s) =>
+      s === 'long' || (typeof s === 'object' && (s as { type?: unknown }).type === 'long') ? anyLong : undefined,
+  });
+  const header = framed.subarray(0, 5);
+  return {
+    decode: (buf: Buffer) => type.fromBuffer(buf.subarray(5)) as Json,
+    encode: (value: Json) => Buffer.concat([header, type.toBuffer(value)]),
+  };
+}
+
+async function captureAvroTemplate(kafka: Kafka, registryUrl: string): Promise<Template> {
+  const codecs = new Map<number, Promise<Awaited<ReturnType<typeof avroCodec>>>>();
+  const codecOf = (framed: Buffer) => {
+    const id = framed.readInt32BE(1);
+    if (!codecs.has(id)) codecs.set(id, avroCodec(registryUrl, framed));
+    return codecs.get(id) as ReturnType<typeof avroCodec>;
+  };
+  const found = await captureSnapshotEvent(kafka, SOURCE_TOPICS.avro, async (key, value) => ({
+    id: Number(Object.values((await codecOf(key)).decode(key))[0]),
+    op: (await codecOf(value)).decode(value).op,
+  }));
+  const keyCodec = await codecOf(found.key);
+  const valueCodec = await codecOf(found.value);
+  const keyField = Object.keys(keyCodec.decode(found.key))[0] as string;
+  return {
+    format: 'avro',
+    payload: valueCodec.decode(found.value) as Template['payload'],
+    headers: found.headers,
+    bytes: found.value.length,
+    encode: (id, payload) => ({ key: keyCodec.encode({ [keyField]: id }), value: valueCodec.encode(payload) }),
   };
 }
 
@@ -167,8 +253,7 @@ export class ChangeGenerator {
       ts_us: nowMs * 1000,
       ts_ns: nowMs * 1_000_000,
     };
-    const key = Buffer.from(JSON.stringify({ schema: template.keySchema, payload: { [template.keyField]: id } }));
-    const value = Buffer.concat([template.valuePrefix, Buffer.from(JSON.stringify(payload)), CLOSE]);
+    const { key, value } = template.encode(id, payload);
     out.push({ key, value, headers: template.headers });
     if (op === 'd') out.push({ key, value: null, headers: template.headers });
     this.messages += op === 'd' ? 2 : 1;

@@ -1,0 +1,43 @@
+/** The local stack's Toxiproxy (scripts/stack.sh), through its HTTP API. */
+const API = `http://127.0.0.1:${process.env.FERRY_TOXIPROXY_PORT ?? '8474'}`;
+
+export interface Toxic {
+  type: 'latency' | 'timeout' | 'reset_peer' | 'bandwidth' | 'slow_close' | 'limit_data';
+  stream: 'upstream' | 'downstream';
+  attributes: Record<string, number>;
+  toxicity?: number;
+}
+
+async function call(method: string, path: string, body?: unknown): Promise<void> {
+  let response: Response;
+  try {
+    response = await fetch(`${API}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch (err) {
+    throw new Error(`Toxiproxy is not answering on ${API} (scripts/stack.sh up starts it)`, { cause: err });
+  }
+  if (!response.ok && !(method === 'DELETE' && response.status === 404))
+    throw new Error(`Toxiproxy ${method} ${path}: ${response.status} ${await response.text()}`);
+}
+
+export interface Proxy {
+  readonly url: string;
+  addToxic(name: string, toxic: Toxic): Promise<void>;
+  removeToxic(name: string): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** A fresh proxy from 127.0.0.1:`listenPort` to `upstream` (host:port), replacing any of that name. */
+export async function createProxy(name: string, listenPort: number, upstream: string): Promise<Proxy> {
+  await call('DELETE', `/proxies/${name}`);
+  await call('POST', '/proxies', { name, listen: `127.0.0.1:${listenPort}`, upstream, enabled: true });
+  return {
+    url: `http://127.0.0.1:${listenPort}`,
+    addToxic: (toxicName, toxic) => call('POST', `/proxies/${name}/toxics`, { name: toxicName, ...toxic }),
+    removeToxic: (toxicName) => call('DELETE', `/proxies/${name}/toxics/${toxicName}`),
+    remove: () => call('DELETE', `/proxies/${name}`),
+  };
+}
