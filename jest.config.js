@@ -3,6 +3,8 @@ const base = {
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   moduleNameMapper: { '^ferry$': '<rootDir>/src/index.ts', '^ferry/testing$': '<rootDir>/src/mapping/testing.ts' },
   testEnvironment: 'node',
+  // The stack's cache holds downloaded sources (Go modules among them) with files jest would index.
+  modulePathIgnorePatterns: ['<rootDir>/.stack/', '<rootDir>/dist/'],
 };
 
 module.exports = {

@@ -15,6 +15,7 @@ import { createDynamoDbClient } from './sink/dynamodb/client';
 import { DynamoDbWriter, writerOptions } from './sink/dynamodb/dynamodb-writer';
 import { ensureDeletesTable } from './sink/dynamodb/deletes';
 import { BatchRebuildWriter } from './sink/dynamodb/batch-writer';
+import { WrittenKeys } from './sink/dynamodb/written-keys';
 import { DynamoDbItemVersions } from './sink/dynamodb/item-versions';
 import { LeanDynamoDb } from './sink/dynamodb/lean-client';
 import { ensureTable } from './sink/dynamodb/table-admin';
@@ -51,9 +52,10 @@ export class Worker {
     /**
      * A rebuild writes a fresh shadow table nothing else writes: in batches (see
      * sink/dynamodb/batch-writer), and without watching the source schema, since its replay is
-     * not the table's present.
+     * not the table's present. Into a table its rebuild has just created, it reads no versions
+     * of keys it has not written.
      */
-    private readonly purpose: 'deployed' | 'rebuild' = 'deployed',
+    private readonly purpose: 'deployed' | 'rebuild' | 'rebuild-new-table' = 'deployed',
   ) {}
 
   async start(): Promise<void> {
@@ -154,9 +156,15 @@ export class Worker {
       itemRules: config.pipeline,
       decoder,
       sink:
-        this.purpose === 'rebuild'
-          ? new BatchRebuildWriter(dynamo, writerOptions(config.dynamodb), conditional, events)
-          : conditional,
+        this.purpose === 'deployed'
+          ? conditional
+          : new BatchRebuildWriter(
+              dynamo,
+              writerOptions(config.dynamodb),
+              conditional,
+              events,
+              this.purpose === 'rebuild-new-table' ? new WrittenKeys() : undefined,
+            ),
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
       schemas,

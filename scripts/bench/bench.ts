@@ -32,14 +32,16 @@ import type { Row } from '../../src/core/change-event';
 import type { Mapping } from '../../src/mapping/define-mapping';
 import type { ChangeEvent, Operation } from '../../src/core/change-event';
 import { mapConcurrent } from '../../src/core/concurrency';
+import { FerryEvents } from '../../src/core/events';
 import { formatVersion } from '../../src/core/version';
 import type { WriteIntent } from '../../src/core/write-intent';
-import type { SourceMessage } from '../../src/core/batch';
+import type { Sink, SourceMessage } from '../../src/core/batch';
 import { BatchProcessor } from '../../src/pipeline/batch-processor';
 import { createDynamoDbClient } from '../../src/sink/dynamodb/client';
 import { DynamoDbWriter, versionGuard, writerOptions } from '../../src/sink/dynamodb/dynamodb-writer';
 import { BatchRebuildWriter } from '../../src/sink/dynamodb/batch-writer';
 import { LeanDynamoDb } from '../../src/sink/dynamodb/lean-client';
+import { WrittenKeys } from '../../src/sink/dynamodb/written-keys';
 import { ensureDeletesTable } from '../../src/sink/dynamodb/deletes';
 import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { MemorySink } from '../../src/sink/memory/memory-sink';
@@ -76,6 +78,12 @@ import {
 } from './workload';
 
 const ROOT = join(__dirname, '..', '..');
+/** The worker's Node options as deploy/kubernetes sets them, for the drain's child. */
+const DEPLOYED_NODE_OPTIONS = (
+  /name: NODE_OPTIONS\s+value: (.+)/.exec(
+    readFileSync(join(ROOT, 'deploy', 'kubernetes', 'customers.yaml'), 'utf8'),
+  )?.[1] ?? ''
+).trim();
 /** Toxiproxy's listener in front of DynamoDB Local for latency-5ms. */
 const LATENCY_PROXY_PORT = 8010;
 const NAMES = [
@@ -97,7 +105,6 @@ const { values: flags } = parseArgs({
     'naive-events': { type: 'string', default: '2000' },
     seconds: { type: 'string', default: '30' },
     backlog: { type: 'string', default: '1000000' },
-    'heap-mb': { type: 'string', default: '256' },
     'write-cost-items': { type: 'string', default: '5000' },
     /** Scenarios to run (all unless given). */
     only: { type: 'string' },
@@ -203,8 +210,13 @@ async function scenario<T>(name: string, fn: (names: { topic: string; groupId: s
   }
 }
 
-async function backlog(template: Template, topic: string, events: number): Promise<ChangeGenerator> {
-  const gen = new ChangeGenerator(template, keysFor(events));
+async function backlog(
+  template: Template,
+  topic: string,
+  events: number,
+  keys = keysFor(events),
+): Promise<ChangeGenerator> {
+  const gen = new ChangeGenerator(template, keys);
   const producer = await connectProducer(kafka);
   const started = performance.now();
   try {
@@ -286,12 +298,28 @@ async function pipeline(template: Template): Promise<Outcome> {
 }
 
 /**
- * rebuild: a backlog replayed as `ferry rebuild` writes it (the batch writer), against the
- * ceiling of DynamoDB Local here: a loop that only batch-writes as many pre-marshalled items.
+ * rebuild: a backlog replayed as `ferry rebuild` writes it (the batch writer, into a table it has
+ * just created), against the ceiling of DynamoDB Local here: a loop that only batch-writes as many
+ * pre-marshalled items. Twice: the backlog of every change (about four a key), and a backlog of
+ * one change a key, as a compacted topic holds once compaction has run.
  */
 async function rebuild(template: Template): Promise<Outcome> {
-  return scenario('rb', async ({ topic, groupId, table }) => {
-    const gen = await backlog(template, topic, N);
+  const every = await rebuildOf(template, 'rb', keysFor(N), 'every change, about 4 a key');
+  const compacted = await rebuildOf(template, 'rbc', N * 100, 'compacted: about 1 change a key');
+  return {
+    rows: [...every.rows, ...compacted.rows],
+    figures: {
+      ...every.figures,
+      compactedItemsPerSec: compacted.figures.itemsPerSec as number,
+      compactedCeilingItemsPerSec: compacted.figures.ceilingItemsPerSec as number,
+      compactedRatioToCeiling: compacted.figures.ratioToCeiling as number,
+    },
+  };
+}
+
+async function rebuildOf(template: Template, name: string, keys: number, what: string): Promise<Outcome> {
+  return scenario(name, async ({ topic, groupId, table }) => {
+    const gen = await backlog(template, topic, N, keys);
     const mapping = await benchMapping(table);
     await createTable(mapping);
     const options = writerOptions(config.dynamodb);
@@ -302,7 +330,8 @@ async function rebuild(template: Template): Promise<Outcome> {
       topic,
       groupId,
       mapping,
-      sink: new BatchRebuildWriter(dynamo.raw, options, conditional),
+      // As `ferry rebuild` into the table it has just created.
+      sink: new BatchRebuildWriter(dynamo.raw, options, conditional, undefined, new WrittenKeys()),
     });
     const { seconds, cpuSeconds, writes } = await run.drained(gen.messages);
     await run.stop();
@@ -321,13 +350,13 @@ async function rebuild(template: Template): Promise<Outcome> {
       },
       rows: [
         {
-          id: 'rebuild',
-          scenario: 'rebuild (batch writer) -> DynamoDB Local, against a BatchWriteItem-only loop',
+          id: name === 'rb' ? 'rebuild' : '',
+          scenario: `${name === 'rb' ? '' : '  '}rebuild (batch writer) -> DynamoDB Local, ${what}`,
           events: gen.events,
           seconds,
           rate: gen.events / seconds,
           cpuSeconds,
-          extra: `${fmt(writes)} items at ${fmt(itemsPerSec)}/s; ceiling ${fmt(ceilingItemsPerSec)}/s (${fmt(ceilingSeconds, 1)} s): ${(ratio * 100).toFixed(0)}%`,
+          extra: `${fmt(writes)} items at ${fmt(itemsPerSec)}/s; BatchWriteItem-only ceiling ${fmt(ceilingItemsPerSec)}/s (${fmt(ceilingSeconds, 1)} s): ${(ratio * 100).toFixed(0)}%`,
           goal: '>= 80% of the ceiling',
           check: `${ratio >= 0.8 ? 'met' : 'MISSED'}; ${check}`,
         },
@@ -766,13 +795,32 @@ async function freshness(template: Template, rate: number): Promise<Outcome> {
     const gen = new ChangeGenerator(template, keysFor(rate * SECONDS));
     const inChunk = new Map<number, number[]>();
     const ages: number[] = [];
+    const events = new FerryEvents();
+    // How long the sink took for each chunk: DynamoDB Local's share of freshness.
+    const writeMs: number[] = [];
+    const timed = (sink: Sink): Sink => ({
+      write: async (intents, control) => {
+        const started = performance.now();
+        try {
+          return await sink.write(intents, control);
+        } finally {
+          writeMs.push(performance.now() - started);
+        }
+      },
+    });
+    const retries = new Map<string, number>();
+    events.on('sink.retry', ({ error }) => {
+      const name = (error as { name?: string }).name ?? 'Error';
+      retries.set(name, (retries.get(name) ?? 0) + 1);
+    });
     const run = await startFerry({
       kafka,
       config,
       topic,
       groupId,
       mapping,
-      sink: new DynamoDbWriter(new LeanDynamoDb(config.dynamodb), writerOptions(config.dynamodb)),
+      events,
+      sink: timed(new DynamoDbWriter(new LeanDynamoDb(config.dynamodb), writerOptions(config.dynamodb), events)),
       onChange: ({ partition }, committedAtMs) => {
         const list = inChunk.get(partition);
         if (list) list.push(committedAtMs);
@@ -808,7 +856,12 @@ async function freshness(template: Template, rate: number): Promise<Outcome> {
       events: gen.events,
       seconds,
       rate: gen.events / seconds,
-      extra: `freshness p50 ${fmt(p50Ms)} ms, p99 ${fmt(p99Ms)} ms, max ${fmt(ages.at(-1) ?? NaN)} ms; drained ${fmt(tail, 1)} s after the last send`,
+      extra: `freshness p50 ${fmt(p50Ms)} ms, p99 ${fmt(p99Ms)} ms, max ${fmt(ages.at(-1) ?? NaN)} ms; drained ${fmt(tail, 1)} s after the last send; chunk writes p99 ${fmt(
+        percentile(
+          writeMs.sort((a, b) => a - b),
+          99,
+        ),
+      )} ms, max ${fmt(writeMs.at(-1) ?? NaN)} ms; write retries: ${[...retries].map(([n, c]) => `${n} ${c}`).join(', ') || 'none'}`,
       check: ages.length === gen.events ? checkState(gen, await scanTable(table)) : `MISSING samples: ${ages.length}`,
     };
     return { rows: [row], figures: { p50Ms, p99Ms } };
@@ -822,7 +875,7 @@ async function drain(template: Template): Promise<Outcome> {
     const args: DrainArgs = { topic, groupId, table, messages: gen.messages };
     const profile = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : [];
     // The worker's heap limit, as a deployment sets it (NODE_OPTIONS in deploy/kubernetes).
-    profile.push(`--max-old-space-size=${flags['heap-mb']}`);
+    profile.push(...DEPLOYED_NODE_OPTIONS.split(' '));
     const child = spawn(
       process.execPath,
       [...profile, '--import', 'tsx', join(__dirname, 'drain.ts'), JSON.stringify(args)],
@@ -839,12 +892,12 @@ async function drain(template: Template): Promise<Outcome> {
     log(`${workloadNote(gen)}; ${result.samples} RSS samples`);
     const row: Result = {
       id: 'drain-1m',
-      scenario: `drain a ${fmt(BACKLOG)}-event backlog -> acknowledging sink (child, heap ${flags['heap-mb']} MB)`,
+      scenario: `drain a ${fmt(BACKLOG)}-event backlog -> acknowledging sink (child, ${DEPLOYED_NODE_OPTIONS})`,
       events: gen.events,
       seconds: result.seconds,
       rate: gen.events / result.seconds,
       cpuSeconds: result.cpuSeconds,
-      extra: `peak RSS ${fmt(result.peakRssMb)} MB (idle ${fmt(result.baselineRssMb)} MB); ${fmt(gen.messages / result.chunks)} msgs/chunk, ${fmt(result.writes)} writes`,
+      extra: `peak RSS ${fmt(result.peakRssMb)} MB (idle ${fmt(result.baselineRssMb)} MB; at the peak V8 heap ${fmt(result.atPeak.heapTotalMb)} MB, Buffers ${fmt(result.atPeak.externalMb)} MB); ${fmt(gen.messages / result.chunks)} msgs/chunk, ${fmt(result.writes)} writes`,
       check:
         result.acknowledged === result.writes
           ? `ok: ${fmt(result.writes)} writes acknowledged`

@@ -19,6 +19,8 @@ export interface DrainResult {
   cpuSeconds: number;
   baselineRssMb: number;
   peakRssMb: number;
+  /** At the peak: V8's heap, and the memory outside it (Buffers: fetched record batches). */
+  atPeak: { heapTotalMb: number; externalMb: number };
   samples: number;
   chunks: number;
   writes: number;
@@ -40,9 +42,17 @@ async function main() {
   };
   const baseline = process.memoryUsage().rss;
   let peak = baseline;
+  let atPeak = { heapTotalMb: 0, externalMb: 0 };
   let samples = 0;
+  const sample = () => {
+    const usage = process.memoryUsage();
+    if (usage.rss > peak) {
+      peak = usage.rss;
+      atPeak = { heapTotalMb: Math.round(mb(usage.heapTotal)), externalMb: Math.round(mb(usage.external)) };
+    }
+  };
   const sampler = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage().rss);
+    sample();
     samples++;
   }, 250);
   const run = await startFerry({
@@ -55,13 +65,14 @@ async function main() {
   });
   const { seconds, cpuSeconds, chunks, writes } = await run.drained(args.messages);
   clearInterval(sampler);
-  peak = Math.max(peak, process.memoryUsage().rss);
+  sample();
   await run.stop();
   const result: DrainResult = {
     seconds,
     cpuSeconds,
     baselineRssMb: mb(baseline),
     peakRssMb: mb(peak),
+    atPeak,
     samples,
     chunks,
     writes,

@@ -3,7 +3,7 @@
  * in (a redriven letter, an evicted worker's last write, a replay), and however two writers
  * interleave, the item ends as its newest change left it.
  */
-import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { BatchGetItemCommand, CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import type { ChangeEvent, Operation } from '../../src/core/change-event';
 import { type Phase, formatVersion } from '../../src/core/version';
@@ -12,6 +12,7 @@ import { ensureDeletesTable, deleteId } from '../../src/sink/dynamodb/deletes';
 import { DynamoDbWriter, type WriterOptions } from '../../src/sink/dynamodb/dynamodb-writer';
 import { LeanDynamoDb } from '../../src/sink/dynamodb/lean-client';
 import { BatchRebuildWriter } from '../../src/sink/dynamodb/batch-writer';
+import { WrittenKeys } from '../../src/sink/dynamodb/written-keys';
 import { loadConfig } from '../../src/config/config';
 import { dropTable, dynamoDb, scanAll, stack, uniqueId } from '../support/stack';
 
@@ -197,33 +198,69 @@ describe('remembered deletes (DynamoDB Local)', () => {
 describe("a rebuild's batch writer (DynamoDB Local)", () => {
   const batchWriter = () => new BatchRebuildWriter(raw, options, writer());
 
-  it('ends every item as its newest change left it, in any arrival order and any chunking', async () => {
-    const keys = ['b0', 'b1', 'b2'];
-    let run = 0;
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(drawnChange(keys), { minLength: 1, maxLength: 12 }),
-        fc.array(fc.nat(), { minLength: 12, maxLength: 12 }),
-        fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
-        async (drawn, order, cutAfter) => {
-          run++;
-          const history = historyOf(drawn, run);
-          // Chunks of one item per key, as coalescing leaves them, cut at random too.
-          const chunks: Change[][] = [[]];
-          arrivalOf(history, order).forEach((c, i) => {
-            const chunk = chunks.at(-1) as Change[];
-            if (chunk.some((o) => o.key === c.key) || cutAfter[i]) chunks.push([c]);
-            else chunk.push(c);
-          });
-          const w = batchWriter();
-          // Several partitions' chunks at once: the writer takes them one at a time.
-          await Promise.all(chunks.map((chunk) => w.write(chunk.map((c) => intent(c)))));
-          await expectNewest(history, keys, run);
-        },
-      ),
-      { numRuns: 40, seed: Number(process.env.FERRY_FUZZ_SEED ?? Date.now() % 2 ** 31) },
-    );
-  }, 120_000);
+  it.each([
+    ['reading the versions of every key', 'b', () => batchWriter()],
+    // Keys of their own: to this writer the table is new.
+    [
+      'into a table it created, reading only the keys it may have written',
+      'f',
+      () => new BatchRebuildWriter(raw, options, writer(), undefined, new WrittenKeys()),
+    ],
+  ])(
+    'ends every item as its newest change left it, in any arrival order and any chunking, %s',
+    async (_how, prefix, make) => {
+      const keys = [0, 1, 2].map((i) => `${prefix}${i}`);
+      let run = 0;
+      await fc.assert(
+        fc.asyncProperty(
+          fc.array(drawnChange(keys), { minLength: 1, maxLength: 12 }),
+          fc.array(fc.nat(), { minLength: 12, maxLength: 12 }),
+          fc.array(fc.boolean(), { minLength: 12, maxLength: 12 }),
+          async (drawn, order, cutAfter) => {
+            run++;
+            const history = historyOf(drawn, run);
+            // Chunks of one item per key, as coalescing leaves them, cut at random too.
+            const chunks: Change[][] = [[]];
+            arrivalOf(history, order).forEach((c, i) => {
+              const chunk = chunks.at(-1) as Change[];
+              if (chunk.some((o) => o.key === c.key) || cutAfter[i]) chunks.push([c]);
+              else chunk.push(c);
+            });
+            const w = make();
+            // Several partitions' chunks at once: the writer takes them one at a time.
+            await Promise.all(chunks.map((chunk) => w.write(chunk.map((c) => intent(c)))));
+            await expectNewest(history, keys, run);
+          },
+        ),
+        { numRuns: 40, seed: Number(process.env.FERRY_FUZZ_SEED ?? Date.now() % 2 ** 31) },
+      );
+    },
+    120_000,
+  );
+
+  it('into a table it created, reads no versions of keys it has not written yet', async () => {
+    const reads: string[][] = [];
+    const counting = {
+      send: (command: unknown) => {
+        if (command instanceof BatchGetItemCommand)
+          reads.push(
+            Object.values(command.input.RequestItems ?? {}).flatMap((r) =>
+              (r.Keys ?? []).map((k) => JSON.stringify(k)),
+            ),
+          );
+        return raw.send(command as never);
+      },
+    };
+    const w = new BatchRebuildWriter(counting, options, writer(), undefined, new WrittenKeys());
+    await w.write([intent(put('n1', 10, 'create')), intent(put('n2', 11, 'create'))]);
+    expect(reads).toEqual([]);
+    // n1 again and a new n3: only n1's item and remembered delete are read.
+    await w.write([intent(put('n1', 12)), intent(put('n3', 13, 'create'))]);
+    expect(reads.flat().filter((k) => k.includes('n3'))).toEqual([]);
+    expect(reads.flat().filter((k) => k.includes('n1')).length).toBeGreaterThan(0);
+    expect((await item('n1'))?.n).toEqual({ N: '12' });
+    expect((await item('n3'))?.n).toEqual({ N: '13' });
+  });
 
   it('writes what the conditional writer would, batch by batch; an item DynamoDB refuses goes back through it alone', async () => {
     const many = Array.from({ length: 60 }, (_, i) => intent(put(`m${i}`, 2000 + i, 'snapshot')));

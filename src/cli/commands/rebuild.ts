@@ -98,7 +98,7 @@ export function rebuildCommand(): Command {
             `${gaps}; a rebuild from it would lack those rows. Pass --snapshot to have Debezium re-read ${ctx.mapping.sourceTable} first (complete), or --accept-partial to rebuild from what is there`,
           );
         if (gaps && opts.acceptPartial && !opts.json) print(`rebuilding anyway (--accept-partial): ${gaps}`);
-        await ensureTable(createDynamoDbClient(ctx.config.dynamodb), {
+        const shadowTable = await ensureTable(createDynamoDbClient(ctx.config.dynamodb), {
           table: shadow,
           partitionKey: ctx.mapping.partitionKey,
           sortKey: ctx.mapping.sortKey,
@@ -117,7 +117,7 @@ export function rebuildCommand(): Command {
           { ...ctx.mapping, targetTable: shadow },
           ctx.logger,
           group,
-          'rebuild',
+          shadowTable === 'created' ? 'rebuild-new-table' : 'rebuild',
         );
         worker = rebuilding;
         const newest = new Map<number, number>();

@@ -8,7 +8,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import type { Sink, WriteControl, WriteResult } from '../../core/batch';
-import { mapConcurrent, oneAtATime } from '../../core/concurrency';
+import { mapConcurrent } from '../../core/concurrency';
 import { SinkWriteError } from '../../core/errors';
 import type { FerryEvents } from '../../core/events';
 import { VERSION_ATTRIBUTE, VERSION_FORMAT } from '../../core/version';
@@ -17,6 +17,7 @@ import { DELETE_KEY, deleteId, deleteRecord } from './deletes';
 import { type WriterOptions, staleOrRefused, writeRetry } from './dynamodb-writer';
 import { classifyDynamoDbError, isThrottle } from './errors';
 import { versionProjection } from './item-versions';
+import type { WrittenKeys } from './written-keys';
 
 /** DynamoDB's limits: 25 writes and 100 reads per request (16 MB either way; items are under 400 KB). */
 const WRITES_PER_REQUEST = 25;
@@ -29,16 +30,19 @@ type Port = Pick<DynamoDBClient, 'send'>;
 /**
  * Writes a rebuild's shadow table with BatchWriteItem, which carries no conditions. That is safe
  * because the shadow table is new and this writer is its only writer until the cutover, and
- * because chunks are written one at a time: the versions an item and its remembered delete hold
+ * because a key is written by one chunk at a time: the versions an item and its remembered delete hold
  * are read (BatchGetItem, consistent) and compared in the process, so what a conditional write
  * would have refused is refused here (stale, or a version of another format, blocking), and
- * nothing can write between the read and the write. Deletes are remembered as the worker's are,
+ * nothing can write a key between its read and its write. Deletes are remembered as the worker's are,
  * so the worker deployed on the shadow table after the cutover keeps the guarantee. A batch that
  * DynamoDB refuses whole (an invalid item among 25) is written again through the conditional
- * writer, which tells the item at fault from the others.
+ * writer, which tells the item at fault from the others. When this rebuild created the table,
+ * a key it has not written yet is neither there nor remembered as deleted: only the keys it may
+ * have written are read (see WrittenKeys).
  */
 export class BatchRebuildWriter implements Sink {
-  private readonly serial = oneAtATime();
+  /** The chunk being written for each item key (keyText): a key is in one chunk at a time. */
+  private readonly writing = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly client: Port,
@@ -46,27 +50,48 @@ export class BatchRebuildWriter implements Sink {
     /** The conditional writer, for what a batch cannot say item by item. */
     private readonly conditional: Sink,
     private readonly events?: FerryEvents,
+    /** Given when this writer's rebuild created the table: the keys it has written to it. */
+    private readonly written?: WrittenKeys,
   ) {}
 
   async write(intents: WriteIntent[], control: WriteControl = {}): Promise<WriteResult> {
-    // One chunk at a time: reading versions and writing must not interleave with another chunk's.
-    return this.serial(() => this.writeChunk(intents, control));
+    // Reading a key's versions and writing it must not interleave with another chunk's: a chunk
+    // waits for those holding any of its keys (partitions rarely share one: a key change, a fan-out).
+    const keys = intents.map((i) => keyText(i.table, keyOf(i)));
+    for (;;) {
+      const holders = new Set(keys.map((k) => this.writing.get(k)).filter((p) => p !== undefined));
+      if (holders.size === 0) break;
+      await Promise.allSettled(holders);
+    }
+    const chunk = this.writeChunk(intents, keys, control);
+    for (const key of keys) this.writing.set(key, chunk);
+    try {
+      return await chunk;
+    } finally {
+      for (const key of keys) if (this.writing.get(key) === chunk) this.writing.delete(key);
+    }
   }
 
-  private async writeChunk(intents: WriteIntent[], control: WriteControl): Promise<WriteResult> {
+  private async writeChunk(intents: WriteIntent[], keys: string[], control: WriteControl): Promise<WriteResult> {
     const result: WriteResult = { written: [], stale: [], failed: [] };
     if (intents.length === 0) return result;
     const retry = writeRetry(this.options, control, () => intents[0], this.events);
     const deletes = this.options.deletes.table;
-    const keyOf = (i: WriteIntent) => (i.kind === 'put' ? keyAttributes(i) : i.keyAttributes);
     const recordKey = (i: WriteIntent) => ({ [DELETE_KEY]: { S: deleteId(i.table, i.key, keyOf(i)) } });
 
     let held: Map<string, AttributeMap>;
     let remembered: Map<string, AttributeMap>;
+    const { written } = this;
+    let toRead = intents;
+    if (written) {
+      toRead = intents.filter((_i, n) => written.mayHave(keys[n] as string));
+      // Before writing: should this chunk fail and come again, its keys are read then.
+      for (const key of keys) written.add(key);
+    }
     try {
-      held = await retry(() => this.versions(intents.map((i) => ({ table: i.table, key: keyOf(i) }))));
+      held = await retry(() => this.versions(toRead.map((i) => ({ table: i.table, key: keyOf(i) }))));
       // A put over an item needs no delete record: only deletes and puts where no item is do.
-      const unheld = intents.filter((i) => i.kind === 'delete' || !held.has(keyText(i.table, keyOf(i))));
+      const unheld = toRead.filter((i) => i.kind === 'delete' || !held.has(keyText(i.table, keyOf(i))));
       remembered = await retry(() => this.versions(unheld.map((i) => ({ table: deletes, key: recordKey(i) }))));
     } catch (err) {
       // Reads refused for good (a key DynamoDB finds invalid): the conditional writer says which item.
@@ -226,6 +251,8 @@ function newer(held: AttributeMap, version: string, itemRules: boolean): boolean
   if (!text.startsWith(VERSION_FORMAT)) return true;
   return itemRules ? text > version : text >= version;
 }
+
+const keyOf = (i: WriteIntent) => (i.kind === 'put' ? keyAttributes(i) : i.keyAttributes);
 
 function keyAttributes(intent: Extract<WriteIntent, { kind: 'put' }>): AttributeMap {
   return pick(intent.attributes, Object.keys(intent.key));

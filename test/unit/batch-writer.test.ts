@@ -1,0 +1,72 @@
+import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import type { ChangeEvent } from '../../src/core/change-event';
+import { formatVersion } from '../../src/core/version';
+import type { WriteIntent } from '../../src/core/write-intent';
+import { BatchRebuildWriter } from '../../src/sink/dynamodb/batch-writer';
+import { WrittenKeys } from '../../src/sink/dynamodb/written-keys';
+
+const put = (key: string, pos: number): WriteIntent => {
+  const event: ChangeEvent = {
+    op: 'create',
+    table: 'db.t',
+    before: null,
+    after: null,
+    position: { version: formatVersion(1, pos, 0, 2, 0), snapshot: false, committedAtMs: 0 },
+    origin: { topic: 't', partition: 0, offset: String(pos) },
+  };
+  return { kind: 'put', table: 'items', key: { pk: key }, item: { pk: key }, attributes: { pk: { S: key } }, event };
+};
+
+/** A DynamoDB that answers every batch after a tick, recording what was in flight. */
+function slowDynamoDb() {
+  const log: string[] = [];
+  let inFlight = 0;
+  let most = 0;
+  const port = {
+    send: async (command: unknown) => {
+      const keys =
+        command instanceof BatchWriteItemCommand
+          ? Object.values(command.input.RequestItems ?? {}).flatMap((w) => w.map((r) => r.PutRequest?.Item?.pk?.S))
+          : Object.values((command as BatchGetItemCommand).input.RequestItems ?? {}).flatMap((r) =>
+              (r.Keys ?? []).map((k) => k.pk?.S),
+            );
+      const kind = command instanceof BatchWriteItemCommand ? 'write' : 'read';
+      most = Math.max(most, ++inFlight);
+      log.push(`${kind} ${keys.join(',')} start`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      log.push(`${kind} ${keys.join(',')} end`);
+      inFlight--;
+      return kind === 'write' ? { UnprocessedItems: {} } : { Responses: {}, UnprocessedKeys: {} };
+    },
+  };
+  return { port, log, most: () => most };
+}
+
+const conditional = { write: async () => ({ written: [], stale: [], failed: [] }) };
+const options = { concurrency: 8, deletes: { table: 'deletes', rememberDays: 1 } };
+
+describe('BatchRebuildWriter', () => {
+  it('writes chunks that share no key at the same time', async () => {
+    const dynamo = slowDynamoDb();
+    const writer = new BatchRebuildWriter(dynamo.port, options, conditional, undefined, new WrittenKeys(12));
+    await Promise.all([writer.write([put('a', 1)]), writer.write([put('b', 2)])]);
+    expect(dynamo.most()).toBe(2);
+  });
+
+  it('writes a key in one chunk at a time: the next chunk reads it only once the first has written it', async () => {
+    const dynamo = slowDynamoDb();
+    const writer = new BatchRebuildWriter(dynamo.port, options, conditional, undefined, new WrittenKeys(12));
+    await Promise.all([writer.write([put('a', 1), put('b', 2)]), writer.write([put('a', 3)])]);
+    const firstWriteEnd = dynamo.log.indexOf('write a,b end');
+    const secondRead = dynamo.log.findIndex((line) => line.startsWith('read a'));
+    expect(firstWriteEnd).toBeGreaterThanOrEqual(0);
+    expect(secondRead).toBeGreaterThan(firstWriteEnd);
+  });
+
+  it('reads every key when it was not given the keys it wrote (a table it did not create)', async () => {
+    const dynamo = slowDynamoDb();
+    const writer = new BatchRebuildWriter(dynamo.port, options, conditional);
+    await writer.write([put('a', 1)]);
+    expect(dynamo.log.some((line) => line.startsWith('read a'))).toBe(true);
+  });
+});
