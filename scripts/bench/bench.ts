@@ -398,20 +398,17 @@ async function batchCeiling(
   }
 }
 
+const heartbeatInterval = Math.max(1000, Math.floor(config.kafka.sessionTimeoutMs / 10));
+
 /** kafkajs's eachBatch loop as ChangeConsumer runs it (chunks, resolve, commit, heartbeat), doing nothing else. */
-async function kafkajsAlone(topic: string, groupId: string, gen: ChangeGenerator): Promise<Result> {
-  const consumer = kafka.consumer({
-    groupId,
-    sessionTimeout: config.kafka.sessionTimeoutMs,
-    heartbeatInterval: Math.max(1000, Math.floor(config.kafka.sessionTimeoutMs / 10)),
-    retry: { retries: 10 },
-  });
-  let seen = 0;
-  let finish = () => {};
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const started = performance.now();
-  const cpuAtStart = process.cpuUsage();
-  try {
+const kafkajsAlone = (topic: string, groupId: string, gen: ChangeGenerator) =>
+  clientFloor('kafkajs', topic, groupId, gen, async (seen) => {
+    const consumer = kafka.consumer({
+      groupId,
+      sessionTimeout: config.kafka.sessionTimeoutMs,
+      heartbeatInterval,
+      retry: { retries: 10 },
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: [topic], fromBeginning: true });
     await consumer.run({
@@ -425,62 +422,68 @@ async function kafkajsAlone(topic: string, groupId: string, gen: ChangeGenerator
           resolveOffset((messages.at(-1) as { offset: string }).offset);
           await commitOffsetsIfNecessary();
           await heartbeat();
-          seen += messages.length;
+          seen(messages.length);
         }
-        if (seen >= gen.messages) finish();
       },
     });
-    await finished;
-  } finally {
-    await consumer.disconnect();
-    await deleteGroups(kafka, [groupId]);
-  }
-  return floor('kafkajs 2.2.4, no-op eachBatch', gen, started, cpuAtStart, seen);
-}
+    return () => consumer.disconnect();
+  });
 
 /** @platformatic/kafka's consumer stream on the same topic, committing every second, doing nothing else. */
-async function platformaticAlone(topic: string, groupId: string, gen: ChangeGenerator): Promise<Result> {
-  const consumer = new Consumer({
-    groupId,
-    clientId: 'ferry-bench',
-    bootstrapBrokers: BROKERS,
-    sessionTimeout: config.kafka.sessionTimeoutMs,
-    heartbeatInterval: Math.max(1000, Math.floor(config.kafka.sessionTimeoutMs / 10)),
+const platformaticAlone = (topic: string, groupId: string, gen: ChangeGenerator) =>
+  clientFloor('@platformatic/kafka', topic, groupId, gen, async (seen) => {
+    const consumer = new Consumer({
+      groupId,
+      clientId: 'ferry-bench',
+      bootstrapBrokers: BROKERS,
+      sessionTimeout: config.kafka.sessionTimeoutMs,
+      heartbeatInterval,
+    });
+    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: 1000 });
+    stream.on('data', () => seen(1));
+    return async () => {
+      await stream.close();
+      await consumer.close(true);
+    };
   });
-  let seen = 0;
+
+/** A Kafka client consuming the topic to its end, its CPU measured from connecting on. */
+async function clientFloor(
+  client: 'kafkajs' | '@platformatic/kafka',
+  topic: string,
+  groupId: string,
+  gen: ChangeGenerator,
+  consume: (seen: (messages: number) => void) => Promise<() => Promise<void>>,
+): Promise<Result> {
+  let count = 0;
   let finish = () => {};
   const finished = new Promise<void>((resolve) => (finish = resolve));
   const started = performance.now();
   const cpuAtStart = process.cpuUsage();
+  const close = await consume((messages) => {
+    count += messages;
+    if (count >= gen.messages) finish();
+  });
   try {
-    const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: 1000 });
-    stream.on('data', () => {
-      if (++seen === gen.messages) finish();
-    });
     await finished;
-    await stream.close();
   } finally {
-    await consumer.close(true);
+    await close();
     await deleteGroups(kafka, [groupId]);
   }
-  const { version } = JSON.parse(
-    readFileSync(join(ROOT, 'node_modules', '@platformatic', 'kafka', 'package.json'), 'utf8'),
-  ) as { version: string };
-  return floor(`@platformatic/kafka ${version}, no-op stream`, gen, started, cpuAtStart, seen);
-}
-
-function floor(client: string, gen: ChangeGenerator, started: number, cpuAtStart: NodeJS.CpuUsage, seen: number) {
   const seconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuAtStart);
+  const { version } = JSON.parse(readFileSync(join(ROOT, 'node_modules', client, 'package.json'), 'utf8')) as {
+    version: string;
+  };
   return {
     id: '',
-    scenario: `  ${client} (same topic)`,
+    scenario: `  ${client} ${version}, no-op consumer (same topic)`,
     events: gen.events,
     seconds,
     rate: gen.events / seconds,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
     extra: 'a Kafka client floor',
-    check: `${fmt(seen)} messages`,
+    check: `${fmt(count)} messages`,
   };
 }
 
