@@ -1,6 +1,9 @@
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import type { KafkaSettings } from '../../config/config';
 import type { Logger } from '../../observability/logger';
+import { stopIdleRequestQueuePolling } from './kafkajs-request-queue';
+
+stopIdleRequestQueuePolling();
 
 /** One kafkajs client from validated settings, logging through ferry's logger. */
 export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
