@@ -53,6 +53,8 @@ import { writeCpu } from './write-cpu';
 import {
   BROKERS,
   DYNAMODB_ENDPOINT,
+  type Drained,
+  type FerryRunOptions,
   REGISTRY_URL,
   benchConfig,
   benchKafka,
@@ -248,17 +250,10 @@ async function pipeline(template: Template): Promise<Outcome> {
     const kafkajsFloor = await kafkajsAlone(topic, `${groupId}.kafkajs`, gen);
     const platformaticFloor = await platformaticAlone(topic, `${groupId}.platformatic`, gen);
     const memory = new MemorySink();
-    const run = await startFerry({
-      kafka,
-      config,
-      topic,
-      groupId,
-      mapping,
-      sink: memory,
-      decoder: decoderFor(template.format),
-    });
-    const { seconds, cpuSeconds, chunks, writes } = await run.drained(gen.messages);
-    await run.stop();
+    const { seconds, cpuSeconds, chunks, writes } = await drainBacklog(
+      { topic, groupId, mapping, sink: memory, decoder: decoderFor(template.format) },
+      gen,
+    );
     log(workloadNote(gen));
     const chunk = Math.round(gen.messages / chunks);
     const alone = await processorAlone(template, chunk, table);
@@ -324,17 +319,16 @@ async function rebuildOf(template: Template, name: string, keys: number, what: s
     await createTable(mapping);
     const options = writerOptions(config.dynamodb);
     const conditional = new DynamoDbWriter(new LeanDynamoDb(config.dynamodb), options);
-    const run = await startFerry({
-      kafka,
-      config,
-      topic,
-      groupId,
-      mapping,
+    const { seconds, cpuSeconds, writes } = await drainBacklog(
       // As `ferry rebuild` into the table it has just created.
-      sink: new BatchRebuildWriter(dynamo.raw, options, conditional, undefined, new WrittenKeys()),
-    });
-    const { seconds, cpuSeconds, writes } = await run.drained(gen.messages);
-    await run.stop();
+      {
+        topic,
+        groupId,
+        mapping,
+        sink: new BatchRebuildWriter(dynamo.raw, options, conditional, undefined, new WrittenKeys()),
+      },
+      gen,
+    );
     const items = await scanTable(table);
     const check = checkState(gen, items);
 
@@ -363,6 +357,19 @@ async function rebuildOf(template: Template, name: string, keys: number, what: s
       ],
     };
   });
+}
+
+/** ferry's consumer path (ChangeConsumer + BatchProcessor) over a whole backlog, stopped once drained. */
+async function drainBacklog(
+  options: Pick<FerryRunOptions, 'topic' | 'groupId' | 'mapping' | 'sink' | 'decoder'>,
+  gen: ChangeGenerator,
+): Promise<Drained> {
+  const run = await startFerry({ kafka, config, ...options });
+  try {
+    return await run.drained(gen.messages);
+  } finally {
+    await run.stop();
+  }
 }
 
 /**
@@ -608,17 +615,11 @@ async function latency(template: Template): Promise<Outcome & { peer: Outcome }>
       const mapping = await benchMapping(table);
       await createTable(mapping);
       const stack = stackCpu();
-      const run = await startFerry({
-        kafka,
-        config,
-        topic,
-        groupId,
-        mapping,
-        sink: new DynamoDbWriter(new LeanDynamoDb(slow), writerOptions(slow)),
-      });
-      const { seconds, cpuSeconds, chunks, writes } = await run.drained(gen.messages);
+      const { seconds, cpuSeconds, chunks, writes } = await drainBacklog(
+        { topic, groupId, mapping, sink: new DynamoDbWriter(new LeanDynamoDb(slow), writerOptions(slow)) },
+        gen,
+      );
       const servers = stack();
-      await run.stop();
       const items = await scanTable(table);
       log(workloadNote(gen));
       const row: Result = {

@@ -5,7 +5,6 @@ export interface Toxic {
   type: 'latency' | 'timeout' | 'reset_peer' | 'bandwidth' | 'slow_close' | 'limit_data';
   stream: 'upstream' | 'downstream';
   attributes: Record<string, number>;
-  toxicity?: number;
 }
 
 async function call(method: string, path: string, body?: unknown): Promise<void> {
@@ -26,7 +25,6 @@ async function call(method: string, path: string, body?: unknown): Promise<void>
 export interface Proxy {
   readonly url: string;
   addToxic(name: string, toxic: Toxic): Promise<void>;
-  removeToxic(name: string): Promise<void>;
   remove(): Promise<void>;
 }
 
@@ -37,7 +35,6 @@ export async function createProxy(name: string, listenPort: number, upstream: st
   return {
     url: `http://127.0.0.1:${listenPort}`,
     addToxic: (toxicName, toxic) => call('POST', `/proxies/${name}/toxics`, { name: toxicName, ...toxic }),
-    removeToxic: (toxicName) => call('DELETE', `/proxies/${name}/toxics/${toxicName}`),
     remove: () => call('DELETE', `/proxies/${name}`),
   };
 }

@@ -211,6 +211,8 @@ export function isoDate(daysSinceEpoch: number): string {
  */
 export function isoTime(nanosSinceMidnight: bigint, digits: number): string {
   const nanos = Number(nanosSinceMidnight);
+  // No TIME comes near; a value that does is not one, and is refused rather than rounded.
+  if (!Number.isSafeInteger(nanos)) throw new DecodeError(`unexpected time of ${nanosSinceMidnight} ns`);
   const abs = Math.abs(nanos);
   let seconds = Math.floor(abs / 1e9);
   if (seconds * 1e9 > abs) seconds--; // a quotient rounded up to the next second
