@@ -3,8 +3,9 @@
 # Apicurio Registry (Confluent-compatible API), DynamoDB Local and Toxiproxy (the fault proxy
 # benchmarks and fault tests put in front of a server), all on 127.0.0.1.
 #
-#   scripts/stack.sh up                  install what is missing, start everything, wait until ready
+#   scripts/stack.sh up [component]      install what is missing, start everything (or one), wait until ready
 #   scripts/stack.sh down [--purge]      stop what we started (--purge also deletes data, keeps the cache)
+#   scripts/stack.sh stop <component> [--kill]   stop one component, with SIGTERM or SIGKILL (fault tests)
 #   scripts/stack.sh reset               same as down --purge
 #   scripts/stack.sh status              one line per component
 #   scripts/stack.sh logs [component] [-f]
@@ -126,31 +127,36 @@ mvn_fetch() {
 }
 
 # Download Kafka, Debezium, the Apicurio server + converter and DynamoDB Local into the cache.
-# Each part has a .complete marker, so a warm start makes no Maven call at all.
+# Each part has a .complete marker holding the POM's hash, so a warm start makes no Maven call
+# at all and a changed version is downloaded again.
+POM_HASH=$(sha256sum "$TPL/pom.xml" | cut -c1-16)
+complete() { [[ $(cat "$STACK_CACHE/$1/.complete" 2>/dev/null) == "$POM_HASH" ]]; }
+mark_complete() { local part; for part in "$@"; do echo "$POM_HASH" >"$STACK_CACHE/$part/.complete"; done; }
+
 install_artifacts() {
   local todo=0 part
   for part in kafka/libs plugins/debezium-connector-mariadb plugins/apicurio-converter apicurio dynamodb; do
-    [[ -f $STACK_CACHE/$part/.complete ]] || todo=1
+    complete "$part" || todo=1
   done
   ((todo)) || return 0
   command -v mvn >/dev/null || die "mvn is required to download the stack into $STACK_CACHE"
   mkdir -p "$STACK_CACHE"
-  if [[ ! -f $STACK_CACHE/kafka/libs/.complete ]]; then
+  if ! complete kafka/libs; then
     say "downloading Kafka + Connect (Maven)"
     rm -rf "$STACK_CACHE/kafka/libs"; mvn_fetch -P kafka dependency:copy-dependencies
-    touch "$STACK_CACHE/kafka/libs/.complete"
+    mark_complete kafka/libs
   fi
-  if [[ ! -f $STACK_CACHE/plugins/debezium-connector-mariadb/.complete || ! -f $STACK_CACHE/apicurio/.complete ]]; then
+  if ! complete plugins/debezium-connector-mariadb || ! complete apicurio; then
     say "downloading Debezium MariaDB connector + Apicurio Registry (Maven)"
     rm -rf "$STACK_CACHE/plugins/debezium-connector-mariadb" "$STACK_CACHE/apicurio"; mvn_fetch dependency:unpack
-    touch "$STACK_CACHE/plugins/debezium-connector-mariadb/.complete" "$STACK_CACHE/apicurio/.complete"
+    mark_complete plugins/debezium-connector-mariadb apicurio
   fi
-  if [[ ! -f $STACK_CACHE/plugins/apicurio-converter/.complete ]]; then
+  if ! complete plugins/apicurio-converter; then
     say "downloading Apicurio converter (Maven)"
     rm -rf "$STACK_CACHE/plugins/apicurio-converter"; mvn_fetch -P converter dependency:copy-dependencies
-    touch "$STACK_CACHE/plugins/apicurio-converter/.complete"
+    mark_complete plugins/apicurio-converter
   fi
-  if [[ ! -f $STACK_CACHE/dynamodb/.complete ]]; then
+  if ! complete dynamodb; then
     say "downloading DynamoDB Local (Maven)"
     local d=$STACK_CACHE/dynamodb
     rm -rf "$d"; mvn_fetch -P dynamodb dependency:copy-dependencies
@@ -163,7 +169,7 @@ install_artifacts() {
     mv "$d"/lib/libsqlite4java-linux-amd64*.so "$d/native/libsqlite4java-linux-amd64-$ver.so"
     ln -sf "libsqlite4java-linux-amd64-$ver.so" "$d/native/libsqlite4java-linux-amd64.so"
     rm -f "$d"/lib/*.so "$d"/lib/*.dll "$d"/lib/*.dylib
-    touch "$d/.complete"
+    mark_complete dynamodb
   fi
   rm -rf "$STACK_CACHE/mvn-target"
 }
@@ -343,6 +349,11 @@ cmd_up() {
   install_artifacts
   build_dynamodb_launcher
   build_toxiproxy
+  if [[ -n ${1:-} ]]; then
+    known_component "$1"
+    up_one "$1" || { tail -n 30 "$(log_of "$1")" | sed 's/^/    /'; die "$1 failed to start"; }
+    return
+  fi
   declare -A jobs
   for c in mariadb kafka registry dynamodb toxiproxy; do
     up_one "$c" & jobs[$c]=$!
@@ -407,6 +418,23 @@ cmd_down() {
   fi
 }
 
+cmd_stop() {
+  local c=${1:-} pid
+  known_component "$c"
+  pid=$(running_pid "$c") || { say "$c is not running"; return 0; }
+  rm -f "$STACK_DIR/$c/.ready"
+  if [[ ${2:-} == --kill ]]; then
+    kill -KILL "$pid"
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+    say "$c killed"
+  else
+    stop_pid "$c" "$pid"
+    say "$c stopped"
+  fi
+}
+
+known_component() { [[ " ${COMPONENTS[*]} " == *" ${1:-} "* ]] || die "unknown component '${1:-}' (${COMPONENTS[*]})"; }
+
 cmd_status() {
   local c pid
   for c in "${COMPONENTS[@]}"; do
@@ -423,7 +451,7 @@ cmd_logs() {
   [[ ${2:-} == -f || ${1:-} == -f ]] && follow=(-f)
   [[ $c == -f ]] && c=""
   if [[ -n $c ]]; then
-    [[ " ${COMPONENTS[*]} " == *" $c "* ]] || die "unknown component '$c' (${COMPONENTS[*]})"
+    known_component "$c"
     tail -n "${FERRY_LOG_LINES:-100}" "${follow[@]}" "$(log_of "$c")"
   else
     local files=()
@@ -434,10 +462,11 @@ cmd_logs() {
 }
 
 case ${1:-} in
-  up) cmd_up ;;
+  up) cmd_up "${2:-}" ;;
   down) cmd_down "${2:-}" ;;
+  stop) cmd_stop "${2:-}" "${3:-}" ;;
   reset) cmd_down --purge ;;
   status) cmd_status ;;
   logs) shift; cmd_logs "$@" ;;
-  *) echo "usage: $0 up | down [--purge] | reset | status | logs [component] [-f]" >&2; exit 2 ;;
+  *) echo "usage: $0 up [component] | down [--purge] | stop <component> [--kill] | reset | status | logs [component] [-f]" >&2; exit 2 ;;
 esac

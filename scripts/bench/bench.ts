@@ -61,7 +61,7 @@ import {
   benchMapping,
   startFerry,
 } from './ferry-run';
-import { createProxy } from './toxiproxy';
+import { createProxy } from '../../test/support/toxiproxy';
 import {
   ChangeGenerator,
   type Format,

@@ -1,5 +1,3 @@
-import { type Server, createServer, request } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, GetItemCommand, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { loadConfig } from '../../src/config/config';
 import { createDynamoDbClient } from '../../src/sink/dynamodb/client';
@@ -7,6 +5,7 @@ import { versionGuard } from '../../src/sink/dynamodb/dynamodb-writer';
 import { classifyDynamoDbError, isConditionFailure, isThrottle } from '../../src/sink/dynamodb/errors';
 import { type DynamoDbWrites, LeanDynamoDb, sdkWrites } from '../../src/sink/dynamodb/lean-client';
 import { dropTable, dynamoDb, stack, uniqueId } from '../support/stack';
+import { type ThrottleProxy, startThrottleProxy } from '../support/throttle-proxy';
 
 /**
  * The lean client is a drop-in for the SDK on the write path: the same operations against
@@ -127,39 +126,13 @@ describe('integration > lean writes against the SDK', () => {
   });
 
   describe('behind a proxy that throttles every write', () => {
-    let proxy: Server;
-    let port: number;
-    beforeAll(async () => {
-      const target = new URL(stack.dynamoDbEndpoint);
-      proxy = createServer((req, res) => {
-        if (/PutItem|DeleteItem|TransactWriteItems/.test(String(req.headers['x-amz-target']))) {
-          req.resume();
-          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' }).end(
-            JSON.stringify({
-              __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
-              message: 'The level of configured provisioned throughput for the table was exceeded.',
-            }),
-          );
-          return;
-        }
-        req.pipe(
-          request(
-            { hostname: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
-            (up) => {
-              res.writeHead(up.statusCode ?? 502, up.headers);
-              up.pipe(res);
-            },
-          ),
-        );
-      });
-      await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-      port = (proxy.address() as AddressInfo).port;
-    });
-    afterAll(() => new Promise((resolve) => proxy.close(resolve)));
+    let proxy: ThrottleProxy;
+    beforeAll(async () => (proxy = await startThrottleProxy(stack.dynamoDbEndpoint, 1)));
+    afterAll(() => proxy.close());
 
     it('both see a throttle, retriable', async () => {
       const seen = [];
-      for (const [, client] of clients(`http://127.0.0.1:${port}`))
+      for (const [, client] of clients(proxy.url))
         seen.push(await outcome(client.putItem({ TableName: table, Item: item('throttled', 'v1:1') })));
       expect(seen[1]).toEqual(seen[0]);
       expect(seen[0]).toMatchObject({

@@ -41,6 +41,7 @@ export function random(seed: number) {
 }
 
 const tiers = ['free', 'pro', 'team'];
+const HOT_ROWS = 50;
 
 export class AccountsWorkload {
   readonly ids: number[] = [];
@@ -52,7 +53,19 @@ export class AccountsWorkload {
   constructor(
     private readonly db: Connection,
     private readonly rnd = random(Number(process.env.FERRY_TEST_SEED ?? 42)),
+    /** The share of changes that go to the 50 hot rows (the first 50 ids). */
+    private readonly hotShare = 0,
   ) {}
+
+  /** A row to change: one of the 50 hot rows for `hotShare` of the changes, any row otherwise. */
+  private pickIndex(): number {
+    const hot = this.hotShare > 0 && this.rnd.next() < this.hotShare;
+    return this.rnd.int(hot ? Math.min(HOT_ROWS, this.ids.length) : this.ids.length);
+  }
+
+  private pickId(): number {
+    return this.ids[this.pickIndex()] as number;
+  }
 
   private email() {
     return `user${++this.emailSeq}@example.com`;
@@ -83,18 +96,15 @@ export class AccountsWorkload {
       await db.query(`UPDATE accounts SET balance = balance + ?, tier = ?, updated_at = NOW(6) WHERE id = ?`, [
         this.rnd.int(1000) / 4,
         this.rnd.pick(tiers),
-        this.rnd.pick(this.ids),
+        this.pickId(),
       ]);
       this.changes++;
     } else if (roll < 70) {
-      await db.query(`UPDATE accounts SET email = ?, updated_at = NOW(6) WHERE id = ?`, [
-        this.email(),
-        this.rnd.pick(this.ids),
-      ]);
+      await db.query(`UPDATE accounts SET email = ?, updated_at = NOW(6) WHERE id = ?`, [this.email(), this.pickId()]);
       this.changes++;
     } else if (roll < 78) {
       // b takes a's email after a moves to a new one: two partitions write EMAIL#<a's old email>.
-      const a = this.rnd.pick(this.ids);
+      const a = this.pickId();
       const b = this.rnd.pick(this.ids.filter((id) => id !== a));
       const [[row]] = (await db.query('SELECT email FROM accounts WHERE id = ?', [a])) as unknown as [
         [{ email: string }],
@@ -103,13 +113,13 @@ export class AccountsWorkload {
       await db.query('UPDATE accounts SET email = ? WHERE id = ?', [row.email, b]);
       this.changes += 2;
     } else if (roll < 88) {
-      const index = this.rnd.int(this.ids.length);
+      const index = this.pickIndex();
       const newId = this.nextId++;
       await db.query('UPDATE accounts SET id = ? WHERE id = ?', [newId, this.ids[index]]);
       this.ids[index] = newId;
       this.changes++;
     } else {
-      const index = this.rnd.int(this.ids.length);
+      const index = this.pickIndex();
       await db.query('DELETE FROM accounts WHERE id = ?', [this.ids[index]]);
       this.ids.splice(index, 1);
       this.changes++;

@@ -134,11 +134,22 @@ export default defineMapping<any>({
   async actualItems(): Promise<Map<string, Record<string, unknown>>> {
     const items = new Map<string, Record<string, unknown>>();
     for (const { _ferry_version, ...item } of await scanAll(this.table)) {
-      expect(_ferry_version).toMatch(/^v1:\d{10}-\d{20}-\d{10}-[012]@\d{15}$/);
       const key = { pk: item.pk, sk: item.sk };
+      if (!/^v1:\d{10}-\d{20}-\d{10}-[012]@\d{15}$/.test(String(_ferry_version)))
+        throw new Error(`item ${JSON.stringify(key)} carries a malformed version ${String(_ferry_version)}`);
       items.set(itemIdentity({ table: this.table, key }), normalize(item));
     }
     return items;
+  }
+
+  /** Items the mapping expects of MariaDB's rows, and how DynamoDB differs from them: missing, extra, different. */
+  async divergence(
+    mappingPath: string,
+    select: string,
+    decode?: (row: Row) => Row,
+  ): Promise<{ size: number; diff: string[] }> {
+    const [expected, actual] = await Promise.all([this.expectedItems(mappingPath, select, decode), this.actualItems()]);
+    return { size: expected.size, diff: differences(expected, actual) };
   }
 
   /** Waits until DynamoDB holds exactly what the mapping says of MariaDB, or fails with the differences. */
@@ -153,12 +164,7 @@ export default defineMapping<any>({
     await waitFor(
       'DynamoDB to match the mapping of MariaDB',
       async () => {
-        const [expected, actual] = await Promise.all([
-          this.expectedItems(mappingPath, select, decode),
-          this.actualItems(),
-        ]);
-        size = expected.size;
-        diff = differences(expected, actual);
+        ({ size, diff } = await this.divergence(mappingPath, select, decode));
         return diff.length === 0;
       },
       timeoutMs,

@@ -8,6 +8,10 @@ import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { Kafka, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
 import { notificationTopic } from '../../src/source/debezium/connector-config';
+import { stopIdleRequestQueuePolling } from '../../src/source/kafka/kafkajs-request-queue';
+
+// The tests' own kafkajs clients get the worker's fix for kafkajs's idle polling.
+stopIdleRequestQueuePolling();
 
 export const ROOT = join(__dirname, '..', '..');
 const env = process.env;
