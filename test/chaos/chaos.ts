@@ -80,12 +80,19 @@ async function main() {
   };
   const started = new Date();
   const reports: NemesisReport[] = [];
+  const broken: string[] = [];
   for (const name of names) {
-    const report = await runNemesis(name, settings);
-    reports.push(report);
-    settings.log(
-      `[${name}] ${report.failures.length ? `FAILED: ${report.failures.join('; ')}` : 'passed'} in ${report.durationSeconds} s`,
-    );
+    try {
+      const report = await runNemesis(name, settings);
+      reports.push(report);
+      settings.log(
+        `[${name}] ${report.failures.length ? `FAILED: ${report.failures.join('; ')}` : 'passed'} in ${report.durationSeconds} s`,
+      );
+    } catch (err) {
+      // A nemesis that never recovered has no end state to report; the others still run.
+      broken.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      settings.log(`[${name}] FAILED: ${broken.at(-1)}`);
+    }
   }
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim()}), ${Math.round(totalmem() / 2 ** 30)} GiB`;
   console.log(
@@ -95,11 +102,12 @@ async function main() {
   if (values.json)
     writeFileSync(
       values.json,
-      JSON.stringify({ date: started.toISOString(), machine, ...settings, log: undefined, reports }, null, 2),
+      JSON.stringify({ date: started.toISOString(), machine, ...settings, log: undefined, reports, broken }, null, 2),
     );
   const failed = reports.filter((r) => r.failures.length > 0);
   for (const r of failed) console.log(`\n${r.nemesis} failed:\n- ${r.failures.join('\n- ')}`);
-  process.exitCode = failed.length ? 1 : 0;
+  for (const line of broken) console.log(`\nfailed without recovering: ${line}`);
+  process.exitCode = failed.length || broken.length ? 1 : 0;
 }
 
 if (require.main === module)
