@@ -113,7 +113,9 @@ export class Worker {
     await this.producer.connect();
 
     const decoder = createDecoder(config);
-    const conditional = new DynamoDbWriter(this.writes, writerOptions(config.dynamodb), events);
+    // A rebuild is an operator's run, watched: it is held by what fails, whatever the retry limit.
+    const retry = this.purpose === 'deployed' ? retryLimit(config, mapping) : {};
+    const conditional = new DynamoDbWriter(this.writes, { ...writerOptions(config.dynamodb), retry }, events);
     const producer = this.producer;
     const schemas =
       this.purpose === 'deployed'
@@ -212,3 +214,9 @@ export class Worker {
     this.logger.info('worker stopped');
   }
 }
+
+/** The deployment's retry limit, else the mapping's; unset, a write is retried until it succeeds. */
+export const retryLimit = (config: Config, mapping: Mapping) => ({
+  maxAttempts: config.retry.maxAttempts ?? mapping.retry.maxAttempts ?? Infinity,
+  maxDurationMs: config.retry.maxDurationMs ?? mapping.retry.maxDurationMs ?? Infinity,
+});

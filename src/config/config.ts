@@ -82,6 +82,18 @@ export const configSchema = z.object({
         .describe('A number DynamoDB cannot hold (over 38 digits, out of range): dead letter, or store as text'),
     })
     .default({ partitionsConsumedConcurrently: 4, maxChunk: 2000, numberOverflow: 'error' }),
+  retry: z
+    .object({
+      maxAttempts: count()
+        .optional()
+        .describe(
+          "Attempts after which a write failing with a retriable error is dead-lettered (overrides the mapping's)",
+        ),
+      maxDurationMs: count()
+        .optional()
+        .describe("Time after which a write failing with a retriable error is dead-lettered (overrides the mapping's)"),
+    })
+    .default({}),
   http: z
     .object({
       host: z.string().default('127.0.0.1').describe('Bind address of /metrics, /healthz, /readyz'),
@@ -140,6 +152,8 @@ const ENV_PATHS = [
   'pipeline.partitionsConsumedConcurrently',
   'pipeline.maxChunk',
   'pipeline.numberOverflow',
+  'retry.maxAttempts',
+  'retry.maxDurationMs',
   'http.host',
   'http.port',
   'log.level',

@@ -29,6 +29,8 @@ export interface FerryEventMap {
     highWatermark: string;
   };
   'sink.retry': { error: unknown; attempt: number; delayMs: number };
+  /** Writes that reached the retry limit and go to the dead letters. */
+  'sink.retries-exhausted': { table: string; items: number };
   /** A retriable failure holds a partition: emitted at every retry while it lasts. */
   'partition.blocked': {
     mapping: string;

@@ -5,6 +5,8 @@ export interface RetryOptions {
   maxDelayMs: number;
   /** Attempts in all, including the first; Infinity retries until `shouldStop` says so. */
   maxAttempts: number;
+  /** Time from the first attempt after which no other is made; the last wait is cut to fit. */
+  maxDurationMs: number;
   /** Called before and after each wait, e.g. to heartbeat; returning true abandons the work. */
   shouldStop?: () => boolean | Promise<boolean>;
   /** Aborting it (a stop, a revoked partition) ends a wait at once and abandons the work. */
@@ -13,7 +15,12 @@ export interface RetryOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-export const defaultRetry: RetryOptions = { initialDelayMs: 100, maxDelayMs: 30_000, maxAttempts: Infinity };
+export const defaultRetry: RetryOptions = {
+  initialDelayMs: 100,
+  maxDelayMs: 30_000,
+  maxAttempts: Infinity,
+  maxDurationMs: Infinity,
+};
 
 export class RetryAbortedError extends Error {
   constructor(cause: unknown) {
@@ -52,10 +59,12 @@ export function createRetry(options: Partial<RetryOptions> = {}) {
         return await fn(attempt);
       } catch (err) {
         if (!isRetriable(err)) throw err;
-        if (attempt >= opts.maxAttempts) throw new RetriesExhaustedError(attempt, Date.now() - started, err);
+        const elapsedMs = Date.now() - started;
+        if (attempt >= opts.maxAttempts || elapsedMs >= opts.maxDurationMs)
+          throw new RetriesExhaustedError(attempt, elapsedMs, err);
         const stop = async () => opts.signal?.aborted || (await opts.shouldStop?.());
         if (await stop()) throw new RetryAbortedError(err);
-        const delayMs = backoffDelay(attempt, opts);
+        const delayMs = Math.min(backoffDelay(attempt, opts), opts.maxDurationMs - elapsedMs);
         opts.onRetry?.(err, attempt, delayMs);
         await sleep(delayMs, opts.signal);
         // The wait can outlast a session timeout: ask again before writing as a possibly evicted member.

@@ -37,6 +37,18 @@ interface MappingBase<R extends object> {
    * Debezium to snapshot the table again, so that every item is rewritten from its row as it is now.
    */
   onSchemaChange?: OnSchemaChange;
+  /**
+   * How long a write that keeps failing with a retriable error (throttling, an outage) may hold
+   * its partition: after `maxAttempts` attempts or `maxDurationMs`, whichever comes first, the
+   * change goes to the dead letters (RetriesExhaustedError) and the partition moves on. Unset,
+   * the partition is held until the failure clears. FERRY_RETRY_* settings override these.
+   */
+  retry?: RetryLimit;
+}
+
+export interface RetryLimit {
+  maxAttempts?: number;
+  maxDurationMs?: number;
 }
 
 export interface SingleItemMapping<R extends object = Row> extends MappingBase<R> {
@@ -63,6 +75,7 @@ export interface Mapping {
   readonly onDelete: OnDelete;
   readonly onTruncate: OnTruncate;
   readonly onSchemaChange: OnSchemaChange;
+  readonly retry: Readonly<RetryLimit>;
   /** Every item the row maps to (none when filtered out). */
   readonly itemsOf: (row: Row) => Array<{ key: ItemKey; item: ItemAttributes }>;
   /** The keys the row maps to, unfiltered and unchecked; a single-item mapping runs its key function alone. */
@@ -125,6 +138,16 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
   if (onSchemaChange !== 'alert' && onSchemaChange !== 'snapshot')
     fail('onSchemaChange', `must be 'alert' or 'snapshot'`);
 
+  const retry = d.retry ?? {};
+  if (typeof retry !== 'object' || retry === null) fail('retry', 'must be { maxAttempts?, maxDurationMs? }');
+  for (const field of ['maxAttempts', 'maxDurationMs'] as const) {
+    const value = retry[field];
+    if (value !== undefined && !(Number.isSafeInteger(value) && value > 0))
+      fail(`retry.${field}`, 'must be a whole number above 0');
+  }
+  const unknown = Object.keys(retry).filter((k) => k !== 'maxAttempts' && k !== 'maxDurationMs');
+  if (unknown.length) fail('retry', `has unknown fields ${unknown.join(', ')}: only maxAttempts and maxDurationMs`);
+
   const filter = d.filter;
   const produce: Mapping['itemsOf'] = single
     ? (row) => [{ key: (d.key as SingleItemMapping['key'])(row), item: (d.item as SingleItemMapping['item'])(row) }]
@@ -139,6 +162,7 @@ export function compileMapping(definition: unknown, origin = 'mapping'): Mapping
     onDelete,
     onTruncate,
     onSchemaChange,
+    retry: Object.freeze({ ...retry }),
     itemsOf: (row) => (filter && !filter(row) ? [] : produce(row)),
     keysOf: single
       ? (row) => [(d.key as SingleItemMapping['key'])(row)]

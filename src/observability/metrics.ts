@@ -54,6 +54,12 @@ export function createMetrics(
     help: 'Retry rounds of DynamoDB writes',
     registers: [registry],
   });
+  const retriesExhausted = new Counter({
+    name: 'ferry_dynamodb_retries_exhausted_total',
+    help: "Writes dead-lettered because they kept failing past the mapping's retry limit",
+    labelNames: ['table'],
+    registers: [registry],
+  });
   const deadLetters = new Counter({
     name: 'ferry_dead_letters_total',
     help: 'Messages sent to the dead-letter topic',
@@ -150,6 +156,7 @@ export function createMetrics(
     events.on('sink.lost-delete', ({ mapping, table }) => lostDeletes.inc({ mapping, table })),
     events.on('sink.throttled', ({ table }) => throttles.inc({ table })),
     events.on('sink.retry', () => retries.inc()),
+    events.on('sink.retries-exhausted', ({ table, items }) => retriesExhausted.inc({ table }, items)),
     events.on('dlq.sent', ({ mapping, error }) => deadLetters.inc({ mapping, error })),
   ];
   return { registry, close: () => unsubscribe.forEach((off) => off()) };

@@ -2,6 +2,8 @@ import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { envName, loadConfig } from '../../src/config/config';
+import { compileMapping } from '../../src/mapping/define-mapping';
+import { retryLimit } from '../../src/worker';
 
 describe('config', () => {
   it('derives environment names from setting paths', () => {
@@ -28,5 +30,24 @@ describe('config', () => {
       loadConfig({ env: { FERRY_MAPPING: 'm.ts', FERRY_DYNAMODB_WRITE_CONCURRENCY: 'lots', FERRY_FORMAT: 'xml' } }),
     ).toThrow(/format \(FERRY_FORMAT\): .*\n.*dynamodb\.writeConcurrency \(FERRY_DYNAMODB_WRITE_CONCURRENCY\): /);
     expect(loadConfig({ env: {} }).mapping).toBeUndefined();
+  });
+
+  it("takes a deployment's retry limit over the mapping's; with neither, retries forever", () => {
+    const mapping = (retry?: object) =>
+      compileMapping({
+        name: 'm',
+        source: { table: 'db.t' },
+        target: { table: 'Tab', partitionKey: 'pk' },
+        key: () => ({ pk: 'x' }),
+        item: () => ({}),
+        retry,
+      });
+    const env = { FERRY_RETRY_MAX_ATTEMPTS: '5' };
+    expect(retryLimit(loadConfig({ env }), mapping({ maxAttempts: 3, maxDurationMs: 9_000 }))).toEqual({
+      maxAttempts: 5,
+      maxDurationMs: 9_000,
+    });
+    expect(retryLimit(loadConfig({ env: {} }), mapping())).toEqual({ maxAttempts: Infinity, maxDurationMs: Infinity });
+    expect(() => loadConfig({ env: { FERRY_RETRY_MAX_DURATION_MS: '0' } })).toThrow(/FERRY_RETRY_MAX_DURATION_MS/);
   });
 });

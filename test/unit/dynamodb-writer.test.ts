@@ -130,6 +130,25 @@ describe('sink > dynamodb > writer', () => {
     expect(sent).toHaveLength(1);
   });
 
+  it("with the mapping's retry limit, fails what still fails after maxAttempts for the dead letters", async () => {
+    const events = new FerryEvents();
+    const exhausted: Array<{ table: string; items: number }> = [];
+    events.on('sink.retries-exhausted', (e) => exhausted.push(e));
+    const { client, sent } = scriptedClient({
+      a: Array.from({ length: 10 }, () => awsError('ProvisionedThroughputExceededException')),
+      b: [awsError('ProvisionedThroughputExceededException')],
+    });
+    const limited = { ...options(2), retry: { ...fast, maxAttempts: 3 } };
+    const result = await new DynamoDbWriter(sdkWrites(client), limited, events).write([put('a'), put('b'), put('c')]);
+    expect(result.written.map((i) => i.key.pk).sort()).toEqual(['b', 'c']);
+    expect(result.failed.map((f) => [f.intent.key.pk, f.error.name, f.error.retriable])).toEqual([
+      ['a', 'RetriesExhaustedError', false],
+    ]);
+    expect(result.failed[0]?.error.message).toMatch(/gave up after 3 attempts .*ProvisionedThroughputExceeded/);
+    expect(sent.filter((s) => pkOf(s.input as Sent) === 'a')).toHaveLength(3);
+    expect(exhausted).toEqual([{ table: 'T', items: 1 }]);
+  });
+
   it('blocks on a missing table instead of dead-lettering, naming the item, until told to stop', async () => {
     const { client } = scriptedClient({ a: Array.from({ length: 100 }, () => awsError('ResourceNotFoundException')) });
     let checks = 0;

@@ -31,6 +31,20 @@ describe('mapping > define and apply', () => {
       );
   });
 
+  it('takes a retry limit of whole numbers above 0, and none by default', () => {
+    const fns = { key: () => ({ pk: 'x' }), item: () => ({}) };
+    const limited = (retry: unknown) => compileMapping({ ...base, ...fns, retry });
+    expect(compileMapping({ ...base, ...fns }).retry).toEqual({});
+    expect(limited({ maxAttempts: 3 }).retry).toEqual({ maxAttempts: 3 });
+    expect(limited({ maxAttempts: 5, maxDurationMs: 60_000 }).retry).toEqual({ maxAttempts: 5, maxDurationMs: 60_000 });
+    for (const bad of [0, -1, 1.5, '3', Infinity])
+      expect(() => limited({ maxAttempts: bad })).toThrow(
+        'mapping "orders": retry.maxAttempts must be a whole number above 0',
+      );
+    expect(() => limited({ maxDuration: 5 })).toThrow('retry has unknown fields maxDuration');
+    expect(() => limited(3)).toThrow('retry must be { maxAttempts?, maxDurationMs? }');
+  });
+
   it('deletes the keys a fan-out no longer produces', () => {
     const lines = defineMapping<{ id: number; skus: string[] }>({
       ...base,

@@ -36,6 +36,32 @@ describe('core > retry', () => {
     expect((err as Error).message).toMatch(/gave up after 4 attempts .*FerryError: down/);
   });
 
+  it('gives up once maxDurationMs has passed, the last wait cut to end there', async () => {
+    const waits: number[] = [];
+    let now = 0;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => now);
+    try {
+      const retry = createRetry({
+        initialDelayMs: 1_000,
+        maxDelayMs: 1_000,
+        maxDurationMs: 2_500,
+        sleep: async (ms) => {
+          waits.push(ms);
+          now += ms;
+        },
+      });
+      const err = await retry(async () => {
+        throw new FerryError('down', { retriable: true });
+      }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(RetriesExhaustedError);
+      expect((err as RetriesExhaustedError).elapsedMs).toBe(2_500);
+      expect(waits.reduce((a, b) => a + b, 0)).toBe(2_500);
+      expect(waits.every((ms) => ms >= 0 && ms <= 1_000)).toBe(true);
+    } finally {
+      clock.mockRestore();
+    }
+  });
+
   it('backs off exponentially with full jitter under a ceiling', () => {
     for (let attempt = 1; attempt < 20; attempt++) {
       const delay = backoffDelay(attempt, { initialDelayMs: 100, maxDelayMs: 5000 });

@@ -1,7 +1,7 @@
 import type { CancellationReason, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDbConfig } from '../../config/config';
 import { mapConcurrent } from '../../core/concurrency';
-import { SinkWriteError } from '../../core/errors';
+import { RetriesExhaustedError, SinkWriteError } from '../../core/errors';
 import type { WriteControl, WriteResult } from '../../core/batch';
 import type { FerryEvents } from '../../core/events';
 import { type RetryOptions, createRetry } from '../../core/retry';
@@ -105,6 +105,11 @@ export class DynamoDbWriter {
       });
       pending = again;
       if (lastError) throw lastError;
+    }).catch((err: unknown) => {
+      // A retry limit (the mapping's `retry`) was reached: what still fails goes to the dead letters.
+      if (!(err instanceof RetriesExhaustedError)) throw err;
+      for (const intent of pending) result.failed.push({ intent, error: err });
+      this.events?.emit('sink.retries-exhausted', { table: pending[0]?.table ?? '', items: pending.length });
     });
     return result;
   }
