@@ -48,7 +48,7 @@ export interface NemesisReport {
   /** Changes Debezium published more than once (it resumes from its last committed offset). */
   sourceDuplicates: number;
   maxLag: number;
-  /** From the end of the last fault until the group has caught up with a change made then. */
+  /** From the end of the load (after the last fault) until the group has caught up with a change made then. */
   recoverySeconds: number;
   /** A change's trip from MariaDB to DynamoDB once recovered. */
   freshnessMs: number;
