@@ -23,6 +23,7 @@ import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
 import { recordAudit } from './source/kafka/audit';
 import { createKafka } from './source/kafka/kafka-client';
+import { describeDuration, topicPolicy } from './source/kafka/history';
 import { ensureSchemaTopic, lastSchema, recordSchema } from './source/kafka/schema-log';
 import { connectSource } from './source/mysql/connection';
 import { requestSnapshot, signalTableProblem } from './source/mysql/snapshot-signal';
@@ -88,23 +89,33 @@ export class Worker {
     const admin = kafka.admin();
     await admin.connect();
     // One partition keeps letters in the order they failed; the limit fits any letter of a source
-    // message; letters are kept until an operator deletes them.
-    await admin
-      .createTopics({
+    // message; letters are kept FERRY_DLQ_RETENTION_HOURS.
+    const retentionMs = String(config.dlq.retentionHours * 3_600_000);
+    try {
+      const created = await admin.createTopics({
         topics: [
           {
             topic: dlqTopic,
             numPartitions: DLQ_TOPIC_CONFIG.numPartitions,
             configEntries: [
               { name: 'max.message.bytes', value: String(DLQ_TOPIC_CONFIG.maxMessageBytes) },
-              { name: 'retention.ms', value: '-1' },
+              { name: 'retention.ms', value: retentionMs },
             ],
           },
         ],
         waitForLeaders: true,
-      })
-      .then(() => (this.purpose === 'deployed' ? ensureSchemaTopic(admin, config.kafka.topicPrefix) : undefined))
-      .finally(() => admin.disconnect());
+      });
+      // An existing topic keeps its retention: shortening it here would delete letters nobody has redriven.
+      const kept = created ? retentionMs : (await topicPolicy(admin, dlqTopic)).retentionMs;
+      if (kept !== retentionMs)
+        logger.warn(
+          { topic: dlqTopic, retention: describeDuration(kept), setting: describeDuration(retentionMs) },
+          'the dead-letter topic keeps letters for another time than FERRY_DLQ_RETENTION_HOURS says; ferry leaves an existing topic as it is (change its retention.ms with kafka-configs if that is what you want)',
+        );
+      if (this.purpose === 'deployed') await ensureSchemaTopic(admin, config.kafka.topicPrefix);
+    } finally {
+      await admin.disconnect();
+    }
     this.producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

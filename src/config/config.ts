@@ -82,6 +82,13 @@ export const configSchema = z.object({
         .describe('A number DynamoDB cannot hold (over 38 digits, out of range): dead letter, or store as text'),
     })
     .default({ partitionsConsumedConcurrently: 4, maxChunk: 2000, numberOverflow: 'error' }),
+  dlq: z
+    .object({
+      retentionHours: count()
+        .default(336)
+        .describe('How long dead letters are kept: retention.ms of a dead-letter topic ferry creates (14 days)'),
+    })
+    .default({ retentionHours: 336 }),
   retry: z
     .object({
       maxAttempts: count()
@@ -152,6 +159,7 @@ const ENV_PATHS = [
   'pipeline.partitionsConsumedConcurrently',
   'pipeline.maxChunk',
   'pipeline.numberOverflow',
+  'dlq.retentionHours',
   'retry.maxAttempts',
   'retry.maxDurationMs',
   'http.host',

@@ -68,8 +68,12 @@ describe('e2e > retry limits', () => {
     expect(metrics).toMatch(/^ferry_dead_letters_total\{mapping="limited-[^"]+",error="RetriesExhaustedError"\} 40$/m);
     scenario.configureCli();
     const listed = JSON.parse((await runFerry('dlq', 'list', '--mapping', limited, '--json')).out) as {
+      partitions: number;
+      retentionMs: string;
       byErrorClass: Array<{ errorClass: string; count: number }>;
     };
+    // Created with one partition (letters in the order they failed), kept FERRY_DLQ_RETENTION_HOURS (14 days).
+    expect(listed).toMatchObject({ partitions: 1, retentionMs: String(14 * 24 * 3_600_000) });
     expect(listed.byErrorClass).toEqual([
       expect.objectContaining({ errorClass: 'RetriesExhaustedError', count: ROWS }),
     ]);

@@ -23,6 +23,7 @@ describe('config', () => {
     expect(config.kafka).toMatchObject({ clientId: 'file', topicPrefix: 'env', brokers: ['a:1', 'b:2'] });
     expect(config.dynamodb.createTables).toBe(true);
     expect(config.dynamodb.writeConcurrency).toBe(32);
+    expect(config.dlq.retentionHours).toBe(336);
   });
 
   it('names the field, its variable and what was expected', () => {

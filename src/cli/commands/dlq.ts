@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import type { KafkaMessage } from 'kafkajs';
 import { deadLetterTopic } from '../../pipeline/dead-letters';
 import { type DeadLetterView, redriveDeadLetters, redriveGroup, viewDeadLetter } from '../../pipeline/redrive';
+import { describeDuration, topicPolicy } from '../../source/kafka/history';
 import { groupOffsets } from '../../source/kafka/offsets';
 import { readRange } from '../../source/kafka/read-range';
 import { EXIT } from '../exit-codes';
@@ -59,11 +60,23 @@ export function dlqCommand(setCode: (code: number) => void): Command {
           entry.last = l.failedAt > entry.last ? l.failedAt : entry.last;
           classes.set(l.errorClass, entry);
         }
+        const admin = await ctx.admin();
+        const { retentionMs } = await topicPolicy(admin, topic);
+        const partitions = (await admin.fetchTopicOffsets(topic)).length;
         if (opts.json)
           return print(
-            json({ topic, total: letters.length, notRedriven: pending, byErrorClass: [...classes.values()] }),
+            json({
+              topic,
+              partitions,
+              retentionMs,
+              total: letters.length,
+              notRedriven: pending,
+              byErrorClass: [...classes.values()],
+            }),
           );
-        print(`${topic}: ${letters.length} dead letters, ${pending} not redriven yet`);
+        print(
+          `${topic} (${partitions} partition${partitions === 1 ? '' : 's'}, letters kept ${describeDuration(retentionMs)}): ${letters.length} dead letters, ${pending} not redriven yet`,
+        );
         print(table([...classes.values()], ['errorClass', 'count', 'first', 'last']));
       } finally {
         await ctx.close();
