@@ -215,7 +215,7 @@ export class Trial {
     this.lag.stop();
 
     // Check 1: an independent scan of DynamoDB against the mapping applied to MariaDB's final rows.
-    let diff: string[] = [];
+    let diff = ['the scan never completed'];
     await waitFor(
       'DynamoDB to match the mapping of MariaDB',
       async () => {
@@ -224,7 +224,10 @@ export class Trial {
       },
       60_000,
       1000,
-    ).catch(() => undefined);
+    ).catch((err: Error) => {
+      // A scan that kept failing proves nothing: it counts as divergence, with its error.
+      if (diff[0] === 'the scan never completed') diff = [`the scan never completed: ${err.message}`];
+    });
     // Check 2: ferry verify, the way an operator runs it.
     const verify = this.verify();
     const report: NemesisReport = {
