@@ -1,14 +1,17 @@
 /**
  * What a failure means is decided once, where it enters ferry, by turning it into a FerryError
- * whose `retriable` says whether trying again can succeed; retry.ts retries nothing else:
+ * whose `retriable` says whether trying again can succeed; retry.ts retries nothing else. A
+ * retriable error is also `systemic` when every change would fail alike until an operator acts
+ * (marked * below): a mapping's retry limit does not apply to it.
  *
  * | where                                   | retried (the partition blocks, loudly)                      | not retried                                  |
  * | --------------------------------------- | ----------------------------------------------------------- | -------------------------------------------- |
- * | DynamoDB (sink/dynamodb/errors.ts)      | throttling, outages, network, credentials, a key or version | a refused item: a dead letter                |
- * |                                         | that every item would fail on (systemic)                    |                                              |
+ * | DynamoDB (sink/dynamodb/errors.ts)      | throttling, outages, network; a missing table*, denied      | a refused item: a dead letter                |
+ * |                                         | access*, credentials*, a key schema or version every item   |                                              |
+ * |                                         | would fail on*                                              |                                              |
  * | the schema registry (avro-decoder.ts)   | unreachable, or a URL that is not a registry                | a schema id the registry lacks: a dead letter |
  * | the dead-letter topic (dead-letters.ts) | every failure: a letter is never dropped                    |                                              |
- * | ordering (pipeline/key-guard.ts)        | a change without a row key: held until an operator keys the |                                              |
+ * | ordering (pipeline/key-guard.ts)        | a change without a row key*: held until an operator keys the |                                              |
  * |                                         | table (retrying cannot clear it; it keeps the block loud)   |                                              |
  * | decoding and mapping                    |                                                             | DecodeError, MappingError, ItemError         |
  *
@@ -16,11 +19,18 @@
  */
 export class FerryError extends Error {
   readonly retriable: boolean;
+  /**
+   * Every change would fail alike until an operator acts (a missing table, a key schema the
+   * mapping does not match, denied access): retried without limit, because a retry limit would
+   * send every change to the dead letters.
+   */
+  readonly systemic: boolean;
 
-  constructor(message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+  constructor(message: string, options: { retriable?: boolean; systemic?: boolean; cause?: unknown } = {}) {
     super(message, { cause: options.cause });
     this.name = new.target.name;
-    this.retriable = options.retriable ?? false;
+    this.systemic = options.systemic ?? false;
+    this.retriable = this.systemic || (options.retriable ?? false);
   }
 }
 
@@ -45,7 +55,7 @@ export class ItemError extends FerryError {}
  */
 export class UnorderedChangeError extends FerryError {
   constructor(message: string) {
-    super(message, { retriable: true });
+    super(message, { systemic: true });
   }
 }
 
@@ -67,6 +77,9 @@ const programmingErrors = [TypeError, RangeError, ReferenceError, SyntaxError];
 
 /** A bug in ferry or in the code it runs, not a condition that may clear. */
 export const isProgrammingError = (err: unknown) => programmingErrors.some((type) => err instanceof type);
+
+/** A retriable error no retry limit applies to (see FerryError.systemic). */
+export const isSystemic = (err: unknown) => err instanceof FerryError && err.systemic;
 
 /** Only errors that say so are retried; programming errors never are. */
 export function isRetriable(err: unknown): boolean {

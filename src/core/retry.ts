@@ -1,9 +1,12 @@
-import { RetriesExhaustedError, isRetriable } from './errors';
+import { RetriesExhaustedError, isRetriable, isSystemic } from './errors';
 
 export interface RetryOptions {
   initialDelayMs: number;
   maxDelayMs: number;
-  /** Attempts in all, including the first; Infinity retries until `shouldStop` says so. */
+  /**
+   * Attempts in all, including the first; Infinity retries until `shouldStop` says so. A systemic
+   * failure (FerryError.systemic) is retried without limit and starts the count anew.
+   */
   maxAttempts: number;
   /** Time from the first attempt after which no other is made; the last wait is cut to fit. */
   maxDurationMs: number;
@@ -53,15 +56,18 @@ export function createRetry(options: Partial<RetryOptions> = {}) {
   const opts = { ...defaultRetry, ...options };
   const sleep = opts.sleep ?? defaultSleep;
   return async function retry<T>(fn: (attempt: number) => Promise<T>): Promise<T> {
-    const started = Date.now();
+    // The limit counts a run of failures it applies to; a systemic failure starts the run anew.
+    let started = Date.now();
+    let counted = 0;
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn(attempt);
       } catch (err) {
         if (!isRetriable(err)) throw err;
-        const elapsedMs = Date.now() - started;
-        if (attempt >= opts.maxAttempts || elapsedMs >= opts.maxDurationMs)
-          throw new RetriesExhaustedError(attempt, elapsedMs, err);
+        let elapsedMs = Date.now() - started;
+        if (isSystemic(err)) [started, counted, elapsedMs] = [Date.now(), 0, 0];
+        else if (++counted >= opts.maxAttempts || elapsedMs >= opts.maxDurationMs)
+          throw new RetriesExhaustedError(counted, elapsedMs, err);
         const stop = async () => opts.signal?.aborted || (await opts.shouldStop?.());
         if (await stop()) throw new RetryAbortedError(err);
         const delayMs = Math.min(backoffDelay(attempt, opts), opts.maxDurationMs - elapsedMs);

@@ -8,7 +8,7 @@ describe('e2e > a blocked partition', () => {
   const scenario = new Scenario();
   afterAll(() => scenario.tearDown());
 
-  it('logs the partition, item key and error, raises the gauge, stays ready, and writes once the table is back', async () => {
+  it('logs the partition, item key and error, raises the gauge, stays ready, and writes once the table is back, whatever the retry limit', async () => {
     await scenario.setUp(
       'CREATE TABLE things (id INT PRIMARY KEY, name VARCHAR(20)); INSERT INTO things VALUES (1, "one")',
     );
@@ -18,7 +18,8 @@ describe('e2e > a blocked partition', () => {
       `name: 'things-${scenario.id}', key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }), item: (row) => ({ name: row.name }),`,
       'things',
     );
-    const worker = await scenario.startWorker(mapping);
+    // A retry limit does not apply: it would dead-letter every change while the table is missing.
+    const worker = await scenario.startWorker(mapping, { FERRY_RETRY_MAX_ATTEMPTS: '2' });
     await waitFor('the snapshot row', async () => (await scanAll(scenario.table)).length === 1);
 
     // The target table disappears: every write fails with ResourceNotFoundException.
@@ -69,7 +70,7 @@ describe('e2e > a blocked partition', () => {
     expect(Date.now() - started).toBeLessThan(8_000);
   }, 180_000);
 
-  it("blocks, without dead-lettering anything, when the mapping's key does not match the table", async () => {
+  it("blocks, without dead-lettering anything, when the mapping's key does not match the table, whatever the retry limit", async () => {
     // The table exists with another key than the mapping declares: every write would fail alike.
     const table = `${scenario.table}-other-key`;
     await ensureTable(dynamoDb().raw, { table, partitionKey: { name: 'id', type: 'N' } });
@@ -80,8 +81,8 @@ describe('e2e > a blocked partition', () => {
       'things',
       table,
     );
-    const worker = await scenario.startWorker(mapping);
-    await waitFor('a blocked partition', async () => (await maxBlockedSeconds(worker.httpPort)) > 0, 60_000);
+    const worker = await scenario.startWorker(mapping, { FERRY_RETRY_MAX_ATTEMPTS: '2' });
+    await waitFor('a blocked partition', async () => (await maxBlockedSeconds(worker.httpPort)) > 5, 60_000);
     const line = worker
       .output()
       .split('\n')

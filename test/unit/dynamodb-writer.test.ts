@@ -149,6 +149,20 @@ describe('sink > dynamodb > writer', () => {
     expect(exhausted).toEqual([{ table: 'T', items: 1 }]);
   });
 
+  it('keeps a missing table blocking under a retry limit: it would dead-letter every change', async () => {
+    const { client, sent } = scriptedClient({
+      a: Array.from({ length: 20 }, () => awsError('ResourceNotFoundException')),
+      b: Array.from({ length: 20 }, () => awsError('ProvisionedThroughputExceededException')),
+    });
+    let checks = 0;
+    const limited = { ...options(2), retry: { ...fast, maxAttempts: 3 } };
+    const writing = new DynamoDbWriter(sdkWrites(client), limited).write([put('a'), put('b')], {
+      shouldStop: () => ++checks > 20,
+    });
+    await expect(writing).rejects.toThrow('retry abandoned');
+    expect(sent.filter((s) => pkOf(s.input as Sent) === 'a').length).toBeGreaterThan(3);
+  });
+
   it('blocks on a missing table instead of dead-lettering, naming the item, until told to stop', async () => {
     const { client } = scriptedClient({ a: Array.from({ length: 100 }, () => awsError('ResourceNotFoundException')) });
     let checks = 0;

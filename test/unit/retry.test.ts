@@ -36,6 +36,25 @@ describe('core > retry', () => {
     expect((err as Error).message).toMatch(/gave up after 4 attempts .*FerryError: down/);
   });
 
+  it('retries a systemic failure past the limit, and counts the limited run anew after it', async () => {
+    const failures = [
+      ...Array.from({ length: 10 }, () => new FerryError('no table', { systemic: true })),
+      new FerryError('throttled', { retriable: true }),
+      new FerryError('throttled', { retriable: true }),
+      new FerryError('no table', { systemic: true }),
+      new FerryError('throttled', { retriable: true }),
+      new FerryError('throttled', { retriable: true }),
+      new FerryError('throttled', { retriable: true }),
+    ];
+    let calls = 0;
+    const err = await createRetry({ ...noSleep, maxAttempts: 3 })(async () => {
+      throw failures[calls++];
+    }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RetriesExhaustedError);
+    expect((err as Error).message).toMatch(/gave up after 3 attempts .*throttled/);
+    expect(calls).toBe(16);
+  });
+
   it('gives up once maxDurationMs has passed, the last wait cut to end there', async () => {
     const waits: number[] = [];
     let now = 0;

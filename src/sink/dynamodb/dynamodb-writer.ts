@@ -99,8 +99,8 @@ export class DynamoDbWriter {
         else if (outcome === 'stale') result.stale.push(intent);
         else if (outcome.retriable) {
           again.push(intent);
-          lastError = outcome;
-          blockedOn = intent;
+          // A systemic failure is what the round reports: no retry limit may dead-letter over it.
+          if (!lastError?.systemic) [lastError, blockedOn] = [outcome, intent];
         } else result.failed.push({ intent, error: outcome });
       });
       pending = again;
@@ -201,13 +201,13 @@ export function staleOrRefused(intent: WriteIntent, held: AttributeMap | undefin
   if (stored === undefined)
     return new SinkWriteError(
       `${where} holds ${VERSION_ATTRIBUTE} "${text}", not in format ${VERSION_FORMAT}: it was written by another ferry; rebuild the table (README, Runbook)`,
-      { retriable: true },
+      { systemic: true },
     );
   const { position } = intent.event;
   if (!position.snapshot && position.committedAtMs > stored.committedAtMs + REGRESSION_MARGIN_MS)
     return new SinkWriteError(
       `source position went back: a change committed at ${new Date(position.committedAtMs).toISOString()} sits before ${where}'s ${text} in the binlog; the source's binlog restarted or it failed over: take a new snapshot and rebuild (README, Runbook: "A partition blocked on source position went back")`,
-      { retriable: true },
+      { systemic: true },
     );
   return 'stale';
 }

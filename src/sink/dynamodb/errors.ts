@@ -2,7 +2,9 @@ import { FerryError, SinkWriteError, describe } from '../../core/errors';
 
 /**
  * What a failed DynamoDB request means. This is the one place that decides it (a failed
- * version condition is not an error: the writer reads the item it lost to, see staleOrRefused):
+ * version condition is not an error: the writer reads the item it lost to, see staleOrRefused).
+ * "retry" obeys a mapping's retry limit; "systemic" is retried until an operator acts, whatever
+ * the limit, because every change would fail alike and a limit would dead-letter them all:
  *
  * | the error                                                         | outcome        | why                                              |
  * | ----------------------------------------------------------------- | -------------- | ------------------------------------------------ |
@@ -12,11 +14,11 @@ import { FerryError, SinkWriteError, describe } from '../../core/errors';
  * | a transaction cancelled by a conflict, throttling or capacity     | retry          | the other request finishes, capacity comes back  |
  * | a transaction cancelled by a ValidationError                      | as the ValidationException of the same message | |
  * | TransactionConflict, TransactionInProgress                        | retry          | the other request finishes                       |
- * | ValidationException about the table's key schema                  | retry, blocked | every item fails alike: the mapping's key or the table is wrong, an operator must fix it |
+ * | ValidationException about the table's key schema                  | systemic       | every item fails alike: the mapping's key or the table is wrong, an operator must fix it |
  * | ValidationException, ItemCollectionSizeLimitExceeded, Serialization | dead letter  | about this item: the same request fails again    |
- * | any other answer from the service (missing table, access denied, bad credentials, unknown 4xx) | retry, blocked | not about the item: dead-lettering would skip every change |
+ * | any other answer from the service (missing table, access denied, bad credentials, unknown 4xx) | systemic | not about the item: dead-lettering would skip every change |
  * | no answer: connection refused/reset, timeouts, DNS                | retry          | the network recovers                             |
- * | credentials that could not be loaded                              | retry, blocked | the provider (IMDS, SSO, files) may recover      |
+ * | credentials that could not be loaded                              | systemic       | the provider (IMDS, SSO, files) may recover      |
  * | anything else raised before a request left the process            | dead letter    | deterministic: retrying repeats it               |
  */
 const itemErrors = new Set([
@@ -64,9 +66,13 @@ export function isThrottle(err: unknown): boolean {
 /** Applies the table above to an error from a request to `table`. */
 export function classifyDynamoDbError(err: unknown, table: string): SinkWriteError {
   if (err instanceof SinkWriteError) return err;
-  const fail = (retriable: boolean, hint = '') =>
-    new SinkWriteError(`DynamoDB request to ${table} failed: ${describe(err)}${hint}`, { retriable, cause: err });
-  if (err instanceof FerryError) return fail(err.retriable);
+  const fail = (retriable: boolean | 'systemic', hint = '') =>
+    new SinkWriteError(`DynamoDB request to ${table} failed: ${describe(err)}${hint}`, {
+      retriable: retriable === true,
+      systemic: retriable === 'systemic',
+      cause: err,
+    });
+  if (err instanceof FerryError) return fail(err.systemic ? 'systemic' : err.retriable);
   const { name = '', code = '', $metadata, CancellationReasons } = (err ?? {}) as AwsLike;
   let { message = '' } = (err ?? {}) as AwsLike;
   const status = $metadata?.httpStatusCode;
@@ -82,13 +88,13 @@ export function classifyDynamoDbError(err: unknown, table: string): SinkWriteErr
     }
     if (validation && keySchemaMismatch.test(message))
       return fail(
-        true,
+        'systemic',
         ` (the mapping's key does not match table ${table}'s key schema: fix target.partitionKey/sortKey or the table)`,
       );
     if (validation || itemErrors.has(name)) return fail(false);
-    return fail(true, name === 'ResourceNotFoundException' ? ` (does table ${table} exist?)` : '');
+    return fail('systemic', name === 'ResourceNotFoundException' ? ` (does table ${table} exist?)` : '');
   }
   if (networkCodes.has(code) || networkNames.has(name)) return fail(true, ' (DynamoDB unreachable)');
-  if (credentialNames.has(name)) return fail(true, ' (AWS credentials could not be loaded)');
+  if (credentialNames.has(name)) return fail('systemic', ' (AWS credentials could not be loaded)');
   return fail(false, ' (raised before the request was sent: retrying cannot help)');
 }
