@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type Producer, Partitioners } from 'kafkajs';
+import { type Admin, type Producer, Partitioners } from 'kafkajs';
 import type { Config } from './config/config';
 import { FerryEvents } from './core/events';
 import type { Mapping } from './mapping/define-mapping';
@@ -7,6 +7,7 @@ import { consumerProbes, startHttpServer } from './observability/http-server';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { logPartitionHealth } from './observability/partition-log';
+import { AppliedLog, appliedTopic } from './pipeline/applied-log';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { DLQ_TOPIC_CONFIG, DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
 import { LostDeleteCheck } from './pipeline/lost-deletes';
@@ -23,7 +24,7 @@ import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
 import { recordAudit } from './source/kafka/audit';
 import { createKafka } from './source/kafka/kafka-client';
-import { describeDuration, topicPolicy } from './source/kafka/history';
+import { ensureLogTopic } from './source/kafka/log-topic';
 import { ensureSchemaTopic, lastSchema, recordSchema } from './source/kafka/schema-log';
 import { connectSource } from './source/mysql/connection';
 import { requestSnapshot, signalTableProblem } from './source/mysql/snapshot-signal';
@@ -63,6 +64,11 @@ export class Worker {
     const { config, logger, events, mapping, groupId } = this;
     const topic = topicFor(config.kafka.topicPrefix, mapping);
     const dlqTopic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
+    // The change feed describes the live table: a rebuild's shadow table is not in it.
+    const appliedLogTopic =
+      config.appliedLog.enabled && this.purpose === 'deployed'
+        ? appliedTopic(config.kafka.topicPrefix, mapping.name)
+        : undefined;
 
     const metrics = createMetrics(events, mapping.sourceTable, mapping);
     const stopLogging = logPartitionHealth(events, logger);
@@ -90,28 +96,31 @@ export class Worker {
     await admin.connect();
     // One partition keeps letters in the order they failed; the limit fits any letter of a source
     // message; letters are kept FERRY_DLQ_RETENTION_HOURS.
-    const retentionMs = String(config.dlq.retentionHours * 3_600_000);
     try {
-      const created = await admin.createTopics({
-        topics: [
-          {
-            topic: dlqTopic,
-            numPartitions: DLQ_TOPIC_CONFIG.numPartitions,
-            configEntries: [
-              { name: 'max.message.bytes', value: String(DLQ_TOPIC_CONFIG.maxMessageBytes) },
-              { name: 'retention.ms', value: retentionMs },
-            ],
-          },
-        ],
-        waitForLeaders: true,
+      const dlq = await ensureLogTopic(admin, {
+        topic: dlqTopic,
+        numPartitions: DLQ_TOPIC_CONFIG.numPartitions,
+        retentionHours: config.dlq.retentionHours,
+        maxMessageBytes: DLQ_TOPIC_CONFIG.maxMessageBytes,
       });
-      // An existing topic keeps its retention: shortening it here would delete letters nobody has redriven.
-      const kept = created ? retentionMs : (await topicPolicy(admin, dlqTopic)).retentionMs;
-      if (kept !== retentionMs)
+      if (dlq.differs)
         logger.warn(
-          { topic: dlqTopic, retention: describeDuration(kept), setting: describeDuration(retentionMs) },
+          { topic: dlqTopic, retention: dlq.retention, setting: `${config.dlq.retentionHours} h` },
           'the dead-letter topic keeps letters for another time than FERRY_DLQ_RETENTION_HOURS says; ferry leaves an existing topic as it is (change its retention.ms with kafka-configs if that is what you want)',
         );
+      // As many partitions as the source topic: the feed keeps up with the worker's consumers.
+      if (appliedLogTopic) {
+        const applied = await ensureLogTopic(admin, {
+          topic: appliedLogTopic,
+          numPartitions: await partitionCount(admin, topic),
+          retentionHours: config.appliedLog.retentionHours,
+        });
+        if (applied.differs)
+          logger.warn(
+            { topic: appliedLogTopic, retention: applied.retention, setting: `${config.appliedLog.retentionHours} h` },
+            'the applied-changes log keeps records for another time than FERRY_APPLIED_LOG_RETENTION_HOURS says; ferry leaves an existing topic as it is',
+          );
+      }
       if (this.purpose === 'deployed') await ensureSchemaTopic(admin, config.kafka.topicPrefix);
     } finally {
       await admin.disconnect();
@@ -181,6 +190,7 @@ export class Worker {
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
       schemas,
+      appliedLog: appliedLogTopic ? new AppliedLog(this.producer, appliedLogTopic) : undefined,
       events,
     });
     this.consumer = new ChangeConsumer(
@@ -209,6 +219,7 @@ export class Worker {
         groupId,
         table: mapping.targetTable,
         dlqTopic,
+        appliedLogTopic,
         http: `${config.http.host}:${config.http.port}`,
       },
       'worker started',
@@ -231,3 +242,9 @@ export const retryLimit = (config: Config, mapping: Mapping) => ({
   maxAttempts: config.retry.maxAttempts ?? mapping.retry.maxAttempts ?? Infinity,
   maxDurationMs: config.retry.maxDurationMs ?? mapping.retry.maxDurationMs ?? Infinity,
 });
+
+/** The source topic's partitions, or 1 while it does not exist yet (asking for it could create it). */
+async function partitionCount(admin: Pick<Admin, 'listTopics' | 'fetchTopicOffsets'>, topic: string): Promise<number> {
+  if (!(await admin.listTopics()).includes(topic)) return 1;
+  return (await admin.fetchTopicOffsets(topic)).length;
+}

@@ -89,6 +89,16 @@ export const configSchema = z.object({
         .describe('How long dead letters are kept: retention.ms of a dead-letter topic ferry creates (14 days)'),
     })
     .default({ retentionHours: 336 }),
+  appliedLog: z
+    .object({
+      enabled: bool()
+        .default(false)
+        .describe('Record every change applied to the table in <prefix>.applied.<mapping>: a change feed'),
+      retentionHours: count()
+        .default(168)
+        .describe('How long the applied-changes log keeps records: retention.ms of the topic ferry creates (7 days)'),
+    })
+    .default({ enabled: false, retentionHours: 168 }),
   retry: z
     .object({
       maxAttempts: count()
@@ -160,6 +170,8 @@ const ENV_PATHS = [
   'pipeline.maxChunk',
   'pipeline.numberOverflow',
   'dlq.retentionHours',
+  'appliedLog.enabled',
+  'appliedLog.retentionHours',
   'retry.maxAttempts',
   'retry.maxDurationMs',
   'http.host',

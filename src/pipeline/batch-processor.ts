@@ -7,6 +7,7 @@ import { applyMapping } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import type { ItemRules } from '../mapping/prepare-item';
 import type { EnvelopeDecoder } from '../source/debezium/envelope';
+import { type AppliedLog, type ChunkChange, appliedRecords } from './applied-log';
 import { coalesce } from './coalesce';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
 import { KeyGuard } from './key-guard';
@@ -24,6 +25,8 @@ export interface BatchProcessorDeps {
   lostDeletes?: Pick<LostDeleteCheck, 'check'>;
   /** Notices the source table's schema changing (see schema-watch.ts). */
   schemas?: Pick<SchemaWatch, 'observe' | 'settle'>;
+  /** Records what became of each change, once durable (see applied-log.ts). */
+  appliedLog?: Pick<AppliedLog, 'publish'>;
   events?: FerryEvents;
 }
 
@@ -81,8 +84,10 @@ export class BatchProcessor implements BatchHandler {
   ): Promise<void> {
     const { topic, partition, messages } = batch;
     const { shouldStop, signal } = control;
-    const { mapping, itemRules, decoder, sink, deadLetters, lostDeletes, schemas, events } = this.deps;
+    const { mapping, itemRules, decoder, sink, deadLetters, lostDeletes, schemas, appliedLog, events } = this.deps;
     const letters: DeadLetter[] = [];
+    // Kept only for the applied-changes log: each message in order, with what the mapping made of it.
+    const changes: ChunkChange[] | undefined = appliedLog ? [] : undefined;
     const outcomes = new Map<ChangeEvent | SourceMessage, { op: Operation | 'none'; outcome: Outcome }>();
     const messageOf = new Map<ChangeEvent, SourceMessage>();
     const intents: WriteIntent[] = [];
@@ -116,6 +121,7 @@ export class BatchProcessor implements BatchHandler {
           error,
         });
         outcomes.set(message, { op: 'none', outcome: 'dead-lettered' });
+        changes?.push({ origin, error });
         continue;
       }
       messageOf.set(event, message);
@@ -124,6 +130,7 @@ export class BatchProcessor implements BatchHandler {
         const produced = applyMapping(mapping, event, itemRules);
         intents.push(...produced);
         outcomes.set(event, { op: event.op, outcome: produced.length === 0 ? 'filtered' : 'written' });
+        changes?.push({ origin, event, intents: produced });
       } catch (error) {
         letters.push({
           origin: { ...origin, timestamp: message.timestamp },
@@ -132,6 +139,7 @@ export class BatchProcessor implements BatchHandler {
           error,
         });
         outcomes.set(event, { op: event.op, outcome: 'dead-lettered' });
+        changes?.push({ origin, event, error });
       }
     }
 
@@ -162,6 +170,12 @@ export class BatchProcessor implements BatchHandler {
       signal,
       onRetry: (error) => blocked(error),
     });
+    if (changes)
+      await appliedLog?.publish(appliedRecords(mapping, changes, result), {
+        shouldStop,
+        signal,
+        onRetry: (error) => blocked(error),
+      });
 
     events?.emit('batch.done', {
       mapping: mapping.name,

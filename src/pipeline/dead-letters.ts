@@ -28,17 +28,17 @@ export interface DeadLetter {
 }
 
 /** Bytes of letters sent at once: well under the broker's default max.message.bytes (1 MB). */
-const MAX_SEND_BYTES = 512 * 1024;
+export const MAX_SEND_BYTES = 512 * 1024;
 
 /** The dead-letter topic's limit per record batch: a letter is its message plus ferry's headers. */
 export const DLQ_TOPIC_CONFIG = { numPartitions: 1, maxMessageBytes: 8 * 1024 * 1024 };
 
-type Letter = { key: Buffer | null; value: Buffer | null; headers: IHeaders };
+type Letter = { key: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders };
 
 /** Splits letters, in order, into runs of at most `limit` bytes (a larger letter goes alone). */
-export function bounded(messages: Letter[], limit: number): Letter[][] {
-  const batches: Letter[][] = [];
-  let current: Letter[] = [];
+export function bounded<T extends Letter>(messages: T[], limit: number): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = letterBytes(message);
@@ -55,10 +55,13 @@ export function bounded(messages: Letter[], limit: number): Letter[][] {
 }
 
 function letterBytes({ key, value, headers }: Letter): number {
-  let size = (key?.length ?? 0) + (value?.length ?? 0) + 64;
-  for (const [name, header] of Object.entries(headers)) size += name.length + String(header ?? '').length + 8;
+  let size = byteLength(key) + byteLength(value) + 64;
+  for (const [name, header] of Object.entries(headers ?? {})) size += name.length + String(header ?? '').length + 8;
   return size;
 }
+
+const byteLength = (data: Buffer | string | null) =>
+  data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 
 /** Publishes poison messages, unchanged, with their origin and error in headers. */
 export class DeadLetterPublisher {
@@ -123,8 +126,8 @@ export class DeadLetterPublisher {
 
 /** Kafka's answers that need an operator, with what to do. */
 const publishFixes: Record<string, string> = {
-  MESSAGE_TOO_LARGE: "a letter exceeds the topic's max.message.bytes: raise it on the topic",
-  RECORD_LIST_TOO_LARGE: "a letter exceeds the topic's max.message.bytes: raise it on the topic",
+  MESSAGE_TOO_LARGE: "a record exceeds the topic's max.message.bytes: raise it on the topic",
+  RECORD_LIST_TOO_LARGE: "a record exceeds the topic's max.message.bytes: raise it on the topic",
   TOPIC_AUTHORIZATION_FAILED: 'the worker may not write to the topic: grant it WRITE and DESCRIBE',
   CLUSTER_AUTHORIZATION_FAILED: 'the idempotent producer needs IDEMPOTENT_WRITE on the cluster',
   UNKNOWN_TOPIC_OR_PARTITION:
@@ -132,14 +135,15 @@ const publishFixes: Record<string, string> = {
 };
 
 /**
- * A letter is never dropped, so every failure to publish one blocks the partition (retried, so
- * it clears by itself once the cause does); Kafka's non-retriable answers name the fix.
+ * A letter (or an applied-log record) is never dropped, so every failure to publish one blocks the
+ * partition (retried, so it clears by itself once the cause does); Kafka's non-retriable answers
+ * name the fix.
  */
-export function publishError(topic: string, cause: unknown): FerryError {
+export function publishError(topic: string, cause: unknown, what = 'dead letters'): FerryError {
   let type: string | undefined;
   for (let e: unknown = cause; e && !type; e = (e as { cause?: unknown }).cause) type = (e as { type?: string }).type;
   const fix = type ? publishFixes[type] : undefined;
-  return new FerryError(`cannot publish dead letters to ${topic}: ${describe(cause)}${fix ? ` (${fix})` : ''}`, {
+  return new FerryError(`cannot publish ${what} to ${topic}: ${describe(cause)}${fix ? ` (${fix})` : ''}`, {
     retriable: true,
     cause,
   });

@@ -150,6 +150,12 @@ describe('remembered deletes (DynamoDB Local)', () => {
     expect(await item('c')).toBeUndefined();
   });
 
+  it('reports a delete older than a remembered one as stale, not written: what was written per item only moves forward', async () => {
+    await writer().write([intent(del('e', 31))]);
+    const late = await writer().write([intent(del('e', 30))]);
+    expect([late.written.length, late.stale.length]).toEqual([0, 1]);
+  });
+
   it('remembers a delete outside the target table, with an expiry, so readers see nothing new', async () => {
     await writer().write([intent(put('d', 20, 'create'))]);
     await writer().write([intent(del('d', 21))]);
@@ -182,12 +188,17 @@ describe('remembered deletes (DynamoDB Local)', () => {
           const history = historyOf(drawn, run);
           const lanes: Change[][] = [[], []];
           arrivalOf(history, order).forEach((c, i) => lanes[writerOf[i] ? 1 : 0]?.push(c));
+          // What each write reports as written, per key in the order it was reported: the change feed.
+          const written = new Map<string, number[]>();
           await Promise.all(
             lanes.map(async (lane) => {
-              for (const c of lane) await writer().write([intent(c)]);
+              for (const c of lane)
+                for (const w of (await writer().write([intent(c)])).written)
+                  written.set(c.key, [...(written.get(c.key) ?? []), Number(w.event.origin.offset)]);
             }),
           );
           await expectNewest(history, keys, run);
+          for (const positions of written.values()) expect(positions).toEqual([...positions].sort((a, b) => a - b));
         },
       ),
       { numRuns: 40, seed: Number(process.env.FERRY_FUZZ_SEED ?? Date.now() % 2 ** 31) },

@@ -165,17 +165,21 @@ export class DynamoDbWriter {
   private async delete(intent: Extract<WriteIntent, { kind: 'delete' }>): Promise<Outcome> {
     const { version } = intent.event.position;
     // Remembered before the item goes: a put that finds no item then finds this record.
+    let newerDelete: Outcome | undefined;
     try {
       const { deletes } = this.options;
       const Item = deleteRecord(intent.table, intent.key, intent.keyAttributes, version, deletes);
       await this.client.putItem({ TableName: deletes.table, Item, ...versionGuard(version) });
     } catch (err) {
-      // A newer delete of the item is already remembered; the item itself is still guarded below.
       if (!isConditionFailure(err)) throw err;
+      // A newer delete of the item is already remembered: this one is stale, though the item is
+      // still deleted below if it holds an older version (that newer delete may not have got to it yet).
+      const held = (err as { Item?: AttributeMap }).Item;
+      newerDelete = held ? staleOrRefused(intent, held) : 'stale';
     }
     try {
       await this.client.deleteItem({ TableName: intent.table, Key: intent.keyAttributes, ...versionGuard(version) });
-      return 'written';
+      return newerDelete ?? 'written';
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       return staleOrRefused(intent, (err as { Item?: AttributeMap }).Item);
