@@ -94,6 +94,7 @@ export class Worker {
     const kafka = createKafka(config.kafka, logger);
     const admin = kafka.admin();
     await admin.connect();
+    let appliedLogPartitions = 1;
     // One partition keeps letters in the order they failed; the limit fits any letter of a source
     // message; letters are kept FERRY_DLQ_RETENTION_HOURS.
     try {
@@ -120,6 +121,7 @@ export class Worker {
             { topic: appliedLogTopic, retention: applied.retention, setting: `${config.appliedLog.retentionHours} h` },
             'the applied-changes log keeps records for another time than FERRY_APPLIED_LOG_RETENTION_HOURS says; ferry leaves an existing topic as it is',
           );
+        appliedLogPartitions = applied.partitions;
       }
       if (this.purpose === 'deployed') await ensureSchemaTopic(admin, config.kafka.topicPrefix);
     } finally {
@@ -190,7 +192,9 @@ export class Worker {
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
       schemas,
-      appliedLog: appliedLogTopic ? new AppliedLog(this.producer, appliedLogTopic) : undefined,
+      appliedLog: appliedLogTopic
+        ? new AppliedLog(this.producer, appliedLogTopic, appliedLogPartitions, mapping)
+        : undefined,
       events,
     });
     this.consumer = new ChangeConsumer(

@@ -27,7 +27,7 @@ import {
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, PutCommand, paginateScan } from '@aws-sdk/lib-dynamodb';
-import type { Message } from 'kafkajs';
+import { type Message, Partitioners } from 'kafkajs';
 import type { Row } from '../../src/core/change-event';
 import type { Mapping } from '../../src/mapping/define-mapping';
 import type { ChangeEvent, Operation } from '../../src/core/change-event';
@@ -36,6 +36,7 @@ import { FerryEvents } from '../../src/core/events';
 import { formatVersion } from '../../src/core/version';
 import type { WriteIntent } from '../../src/core/write-intent';
 import type { Sink, SourceMessage } from '../../src/core/batch';
+import { AppliedLog } from '../../src/pipeline/applied-log';
 import { BatchProcessor } from '../../src/pipeline/batch-processor';
 import { createDynamoDbClient } from '../../src/sink/dynamodb/client';
 import { DynamoDbWriter, versionGuard, writerOptions } from '../../src/sink/dynamodb/dynamodb-writer';
@@ -98,6 +99,7 @@ const NAMES = [
   'drain-1m',
   'freshness-500',
   'write-kinds',
+  'applied-log',
 ] as const;
 type Name = (typeof NAMES)[number];
 
@@ -361,7 +363,7 @@ async function rebuildOf(template: Template, name: string, keys: number, what: s
 
 /** ferry's consumer path (ChangeConsumer + BatchProcessor) over a whole backlog, stopped once drained. */
 async function drainBacklog(
-  options: Pick<FerryRunOptions, 'topic' | 'groupId' | 'mapping' | 'sink' | 'decoder'>,
+  options: Pick<FerryRunOptions, 'topic' | 'groupId' | 'mapping' | 'sink' | 'decoder' | 'appliedLog'>,
   gen: ChangeGenerator,
 ): Promise<Drained> {
   const run = await startFerry({ kafka, config, ...options });
@@ -492,6 +494,91 @@ async function clientFloor(
     extra: 'a Kafka client floor',
     check: `${fmt(count)} messages`,
   };
+}
+
+/**
+ * applied-log: what FERRY_APPLIED_LOG_ENABLED costs the hot path, in ferry's CPU per event. The
+ * same backlog is drained with the log off and on, alternately, twice each (new groups, best
+ * of each kept): into memory, where ferry's own work is least and the log's share greatest; and
+ * into DynamoDB Local through the worker's writer, as deployed. The log's records go to a real
+ * topic with the source topic's partitions, as a worker creates it.
+ */
+async function appliedLogCost(template: Template): Promise<Outcome> {
+  return scenario('al', async ({ topic, groupId, table }) => {
+    const gen = await backlog(template, topic, N);
+    const mapping = await benchMapping(table);
+    const logTopic = `${topic}.applied`;
+    await createTopic(kafka, logTopic);
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    let round = 0;
+    /** Events per CPU-second of the best of two drains with the log off, and with it on. */
+    const compare = async (sinkOf: () => Sink, events: number, what: string) => {
+      const perCpu = { off: 0, on: 0 };
+      const rows: Result[] = [];
+      for (const mode of ['off', 'on', 'off', 'on'] as const) {
+        const run = await drainBacklog(
+          {
+            topic,
+            groupId: `${groupId}.${round++}`,
+            mapping,
+            sink: sinkOf(),
+            appliedLog: mode === 'on' ? new AppliedLog(producer, logTopic, PARTITIONS, mapping) : undefined,
+          },
+          gen,
+        );
+        if (gen.events / run.cpuSeconds <= perCpu[mode]) continue;
+        perCpu[mode] = gen.events / run.cpuSeconds;
+        rows[mode === 'on' ? 0 : 1] = {
+          id: mode === 'on' ? `applied-log` : '',
+          scenario: `${mode === 'on' ? '' : '  '}ferry pipeline -> ${what}, applied-changes log ${mode}`,
+          events: gen.events,
+          seconds: run.seconds,
+          rate: gen.events / run.seconds,
+          cpuSeconds: run.cpuSeconds,
+          check: 'ok',
+        };
+      }
+      const cost = 1 - perCpu.on / perCpu.off;
+      Object.assign(rows[0] as Result, {
+        extra: `${(cost * 100).toFixed(1)}% fewer events/CPU-s than off (best of 2 each)`,
+        goal: '<= 10% cost',
+        check: cost <= 0.1 ? 'met' : 'MISSED',
+      });
+      return { rows, off: Math.round(perCpu.off), on: Math.round(perCpu.on), cost: Number((cost * 100).toFixed(1)) };
+    };
+    try {
+      const memory = await compare(() => new MemorySink(), gen.events, 'in-memory sink');
+      await createTable(mapping);
+      const dynamodb = await compare(
+        () => new DynamoDbWriter(new LeanDynamoDb(config.dynamodb), writerOptions(config.dynamodb)),
+        gen.events,
+        'DynamoDB Local',
+      );
+      await deleteGroups(
+        kafka,
+        Array.from({ length: round }, (_, r) => `${groupId}.${r}`),
+      );
+      return {
+        rows: [...memory.rows, ...dynamodb.rows],
+        figures: {
+          memoryOffEventsPerCpuSec: memory.off,
+          memoryOnEventsPerCpuSec: memory.on,
+          memoryCostPercent: memory.cost,
+          dynamodbOffEventsPerCpuSec: dynamodb.off,
+          dynamodbOnEventsPerCpuSec: dynamodb.on,
+          dynamodbCostPercent: dynamodb.cost,
+        },
+      };
+    } finally {
+      await producer.disconnect();
+      await deleteTopic(kafka, logTopic);
+    }
+  });
 }
 
 /** BatchProcessor + decoder + MemorySink on the same kind of messages held in memory: no Kafka. */
@@ -1099,6 +1186,7 @@ async function main() {
     'drain-1m': async () => drain(await captured('json')),
     'freshness-500': async () => freshness(await captured('json'), 500),
     'write-kinds': writeKinds,
+    'applied-log': async () => appliedLogCost(await captured('json')),
   };
   const rows: Result[] = [];
   const figures: Partial<Record<Name, Figures>> = {};

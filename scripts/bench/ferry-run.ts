@@ -7,7 +7,7 @@ import { FerryEvents } from '../../src/core/events';
 import type { Mapping } from '../../src/mapping/define-mapping';
 import { loadMapping } from '../../src/mapping/load-mapping';
 import type { Sink } from '../../src/core/batch';
-import { BatchProcessor } from '../../src/pipeline/batch-processor';
+import { BatchProcessor, type BatchProcessorDeps } from '../../src/pipeline/batch-processor';
 import type { Decoded, EnvelopeDecoder } from '../../src/source/debezium/envelope';
 import { JsonEnvelopeDecoder } from '../../src/source/debezium/json-decoder';
 import { ChangeConsumer } from '../../src/source/kafka/change-consumer';
@@ -87,6 +87,8 @@ export interface FerryRunOptions {
   decoder?: EnvelopeDecoder;
   /** Called with every decoded change (for freshness); costs one extra call a message. */
   onChange?: (origin: KafkaOrigin, committedAtMs: number) => void;
+  /** The applied-changes log, as a worker with FERRY_APPLIED_LOG_ENABLED has it. */
+  appliedLog?: BatchProcessorDeps['appliedLog'];
 }
 
 /** Starts ChangeConsumer + BatchProcessor + a decoder exactly as the worker wires them. */
@@ -115,6 +117,7 @@ export async function startFerry(options: FerryRunOptions): Promise<FerryRun> {
         if (letters.length > 0 && !firstLetter) firstLetter = String(letters[0]?.error);
       },
     },
+    appliedLog: options.appliedLog,
     events,
   });
   const consumer = new ChangeConsumer(

@@ -1,12 +1,12 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Producer } from 'kafkajs';
 import type { WriteControl, WriteResult } from '../core/batch';
-import type { ChangeEvent, KafkaOrigin, Operation } from '../core/change-event';
+import type { ChangeEvent, Operation } from '../core/change-event';
 import { describe } from '../core/errors';
 import { createRetry } from '../core/retry';
 import type { AttributeMap, WriteIntent } from '../core/write-intent';
 import type { Mapping } from '../mapping/define-mapping';
-import { MAX_SEND_BYTES, bounded, publishError } from './dead-letters';
+import { MAX_SEND_BYTES, publishError } from './dead-letters';
 
 export const appliedTopic = (topicPrefix: string, mapping: string) => `${topicPrefix}.applied.${mapping}`;
 
@@ -20,11 +20,9 @@ export type AppliedOutcome = 'written' | 'stale' | 'superseded' | 'filtered' | '
 /** A key attribute as DynamoDB's JSON protocol spells it; binary is base64. */
 export type KeyJson = Record<string, { S: string } | { N: string } | { B: string }>;
 
-/** One record of `<prefix>.applied.<mapping>`, in JSON. */
+/** What became of one change for one item. */
 export interface AppliedRecord {
-  mapping: string;
-  table: string;
-  /** The item's key; null for a change that made no item (filtered, or dead-lettered before mapping). */
+  /** The item's key, attribute names sorted; null for a change that made no item (filtered, or dead-lettered before mapping). */
   key: KeyJson | null;
   /** What was asked of the item: put or delete; null when no item. */
   operation: 'put' | 'delete' | null;
@@ -33,18 +31,31 @@ export interface AppliedRecord {
   version: string | null;
   /** The source operation; null when the message could not be decoded. */
   change: Operation | null;
-  origin: KafkaOrigin;
-  /** Source commit time, ISO; null when the message could not be decoded. */
-  committedAt: string | null;
-  /** When the outcome was durable (written to DynamoDB, or to the dead letters). */
-  appliedAt: string;
+  /** The change's offset in the source topic partition the message names. */
+  offset: string;
+  /** Source commit time, epoch ms; null when the message could not be decoded. */
+  committedAtMs: number | null;
   /** Why it was dead-lettered. */
   error?: string;
 }
 
+/**
+ * One message of `<prefix>.applied.<mapping>`: records of one source chunk whose items hash to
+ * this partition, in the order they were applied, once all of them were durable (written to
+ * DynamoDB, or to the dead letters).
+ */
+export interface AppliedMessage {
+  mapping: string;
+  table: string;
+  /** The source topic partition the records' offsets are in. */
+  source: { topic: string; partition: number };
+  appliedAtMs: number;
+  records: AppliedRecord[];
+}
+
 /** A message of a chunk, as the batch processor saw it: decoded or not, mapped to intents or not. */
 export interface ChunkChange {
-  origin: KafkaOrigin;
+  offset: string;
   event?: ChangeEvent;
   /** The mapping's intents for the event, in order (none: filtered). */
   intents?: WriteIntent[];
@@ -52,115 +63,159 @@ export interface ChunkChange {
   error?: unknown;
 }
 
-/** Turns a chunk's changes and its write result into records, in the chunk's order. */
-export function appliedRecords(
-  mapping: Pick<Mapping, 'name' | 'targetTable' | 'partitionKey' | 'sortKey'>,
+/** Characters of an error kept in a record, as in a dead letter's header. */
+const MAX_ERROR = 4000;
+
+/**
+ * A chunk's records as the messages to send: grouped by the partition of their item (records
+ * without one go with their source partition), in the chunk's order, each message at most
+ * MAX_SEND_BYTES; a send carries at most one message a partition, since the broker refuses a
+ * partition's record batch over max.message.bytes. The JSON is written out here rather than by
+ * JSON.stringify of an object a record: this runs for every change on the hot path.
+ */
+export function appliedMessages(
+  mapping: Pick<Mapping, 'partitionKey' | 'sortKey'>,
   changes: readonly ChunkChange[],
   result: WriteResult,
-  appliedAt = new Date().toISOString(),
-): AppliedRecord[] {
-  const outcomes = new Map<WriteIntent, AppliedOutcome>();
-  const errors = new Map<WriteIntent, unknown>();
-  for (const intent of result.written) outcomes.set(intent, 'written');
-  for (const intent of result.stale) outcomes.set(intent, 'stale');
-  for (const { intent, error } of result.failed) {
-    outcomes.set(intent, 'dead-lettered');
-    errors.set(intent, error);
-  }
-  const keyNames = [mapping.partitionKey.name, ...(mapping.sortKey ? [mapping.sortKey.name] : [])];
-  const records: AppliedRecord[] = [];
-  for (const { origin, event, intents, error } of changes) {
-    const base = {
-      mapping: mapping.name,
-      version: event?.position.version ?? null,
-      change: event?.op ?? null,
-      origin: { topic: origin.topic, partition: origin.partition, offset: origin.offset },
-      committedAt: event ? new Date(event.position.committedAtMs).toISOString() : null,
-      appliedAt,
-    };
+  head: Omit<AppliedMessage, 'records'>,
+  partitions: number,
+): Array<Array<{ partition: number; value: string }>> {
+  // Most intents are written: only the exceptions are looked up.
+  const written = new Set(result.written);
+  const stale = new Set(result.stale);
+  const failed = new Map(result.failed.map(({ intent, error }) => [intent, error]));
+  const keyNames = [mapping.partitionKey.name, ...(mapping.sortKey ? [mapping.sortKey.name] : [])].sort();
+  const quotedNames = keyNames.map((name) => JSON.stringify(name));
+  const byPartition = new Map<number, string[]>();
+  const add = (partition: number, text: string) => {
+    const texts = byPartition.get(partition);
+    if (texts) texts.push(text);
+    else byPartition.set(partition, [text]);
+  };
+  for (const { offset, event, intents, error } of changes) {
+    // The fields every record of the change shares, after its key, operation and outcome; a
+    // version is digits and punctuation (core/version), so it needs no escaping.
+    const tail = event
+      ? `,"version":"${event.position.version}","change":"${event.op}","offset":"${offset}","committedAtMs":${event.position.committedAtMs}`
+      : `,"version":null,"change":null,"offset":"${offset}","committedAtMs":null`;
     if (error !== undefined || !intents || intents.length === 0) {
-      records.push({
-        ...base,
-        table: mapping.targetTable,
-        key: null,
-        operation: null,
-        outcome: error === undefined ? 'filtered' : 'dead-lettered',
-        ...(error === undefined ? {} : { error: describe(error) }),
-      });
+      const outcome = error === undefined ? 'filtered' : 'dead-lettered';
+      add(
+        head.source.partition % partitions,
+        `{"key":null,"operation":null,"outcome":"${outcome}"${tail}${errorField(error)}}`,
+      );
       continue;
     }
     for (const intent of intents) {
-      const attributes = intent.kind === 'put' ? intent.attributes : intent.keyAttributes;
-      const failure = errors.get(intent);
-      records.push({
-        ...base,
-        table: intent.table,
-        key: keyJson(attributes, keyNames),
-        operation: intent.kind,
-        outcome: outcomes.get(intent) ?? 'superseded',
-        ...(failure === undefined ? {} : { error: describe(failure) }),
-      });
+      const key = keyText(intent.kind === 'put' ? intent.attributes : intent.keyAttributes, keyNames, quotedNames);
+      const outcome = written.has(intent)
+        ? 'written'
+        : stale.has(intent)
+          ? 'stale'
+          : failed.has(intent)
+            ? 'dead-lettered'
+            : 'superseded';
+      add(
+        appliedPartition(key, partitions),
+        `{"key":${key},"operation":"${intent.kind}","outcome":"${outcome}"${tail}${errorField(failed.get(intent))}}`,
+      );
     }
   }
-  return records;
+  const prefix = `${JSON.stringify(head).slice(0, -1)},"records":[`;
+  const sends: Array<Array<{ partition: number; value: string }>> = [];
+  for (const [partition, texts] of byPartition)
+    runsOf(texts, MAX_SEND_BYTES).forEach((run, i) =>
+      (sends[i] ??= []).push({ partition, value: `${prefix}${run.join(',')}]}` }),
+    );
+  return sends;
 }
 
-function keyJson(attributes: AttributeMap, names: readonly string[]): KeyJson {
-  const key: KeyJson = {};
-  for (const name of names) {
-    const value = attributes[name] as AttributeValue;
-    key[name] = value.B
-      ? { B: Buffer.from(value.B).toString('base64') }
-      : value.N
-        ? { N: value.N }
-        : { S: value.S ?? '' };
+const errorField = (error: unknown) =>
+  error === undefined ? '' : `,"error":${JSON.stringify(describe(error).slice(0, MAX_ERROR))}`;
+
+/** The key as KeyJson text, attribute names sorted: the same item, the same text. */
+function keyText(attributes: AttributeMap, sortedNames: readonly string[], quotedNames: readonly string[]): string {
+  let text = '{';
+  for (let i = 0; i < sortedNames.length; i++) {
+    const value = attributes[sortedNames[i] as string] as AttributeValue;
+    const typed = value.B
+      ? `{"B":"${Buffer.from(value.B).toString('base64')}"}`
+      : value.N !== undefined
+        ? `{"N":"${value.N}"}`
+        : `{"S":${JSON.stringify(value.S ?? '')}}`;
+    text += `${i === 0 ? '' : ','}${quotedNames[i] as string}:${typed}`;
   }
-  return key;
+  return `${text}}`;
 }
 
 /**
- * The Kafka key of a record: the same item, the same key bytes (attribute names sorted), so one
- * partition holds an item's history. A consumer looking an item up computes it the same way.
+ * The partition that holds an item's records: FNV-1a (32 bit) over the UTF-16 code units of the
+ * key's JSON text (KeyJson, names sorted, as in the records) modulo the partitions.
  */
-export function appliedKey({ table, key }: Pick<AppliedRecord, 'table' | 'key'>): string | null {
-  if (key === null) return null;
-  const sorted: KeyJson = {};
-  for (const name of Object.keys(key).sort()) sorted[name] = key[name] as KeyJson[string];
-  return JSON.stringify({ table, key: sorted });
+export function appliedPartition(key: string, partitions: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) hash = Math.imul(hash ^ key.charCodeAt(i), 0x01000193);
+  return (hash >>> 0) % partitions;
 }
 
 /**
  * Publishes a chunk's records after its writes and dead letters are durable and before its
- * offsets are committed, keyed by item: a consumer reads each item's changes after they are in
- * DynamoDB, in the order they were applied. A failure to publish blocks the partition, retried,
- * as a dead letter's does: a record is never dropped.
+ * offsets are committed: a consumer reads each item's changes after they are in DynamoDB, those
+ * of one source row in the order they were applied. A chunk's records are grouped by the
+ * partition of their item, one message a partition: a message per record would cost the hot
+ * path more than the change itself. A failure to publish blocks the partition, retried, as a
+ * dead letter's does: a record is never dropped.
  */
 export class AppliedLog {
   constructor(
     private readonly producer: Pick<Producer, 'send'>,
     readonly topic: string,
+    private readonly partitions: number,
+    private readonly mapping: Pick<Mapping, 'name' | 'targetTable' | 'partitionKey' | 'sortKey'>,
   ) {}
 
+  private get head() {
+    return { mapping: this.mapping.name, table: this.mapping.targetTable };
+  }
+
   async publish(
-    records: AppliedRecord[],
-    control: Pick<WriteControl, 'shouldStop' | 'signal'> & {
-      onRetry?: (error: unknown) => void;
-    } = {},
+    changes: readonly ChunkChange[],
+    result: WriteResult,
+    source: AppliedMessage['source'],
+    control: Pick<WriteControl, 'shouldStop' | 'signal'> & { onRetry?: (error: unknown) => void } = {},
   ): Promise<void> {
-    if (records.length === 0) return;
-    const messages = records.map((record) => ({ key: appliedKey(record), value: JSON.stringify(record) }));
+    if (changes.length === 0) return;
+    const head = { ...this.head, source, appliedAtMs: Date.now() };
+    const sends = appliedMessages(this.mapping, changes, result, head, this.partitions);
     const retry = createRetry({
       shouldStop: control.shouldStop,
       signal: control.signal,
       onRetry: (error) => control.onRetry?.(error),
     });
-    for (const batch of bounded(messages, MAX_SEND_BYTES))
+    for (const messages of sends)
       await retry(async () => {
         try {
-          await this.producer.send({ topic: this.topic, acks: -1, messages: batch });
+          await this.producer.send({ topic: this.topic, acks: -1, messages });
         } catch (cause) {
           throw publishError(this.topic, cause, 'applied changes');
         }
       });
   }
+}
+
+/** Splits texts, in order, into runs of at most `limit` characters (a longer text goes alone). */
+function runsOf(texts: string[], limit: number): string[][] {
+  const runs: string[][] = [[]];
+  let length = 0;
+  for (const text of texts) {
+    const run = runs.at(-1) as string[];
+    if (run.length > 0 && length + text.length > limit) {
+      runs.push([text]);
+      length = text.length;
+    } else {
+      run.push(text);
+      length += text.length;
+    }
+  }
+  return runs;
 }

@@ -7,7 +7,7 @@ import { applyMapping } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import type { ItemRules } from '../mapping/prepare-item';
 import type { EnvelopeDecoder } from '../source/debezium/envelope';
-import { type AppliedLog, type ChunkChange, appliedRecords } from './applied-log';
+import type { AppliedLog, ChunkChange } from './applied-log';
 import { coalesce } from './coalesce';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
 import { KeyGuard } from './key-guard';
@@ -121,7 +121,7 @@ export class BatchProcessor implements BatchHandler {
           error,
         });
         outcomes.set(message, { op: 'none', outcome: 'dead-lettered' });
-        changes?.push({ origin, error });
+        changes?.push({ offset: message.offset, error });
         continue;
       }
       messageOf.set(event, message);
@@ -130,7 +130,7 @@ export class BatchProcessor implements BatchHandler {
         const produced = applyMapping(mapping, event, itemRules);
         intents.push(...produced);
         outcomes.set(event, { op: event.op, outcome: produced.length === 0 ? 'filtered' : 'written' });
-        changes?.push({ origin, event, intents: produced });
+        changes?.push({ offset: message.offset, event, intents: produced });
       } catch (error) {
         letters.push({
           origin: { ...origin, timestamp: message.timestamp },
@@ -139,7 +139,7 @@ export class BatchProcessor implements BatchHandler {
           error,
         });
         outcomes.set(event, { op: event.op, outcome: 'dead-lettered' });
-        changes?.push({ origin, event, error });
+        changes?.push({ offset: message.offset, event, error });
       }
     }
 
@@ -171,11 +171,16 @@ export class BatchProcessor implements BatchHandler {
       onRetry: (error) => blocked(error),
     });
     if (changes)
-      await appliedLog?.publish(appliedRecords(mapping, changes, result), {
-        shouldStop,
-        signal,
-        onRetry: (error) => blocked(error),
-      });
+      await appliedLog?.publish(
+        changes,
+        result,
+        { topic, partition },
+        {
+          shouldStop,
+          signal,
+          onRetry: (error) => blocked(error),
+        },
+      );
 
     events?.emit('batch.done', {
       mapping: mapping.name,

@@ -33,12 +33,12 @@ export const MAX_SEND_BYTES = 512 * 1024;
 /** The dead-letter topic's limit per record batch: a letter is its message plus ferry's headers. */
 export const DLQ_TOPIC_CONFIG = { numPartitions: 1, maxMessageBytes: 8 * 1024 * 1024 };
 
-type Letter = { key: Buffer | string | null; value: Buffer | string | null; headers?: IHeaders };
+type Letter = { key: Buffer | null; value: Buffer | null; headers: IHeaders };
 
 /** Splits letters, in order, into runs of at most `limit` bytes (a larger letter goes alone). */
-export function bounded<T extends Letter>(messages: T[], limit: number): T[][] {
-  const batches: T[][] = [];
-  let current: T[] = [];
+export function bounded(messages: Letter[], limit: number): Letter[][] {
+  const batches: Letter[][] = [];
+  let current: Letter[] = [];
   let bytes = 0;
   for (const message of messages) {
     const size = letterBytes(message);
@@ -55,13 +55,10 @@ export function bounded<T extends Letter>(messages: T[], limit: number): T[][] {
 }
 
 function letterBytes({ key, value, headers }: Letter): number {
-  let size = byteLength(key) + byteLength(value) + 64;
-  for (const [name, header] of Object.entries(headers ?? {})) size += name.length + String(header ?? '').length + 8;
+  let size = (key?.length ?? 0) + (value?.length ?? 0) + 64;
+  for (const [name, header] of Object.entries(headers)) size += name.length + String(header ?? '').length + 8;
   return size;
 }
-
-const byteLength = (data: Buffer | string | null) =>
-  data === null ? 0 : typeof data === 'string' ? Buffer.byteLength(data) : data.length;
 
 /** Publishes poison messages, unchanged, with their origin and error in headers. */
 export class DeadLetterPublisher {

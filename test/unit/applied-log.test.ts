@@ -3,7 +3,7 @@ import { SinkWriteError } from '../../src/core/errors';
 import type { WriteIntent } from '../../src/core/write-intent';
 import { compileMapping } from '../../src/mapping/define-mapping';
 import { changes } from '../../src/mapping/testing';
-import { AppliedLog, type AppliedRecord, appliedKey } from '../../src/pipeline/applied-log';
+import { AppliedLog, type AppliedMessage, appliedPartition } from '../../src/pipeline/applied-log';
 import { BatchProcessor } from '../../src/pipeline/batch-processor';
 import type { EnvelopeDecoder } from '../../src/source/debezium/envelope';
 
@@ -42,10 +42,10 @@ const sink: Sink = {
 };
 
 describe('pipeline > applied-changes log', () => {
-  it('records what became of every change of a chunk, in order, keyed by item', async () => {
-    const sent: Array<{ key: string | null; value: string }> = [];
+  it('records what became of every change of a chunk, in order, each item on one partition', async () => {
+    const sent: Array<{ partition: number; value: string }> = [];
     const producer = {
-      send: async ({ messages }: { messages: Array<{ key: string | null; value: string }> }) => {
+      send: async ({ messages }: { messages: Array<{ partition: number; value: string }> }) => {
         sent.push(...messages);
         return [];
       },
@@ -56,7 +56,7 @@ describe('pipeline > applied-changes log', () => {
       decoder,
       sink,
       deadLetters: { publish: async () => undefined },
-      appliedLog: new AppliedLog(producer as never, 'p.applied.things'),
+      appliedLog: new AppliedLog(producer as never, 'p.applied.things', 4, mapping),
     });
     await processor.process({
       topic: 'db.things',
@@ -73,8 +73,19 @@ describe('pipeline > applied-changes log', () => {
         message(7, { id: 6, gone: true }),
       ],
     });
-    const records = sent.map((m) => JSON.parse(m.value) as AppliedRecord);
-    expect(records.map((r) => [r.origin.offset, r.key?.pk, r.operation, r.outcome])).toEqual([
+    const messages = sent.map((m) => ({ partition: m.partition, ...(JSON.parse(m.value) as AppliedMessage) }));
+    for (const m of messages)
+      expect(m).toMatchObject({
+        mapping: 'things',
+        table: 'things',
+        source: { topic: 'db.things', partition: 2 },
+        appliedAtMs: expect.any(Number),
+      });
+    // Per partition in chunk order; across partitions, put back in offset order to read the whole chunk.
+    const records = messages
+      .flatMap((m) => m.records.map((r) => ({ ...r, partition: m.partition })))
+      .sort((a, b) => Number(a.offset) - Number(b.offset));
+    expect(records.map((r) => [r.offset, r.key?.pk, r.operation, r.outcome])).toEqual([
       ['0', { S: 'T#1' }, 'put', 'superseded'],
       ['1', { S: 'T#1' }, 'put', 'written'],
       ['2', undefined, null, 'filtered'],
@@ -85,21 +96,36 @@ describe('pipeline > applied-changes log', () => {
       ['7', { S: 'T#6' }, 'delete', 'written'],
     ]);
     expect(records[1]).toMatchObject({
-      mapping: 'things',
-      table: 'things',
       key: { n: { N: '1' }, pk: { S: 'T#1' } },
       change: 'create',
-      origin: { topic: 'db.things', partition: 2, offset: '1' },
-      version: expect.any(String),
-      committedAt: expect.stringMatching(/^\d{4}-/),
-      appliedAt: expect.stringMatching(/^\d{4}-/),
+      version: expect.stringMatching(/^v1:/),
+      committedAtMs: expect.any(Number),
     });
-    expect(records[3]).toMatchObject({ version: null, change: null, error: expect.stringMatching(/SyntaxError/) });
+    // Key attributes in name order, whatever the mapping's order: one item, one text, one partition.
+    expect(Object.keys(records[1]?.key ?? {})).toEqual(['n', 'pk']);
+    expect(records[0]?.partition).toBe(records[1]?.partition);
+    expect(records[1]?.partition).toBe(appliedPartition(JSON.stringify(records[1]?.key), 4));
+    // Records without an item stay with their source partition.
+    expect(records[2]?.partition).toBe(2);
+    expect(records[3]).toMatchObject({
+      version: null,
+      change: null,
+      committedAtMs: null,
+      error: expect.stringMatching(/SyntaxError/),
+    });
     expect(records[4]?.error).toMatch(/ItemError.*1e\+300/);
     expect(records[6]?.error).toMatch(/ValidationException: too big/);
-    // One item, one Kafka key (so one partition), whatever the order of the key's attributes.
-    expect(sent[0]?.key).toBe(sent[1]?.key);
-    expect(sent[0]?.key).toBe(appliedKey({ table: 'things', key: { pk: { S: 'T#1' }, n: { N: '1' } } }));
-    expect(sent[2]?.key).toBeNull();
+  });
+});
+
+describe('pipeline > applied-changes log > partitions', () => {
+  it('spreads item keys evenly over the partitions', () => {
+    const counts = new Array<number>(12).fill(0);
+    for (let i = 0; i < 12_000; i++) {
+      const key = JSON.stringify({ pk: { S: `CUSTOMER#${i}` } });
+      const partition = appliedPartition(key, 12);
+      counts[partition] = (counts[partition] ?? 0) + 1;
+    }
+    for (const n of counts) expect(n).toBeGreaterThan(800);
   });
 });
