@@ -18,8 +18,7 @@ export interface Credentials {
 }
 
 export type AccessDecision =
-  | { ok: true; who: string; setCookie?: string }
-  | { ok: false; status: 401; challenge?: string; reason: string };
+  { ok: true; who: string; setCookie?: string } | { ok: false; status: 401; challenge?: string; reason: string };
 
 export const SESSION_COOKIE = 'ferry_console';
 

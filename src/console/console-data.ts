@@ -129,7 +129,10 @@ export class ConsoleData {
   async mapping(name: string): Promise<Required<Pick<MappingEntry, 'mapping' | 'dlqTopic'>> & MappingEntry> {
     const all = await this.mappings();
     const entry = all.find((m) => m.name === name);
-    if (!entry) throw new ConfigError(`no mapping "${name}" in ${this.options.mappingsDir} (known: ${all.map((m) => m.name).join(', ')})`);
+    if (!entry)
+      throw new ConfigError(
+        `no mapping "${name}" in ${this.options.mappingsDir} (known: ${all.map((m) => m.name).join(', ')})`,
+      );
     if (!entry.mapping || !entry.dlqTopic) throw new ConfigError(`mapping "${name}" does not load: ${entry.error}`);
     return entry as Required<Pick<MappingEntry, 'mapping' | 'dlqTopic'>> & MappingEntry;
   }
@@ -280,13 +283,16 @@ export class ConsoleData {
       });
       return;
     }
-    const ids = [...new Set(selection.ids)].map((id) => parseLetterId(id)).sort((a, b) =>
-      a.partition !== b.partition ? a.partition - b.partition : Number(BigInt(a.offset) - BigInt(b.offset)),
-    );
+    const ids = [...new Set(selection.ids)]
+      .map((id) => parseLetterId(id))
+      .sort((a, b) =>
+        a.partition !== b.partition ? a.partition - b.partition : Number(BigInt(a.offset) - BigInt(b.offset)),
+      );
     for (const at of ids) {
       let found: KafkaMessage | undefined;
       const letter = await readLetter(this.kafka, dlqTopic, at, (m) => (found = m));
-      if (!letter || !found) throw new ConfigError(`dead letter ${at.partition}/${at.offset} is no longer in ${dlqTopic}`);
+      if (!letter || !found)
+        throw new ConfigError(`dead letter ${at.partition}/${at.offset} is no longer in ${dlqTopic}`);
       await each(letter, found);
     }
   }

@@ -30,7 +30,10 @@ export interface Cursor {
 
 export function toLetterRow(partition: number, m: KafkaMessage): LetterRow {
   const headers = Object.fromEntries(
-    Object.entries(m.headers ?? {}).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : String(value)]),
+    Object.entries(m.headers ?? {}).map(([name, value]) => [
+      name,
+      Array.isArray(value) ? value.join(',') : String(value),
+    ]),
   );
   return {
     ...viewDeadLetter(partition, m),

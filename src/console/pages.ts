@@ -2,7 +2,7 @@ import { html } from 'hono/html';
 import { json } from '../cli/output';
 import type { ActionResult, LetterDryRun, MappingOverview } from './console-data';
 import type { LetterState } from './follow';
-import type { Cursor, LetterFilter, LetterRow } from './letters';
+import type { Cursor, LetterRow } from './letters';
 
 type Html = ReturnType<typeof html>;
 
@@ -40,9 +40,8 @@ export function layout(title: string, ctx: PageContext, body: Html): Html {
       </head>
       <body>
         <header>
-          <a href="/">ferry console</a><small
-            >${ctx.who}${ctx.readOnly ? html` · <span data-testid="read-only">read-only</span>` : ''}</small
-          >
+          <a href="/">ferry console</a
+          ><small>${ctx.who}${ctx.readOnly ? html` · <span data-testid="read-only">read-only</span>` : ''}</small>
         </header>
         <main>${body}</main>
       </body>
@@ -76,9 +75,8 @@ export function overviewPage(ctx: PageContext, rows: MappingOverview[]): Html {
         ${rows.map((r) => overviewRow(r))}
       </table>
       <p class="muted">
-        Events/s and freshness compare this view with the previous one (reload to sample again); — means not known
-        yet. Lag and members come from Kafka; freshness and blocked partitions from the workers' /metrics and
-        /status.
+        Events/s and freshness compare this view with the previous one (reload to sample again); — means not known yet.
+        Lag and members come from Kafka; freshness and blocked partitions from the workers' /metrics and /status.
       </p>`,
   );
 }
@@ -98,18 +96,20 @@ function overviewRow(r: MappingOverview): Html {
       ${r.error ? html`<div class="err">${r.error}</div>` : ''}
     </td>
     <td>
-      ${r.members.length === 0
-        ? html`<span class="muted">none</span>`
-        : r.members.map((m) => html`<div>${m.clientId}@${m.host}</div>`)}
-      ${r.workers
-        .filter((w) => w.error)
-        .map((w) => html`<div class="err">worker ${w.url}: ${w.error}</div>`)}
+      ${
+        r.members.length === 0
+          ? html`<span class="muted">none</span>`
+          : r.members.map((m) => html`<div>${m.clientId}@${m.host.replace(/^\//, '')}</div>`)
+      }
+      ${r.workers.filter((w) => w.error).map((w) => html`<div class="err">worker ${w.url}: ${w.error}</div>`)}
     </td>
     <td>
-      ${r.partitions.length === 0
-        ? '—'
-        : html`total ${num(r.totalLag)}
-            <div class="muted">${r.partitions.map((p) => html`<span>p${p.partition}: ${p.lag} </span>`)}</div>`}
+      ${
+        r.partitions.length === 0
+          ? '—'
+          : html`total ${num(r.totalLag)}
+              <div class="muted">${r.partitions.map((p) => html`<span>p${p.partition}: ${p.lag} </span>`)}</div>`
+      }
     </td>
     <td data-testid="events-per-second">
       ${num(r.eventsPerSecond, 1)}${r.eventsFrom ? html` <span class="muted">(${r.eventsFrom})</span>` : ''}
@@ -124,14 +124,16 @@ function overviewRow(r: MappingOverview): Html {
       )}
     </td>
     <td>
-      ${r.blocked.length === 0
-        ? html`<span class="muted">none</span>`
-        : r.blocked.map(
-            (b) =>
-              html`<div class="err">
-                ${b.topic}[${b.partition}] since ${b.since}: ${b.error}${b.key ? html` (item ${json(b.key, 0)})` : ''}
-              </div>`,
-          )}
+      ${
+        r.blocked.length === 0
+          ? html`<span class="muted">none</span>`
+          : r.blocked.map(
+              (b) =>
+                html`<div class="err">
+                  ${b.topic}[${b.partition}] since ${b.since}: ${b.error}${b.key ? html` (item ${json(b.key, 0)})` : ''}
+                </div>`,
+            )
+      }
     </td>
   </tr>`;
 }
@@ -152,13 +154,17 @@ const filterFields = (query: Record<string, string | undefined>) =>
   );
 
 export function stateTag(letter: LetterRow, state: LetterState | undefined): Html {
-  return html`${letter.retryOf
-    ? html`<span class="tag again" data-testid="failed-again">failed again, retry of ${letter.retryOf}</span> `
-    : ''}${state
-    ? html`<span class="tag ${state.state}" title="${state.who} at ${state.when}"
-        >${state.state}${state.outcome ? `: ${state.outcome}` : ''}</span
-      >`
-    : html`<span class="tag">open</span>`}`;
+  return html`${
+    letter.retryOf
+      ? html`<span class="tag again" data-testid="failed-again">failed again, retry of ${letter.retryOf}</span> `
+      : ''
+  }${
+    state
+      ? html`<span class="tag ${state.state}" title="${state.who} at ${state.when}"
+          >${state.state}${state.outcome ? `: ${state.outcome}` : ''}</span
+        >`
+      : html`<span class="tag">open</span>`
+  }`;
 }
 
 export function lettersPage(ctx: PageContext, v: LettersView): Html {
@@ -204,9 +210,11 @@ export function lettersPage(ctx: PageContext, v: LettersView): Html {
           ${v.letters.map(
             (l) =>
               html`<tr data-letter="${l.id}">
-                ${ctx.readOnly
-                  ? ''
-                  : html`<td><input type="checkbox" name="letter" value="${l.id}" aria-label="select ${l.id}" /></td>`}
+                ${
+                  ctx.readOnly
+                    ? ''
+                    : html`<td><input type="checkbox" name="letter" value="${l.id}" aria-label="select ${l.id}" /></td>`
+                }
                 <td><a href="${base}/letters/${l.partition}/${l.offset}">${l.id}</a></td>
                 <td>${l.failedAt}</td>
                 <td>${l.origin.topic}[${l.origin.partition}]@${l.origin.offset}</td>
@@ -217,20 +225,26 @@ export function lettersPage(ctx: PageContext, v: LettersView): Html {
           )}
         </table>
         ${v.letters.length === 0 ? html`<p class="muted">No dead letter matches.</p>` : ''}
-        ${ctx.readOnly
-          ? ''
-          : html`<div class="actions">
-              <button name="action" value="retry:selected">Retry selected</button>
-              <button name="action" value="resolve:selected">Mark selected resolved</button>
-              <button name="action" value="retry:filter">Retry all matching</button>
-              <button name="action" value="resolve:filter">Mark all matching resolved</button>
-            </div>`}
+        ${
+          ctx.readOnly
+            ? ''
+            : html`<div class="actions">
+                <button name="action" value="retry:selected">Retry selected</button>
+                <button name="action" value="resolve:selected">Mark selected resolved</button>
+                <button name="action" value="retry:filter">Retry all matching</button>
+                <button name="action" value="resolve:filter">Mark all matching resolved</button>
+              </div>`
+        }
       </form>
-      ${v.next
-        ? html`<a data-testid="next-page" href="${lettersUrl(v.mapping, { ...q, after: `${v.next.partition}/${v.next.offset}` })}"
-            >next page →</a
-          >`
-        : html`<p class="muted">End of the dead letters.</p>`}`,
+      ${
+        v.next
+          ? html`<a
+              data-testid="next-page"
+              href="${lettersUrl(v.mapping, { ...q, after: `${v.next.partition}/${v.next.offset}` })}"
+              >next page →</a
+            >`
+          : html`<p class="muted">End of the dead letters.</p>`
+      }`,
   );
 }
 
@@ -262,7 +276,9 @@ export function letterPage(
       <table>
         <tr>
           <th>origin</th>
-          <td data-testid="origin">${letter.origin.topic} partition ${letter.origin.partition} offset ${letter.origin.offset}</td>
+          <td data-testid="origin">
+            ${letter.origin.topic} partition ${letter.origin.partition} offset ${letter.origin.offset}
+          </td>
         </tr>
         <tr>
           <th>failed at</th>
@@ -277,26 +293,36 @@ export function letterPage(
           <td><code>${letter.key ?? '(none)'}</code></td>
         </tr>
       </table>
-      <h2>Headers</h2>
-      <table>
-        ${Object.entries(letter.headers).map(([k, v]) => html`<tr><th>${k}</th><td>${v}</td></tr>`)}
-      </table>
-      <h2>Message</h2>
-      <pre data-testid="raw">${prettyValue(letter.value)}</pre>
+      <h2>What the current mapping would write now (dry run, nothing written)</h2>
+      ${
+        dryRun.error
+          ? html`<p class="err" data-testid="dry-run">fails: ${dryRun.error}</p>`
+          : html`<pre data-testid="dry-run">${dryRun.intents ? json(dryRun.intents.map(describeIntent)) : '—'}</pre>`
+      }
+      ${
+        ctx.readOnly
+          ? ''
+          : html`<form method="post" action="${base}/preview" class="actions">
+              <input type="hidden" name="csrf" value="${ctx.formToken}" />
+              <input type="hidden" name="letter" value="${letter.id}" />
+              <button name="action" value="retry:selected">Retry this letter</button>
+              <button name="action" value="resolve:selected">Mark resolved</button>
+            </form>`
+      }
       <h2>Decoded change</h2>
       <pre data-testid="decoded">${dryRun.decoded ? json(dryRun.decoded) : '—'}</pre>
-      <h2>What the current mapping would write now (dry run, nothing written)</h2>
-      ${dryRun.error
-        ? html`<p class="err" data-testid="dry-run">fails: ${dryRun.error}</p>`
-        : html`<pre data-testid="dry-run">${dryRun.intents ? json(dryRun.intents.map(describeIntent)) : '—'}</pre>`}
-      ${ctx.readOnly
-        ? ''
-        : html`<form method="post" action="${base}/preview" class="actions">
-            <input type="hidden" name="csrf" value="${ctx.formToken}" />
-            <input type="hidden" name="letter" value="${letter.id}" />
-            <button name="action" value="retry:selected">Retry this letter</button>
-            <button name="action" value="resolve:selected">Mark resolved</button>
-          </form>`}`,
+      <h2>Headers</h2>
+      <table>
+        ${Object.entries(letter.headers).map(
+          ([k, v]) =>
+            html`<tr>
+              <th>${k}</th>
+              <td>${v}</td>
+            </tr>`,
+        )}
+      </table>
+      <h2>Message</h2>
+      <pre data-testid="raw">${prettyValue(letter.value)}</pre> `,
   );
 }
 
@@ -324,12 +350,14 @@ export function previewPage(ctx: PageContext, v: ActionView): Html {
     ctx,
     html`<h1>${verb(v.action)}: ${v.result.total} dead letter${v.result.total === 1 ? '' : 's'} of ${v.mapping}?</h1>
       <p>
-        Dry run: ${v.action === 'retry'
-          ? 'each letter went through the current mapping at its original origin; nothing was written.'
-          : 'these letters would be marked resolved without being run.'}
+        Dry run:
+        ${
+          v.action === 'retry'
+            ? 'each letter went through the current mapping at its original origin; nothing was written.'
+            : 'these letters would be marked resolved without being run.'
+        }
       </p>
-      ${resultTable(v.result)}
-      ${v.result.error ? html`<p class="err">${v.result.error}</p>` : ''}
+      ${resultTable(v.result)} ${v.result.error ? html`<p class="err">${v.result.error}</p>` : ''}
       <form method="post" action="${base}/run" class="actions">
         <input type="hidden" name="csrf" value="${ctx.formToken}" />
         <input type="hidden" name="action" value="${v.action}:${v.scope}" />
@@ -348,8 +376,10 @@ export function resultPage(ctx: PageContext, v: ActionView): Html {
   return layout(
     'Done',
     ctx,
-    html`<h1 data-testid="result">${v.action === 'retry' ? 'Retried' : 'Marked resolved'}: ${v.result.total} dead
-        letter${v.result.total === 1 ? '' : 's'} of ${v.mapping}</h1>
+    html`<h1 data-testid="result">
+        ${v.action === 'retry' ? 'Retried' : 'Marked resolved'}: ${v.result.total} dead
+        letter${v.result.total === 1 ? '' : 's'} of ${v.mapping}
+      </h1>
       ${v.result.error ? html`<p class="err" data-testid="result-error">stopped: ${v.result.error}</p>` : ''}
       ${resultTable(v.result)}
       <p>Recorded in the audit topic. <a href="${base}/letters">Back to the dead letters</a></p>`,
@@ -358,24 +388,39 @@ export function resultPage(ctx: PageContext, v: ActionView): Html {
 
 function resultTable(result: ActionResult): Html {
   const { report } = result;
-  return html`${report
-      ? html`<p data-testid="report">
-          ${report.written} written, ${report.stale} stale, ${report.filtered} filtered, ${report['dead-lettered']}
-          dead-lettered again, ${report.skipped} skipped, ${report.expired} expired
-        </p>`
-      : ''}
+  return html`${
+      report
+        ? html`<p data-testid="report">
+            ${report.written} written, ${report.stale} stale, ${report.filtered} filtered, ${report['dead-lettered']}
+            dead-lettered again, ${report.skipped} skipped, ${report.expired} expired
+          </p>`
+        : ''
+    }
     <table data-testid="action-letters">
       <tr>
         <th>letter</th>
         <th>outcome</th>
       </tr>
-      ${result.letters.map((l) => html`<tr><td>${l.id}</td><td>${l.outcome}</td></tr>`)}
+      ${result.letters.map(
+        (l) =>
+          html`<tr>
+            <td>${l.id}</td>
+            <td>${l.outcome}</td>
+          </tr>`,
+      )}
     </table>
-    ${result.total > result.letters.length
-      ? html`<p class="muted">and ${result.total - result.letters.length} more</p>`
-      : ''}`;
+    ${
+      result.total > result.letters.length
+        ? html`<p class="muted">and ${result.total - result.letters.length} more</p>`
+        : ''
+    }`;
 }
 
 export function errorPage(ctx: PageContext, title: string, message: string): Html {
-  return layout(title, ctx, html`<h1>${title}</h1><p class="err" data-testid="error-message">${message}</p>`);
+  return layout(
+    title,
+    ctx,
+    html`<h1>${title}</h1>
+      <p class="err" data-testid="error-message">${message}</p>`,
+  );
 }

@@ -17,9 +17,8 @@ export function parseMetrics(text: string): Pick<WorkerSample, 'eventsTotal' | '
   let sum: number | undefined;
   let count: number | undefined;
   for (const line of text.split('\n')) {
-    const match = /^(ferry_events_total|ferry_freshness_seconds_sum|ferry_freshness_seconds_count)(?:\{[^}]*\})? (\S+)/.exec(
-      line,
-    );
+    const match =
+      /^(ferry_events_total|ferry_freshness_seconds_sum|ferry_freshness_seconds_count)(?:\{[^}]*\})? (\S+)/.exec(line);
     if (!match) continue;
     const value = Number(match[2]);
     if (match[1] === 'ferry_events_total') eventsTotal = (eventsTotal ?? 0) + value;

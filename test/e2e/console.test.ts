@@ -83,7 +83,9 @@ describe('e2e > console', () => {
       90_000,
     );
     const overview = page.locator(`tr[data-mapping="${name}"]`);
-    await expect(overview.textContent()).resolves.toMatch(/MappingError: 1[\s\S]*DecodeError: 1|DecodeError: 1[\s\S]*MappingError: 1/);
+    await expect(overview.textContent()).resolves.toMatch(
+      /MappingError: 1[\s\S]*DecodeError: 1|DecodeError: 1[\s\S]*MappingError: 1/,
+    );
     // A second sample gives a rate from the worker's counters.
     await page.reload();
     await expect(overview.locator('[data-testid=events-per-second]').textContent()).resolves.toMatch(/\d.*\(workers\)/);

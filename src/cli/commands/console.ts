@@ -45,10 +45,20 @@ export function consoleCommand(): Command {
       'Serve a web page on the mappings of a directory: group members, lag, events/s, freshness, blocked partitions; dead letters to filter, open, retry or mark resolved',
     )
     .option('--mappings <dir>', 'directory of mapping modules (default: FERRY_MAPPINGS_DIR, mappings)')
-    .option('--host <address>', 'address to bind; anything but loopback needs FERRY_CONSOLE_TOKEN or basic credentials', '127.0.0.1')
+    .option(
+      '--host <address>',
+      'address to bind; anything but loopback needs FERRY_CONSOLE_TOKEN or basic credentials',
+      '127.0.0.1',
+    )
     .option('-p, --port <port>', 'port to listen on (0: any free one)', '9470')
-    .option('--workers <urls>', "workers' HTTP servers (/status, /metrics), comma-separated; default: the groups' members at --worker-port")
-    .option('--worker-port <port>', "the workers' FERRY_HTTP_PORT, for finding them from the group members (default: FERRY_HTTP_PORT, 9464)")
+    .option(
+      '--workers <urls>',
+      "workers' HTTP servers (/status, /metrics), comma-separated; default: the groups' members at --worker-port",
+    )
+    .option(
+      '--worker-port <port>',
+      "the workers' FERRY_HTTP_PORT, for finding them from the group members (default: FERRY_HTTP_PORT, 9464)",
+    )
     .option('--page-size <n>', 'dead letters per page', '50')
     .option('--read-only', 'show, never act: no action buttons, every action request refused (403)')
     .option('-c, --config <file>', 'JSON config file')
@@ -67,7 +77,9 @@ export function consoleCommand(): Command {
       await data.mappings();
       const { url, close } = await startConsoleServer(consoleApp(data, rules, logger), opts.host, listenPort);
       const access = rules.token ? 'token' : rules.basic ? 'basic credentials' : 'loopback only';
-      print(`ferry console on ${url} (${access}${rules.readOnly ? ', read-only' : ''}); mappings in ${config.mappingsDir}`);
+      print(
+        `ferry console on ${url} (${access}${rules.readOnly ? ', read-only' : ''}); mappings in ${config.mappingsDir}`,
+      );
       await new Promise<void>((resolve) => {
         process.once('SIGTERM', resolve);
         process.once('SIGINT', resolve);

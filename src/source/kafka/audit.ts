@@ -21,7 +21,11 @@ export async function recordAudit(kafka: Kafka, topicPrefix: string, entry: Audi
   });
   await producer.connect();
   try {
-    const record = { ...entry, who: entry.who ?? `${userInfo().username}@${hostname()}`, when: new Date().toISOString() };
+    const record = {
+      ...entry,
+      who: entry.who ?? `${userInfo().username}@${hostname()}`,
+      when: new Date().toISOString(),
+    };
     await producer.send({
       topic: auditTopic(topicPrefix),
       acks: -1,
