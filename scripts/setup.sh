@@ -10,6 +10,7 @@ command -v mariadb >/dev/null || missing+=(mariadb-client)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || missing+=(maven)
 command -v docker-compose >/dev/null || docker compose version >/dev/null 2>&1 || missing+=(docker-compose)
+command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}"
   sudo=$([[ $(id -u) == 0 ]] || echo sudo)

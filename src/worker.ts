@@ -3,7 +3,7 @@ import { type Admin, type Producer, Partitioners } from 'kafkajs';
 import type { Config } from './config/config';
 import { FerryEvents } from './core/events';
 import type { Mapping } from './mapping/define-mapping';
-import { consumerProbes, startHttpServer } from './observability/http-server';
+import { blockedPartitions, consumerProbes, startHttpServer } from './observability/http-server';
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { logPartitionHealth } from './observability/partition-log';
@@ -76,7 +76,13 @@ export class Worker {
       metrics.close();
       stopLogging();
     };
-    this.server = await startHttpServer(config.http.host, config.http.port, metrics.registry, this.probes);
+    const blocked = blockedPartitions(events);
+    this.server = await startHttpServer(config.http.host, config.http.port, metrics.registry, this.probes, () => ({
+      mapping: mapping.name,
+      group: groupId,
+      topic,
+      blocked: blocked(),
+    }));
 
     const dynamo = createDynamoDbClient(config.dynamodb);
     // Writes go through the lean client; the SDK does the rest (tables, reads).

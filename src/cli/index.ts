@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, FerryError, RefusedError } from '../core/errors';
 import { connectorCommand } from './commands/connector';
+import { consoleCommand } from './commands/console';
 import { dlqCommand } from './commands/dlq';
 import { mappingCommand } from './commands/mapping';
 import { offsetsCommand } from './commands/offsets';
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(topicCommand());
   program.addCommand(mappingCommand(setCode));
   program.addCommand(connectorCommand());
+  program.addCommand(consoleCommand());
   // Settings are not inherited by added commands: without this a usage error would exit the process.
   const configure = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({

@@ -130,6 +130,13 @@ export const configSchema = z.object({
     })
     .default({ url: 'mysql://ferry:ferry@127.0.0.1:3307', signalTable: 'debezium_signal' }),
   mappingsDir: z.string().default('mappings').describe('Where --mapping <name> finds <name>.ts or <name>.js'),
+  console: z
+    .object({
+      token: z.string().min(1).optional().describe('Bearer token `ferry console` requires (or ?token= once)'),
+      user: z.string().min(1).optional().describe('Basic-auth user `ferry console` requires, with password'),
+      password: z.string().min(1).optional().describe('Basic-auth password `ferry console` requires, with user'),
+    })
+    .default({}),
   shutdownTimeoutMs: count()
     .default(30_000)
     .describe('How long a SIGTERM may take to finish, commit and leave the group'),
@@ -181,6 +188,9 @@ const ENV_PATHS = [
   'source.url',
   'source.signalTable',
   'mappingsDir',
+  'console.token',
+  'console.user',
+  'console.password',
 ] as const;
 
 export const envName = (path: string) =>

@@ -6,6 +6,8 @@ export interface AuditEntry {
   group: string;
   topic: string;
   detail: Record<string, unknown>;
+  /** Who acted, when not the OS user running the command (the console's authenticated user). */
+  who?: string;
 }
 
 export const auditTopic = (topicPrefix: string) => `${topicPrefix}.ferry-audit`;
@@ -19,7 +21,11 @@ export async function recordAudit(kafka: Kafka, topicPrefix: string, entry: Audi
   });
   await producer.connect();
   try {
-    const record = { ...entry, who: `${userInfo().username}@${hostname()}`, when: new Date().toISOString() };
+    const record = {
+      ...entry,
+      who: entry.who ?? `${userInfo().username}@${hostname()}`,
+      when: new Date().toISOString(),
+    };
     await producer.send({
       topic: auditTopic(topicPrefix),
       acks: -1,

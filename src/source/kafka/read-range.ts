@@ -9,6 +9,8 @@ export interface ReadRangeOptions {
   /** Explicit start offsets per partition (no group). */
   from?: Map<number, string>;
   onBatch: (partition: number, messages: KafkaMessage[]) => Promise<void>;
+  /** Ends the read early once true (asked after each batch): a reader that has what it needs. */
+  enough?: () => boolean;
 }
 
 /** A group of its own for a one-off read: nothing it commits is anyone else's. */
@@ -53,6 +55,7 @@ export async function readRange(
 
   let count = 0;
   let failed = false;
+  let stopped = false;
   const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
   try {
     await consumer.connect();
@@ -73,7 +76,7 @@ export async function readRange(
         .run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
-            if (failed) return;
+            if (failed || stopped) return;
             const end = ends.get(batch.partition) ?? 0n;
             const messages = batch.messages.filter((m) => BigInt(m.offset) < end);
             if (messages.length > 0) {
@@ -87,6 +90,10 @@ export async function readRange(
                 return fail(`${topic} partition ${batch.partition} at offsets ${range}`, err);
               }
               count += messages.length;
+            }
+            if (options.enough?.()) {
+              stopped = true;
+              return resolve();
             }
             if (BigInt(batch.lastOffset()) + 1n >= end) {
               pending.delete(batch.partition);
