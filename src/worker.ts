@@ -1,5 +1,5 @@
 import type { Server } from 'node:http';
-import { type Admin, type Producer, Partitioners } from 'kafkajs';
+import { type Producer, Partitioners } from 'kafkajs';
 import type { Config } from './config/config';
 import { FerryEvents } from './core/events';
 import type { Mapping } from './mapping/define-mapping';
@@ -7,7 +7,7 @@ import { blockedPartitions, consumerProbes, startHttpServer } from './observabil
 import type { Logger } from './observability/logger';
 import { createMetrics } from './observability/metrics';
 import { logPartitionHealth } from './observability/partition-log';
-import { AppliedLog, appliedTopic } from './pipeline/applied-log';
+import { openAppliedLog } from './pipeline/applied-log';
 import { BatchProcessor } from './pipeline/batch-processor';
 import { DLQ_TOPIC_CONFIG, DeadLetterPublisher, deadLetterTopic } from './pipeline/dead-letters';
 import { LostDeleteCheck } from './pipeline/lost-deletes';
@@ -20,6 +20,7 @@ import { WrittenKeys } from './sink/dynamodb/written-keys';
 import { DynamoDbItemVersions } from './sink/dynamodb/item-versions';
 import { LeanDynamoDb } from './sink/dynamodb/lean-client';
 import { ensureTable } from './sink/dynamodb/table-admin';
+import { topicFor } from './source/debezium/connector-config';
 import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
 import { recordAudit } from './source/kafka/audit';
@@ -29,7 +30,6 @@ import { ensureSchemaTopic, lastSchema, recordSchema } from './source/kafka/sche
 import { connectSource } from './source/mysql/connection';
 import { requestSnapshot, signalTableProblem } from './source/mysql/snapshot-signal';
 
-export const topicFor = (prefix: string, mapping: Mapping) => `${prefix}.${mapping.sourceTable}`;
 export const groupFor = (config: Config, mapping: Mapping) => config.kafka.groupId ?? `ferry.${mapping.name}`;
 
 /** One mapping's worker: Kafka topic in, DynamoDB table out, dead letters aside. */
@@ -64,11 +64,6 @@ export class Worker {
     const { config, logger, events, mapping, groupId } = this;
     const topic = topicFor(config.kafka.topicPrefix, mapping);
     const dlqTopic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
-    // The change feed describes the live table: a rebuild's shadow table is not in it.
-    const appliedLogTopic =
-      config.appliedLog.enabled && this.purpose === 'deployed'
-        ? appliedTopic(config.kafka.topicPrefix, mapping.name)
-        : undefined;
 
     const metrics = createMetrics(events, mapping.sourceTable, mapping);
     const stopLogging = logPartitionHealth(events, logger);
@@ -98,9 +93,16 @@ export class Worker {
     await ensureDeletesTable(dynamo, config.dynamodb.deletesTable, config.dynamodb.createTables);
 
     const kafka = createKafka(config.kafka, logger);
+    this.producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await this.producer.connect();
+    const producer = this.producer;
     const admin = kafka.admin();
     await admin.connect();
-    let appliedLogPartitions = 1;
+    let applied: Awaited<ReturnType<typeof openAppliedLog>> = {};
     // One partition keeps letters in the order they failed; the limit fits any letter of a source
     // message; letters are kept FERRY_DLQ_RETENTION_HOURS.
     try {
@@ -115,36 +117,24 @@ export class Worker {
           { topic: dlqTopic, retention: dlq.retention, setting: `${config.dlq.retentionHours} h` },
           'the dead-letter topic keeps letters for another time than FERRY_DLQ_RETENTION_HOURS says; ferry leaves an existing topic as it is (change its retention.ms with kafka-configs if that is what you want)',
         );
-      // As many partitions as the source topic: the feed keeps up with the worker's consumers.
-      if (appliedLogTopic) {
-        const applied = await ensureLogTopic(admin, {
-          topic: appliedLogTopic,
-          numPartitions: await partitionCount(admin, topic),
-          retentionHours: config.appliedLog.retentionHours,
-        });
-        if (applied.differs)
-          logger.warn(
-            { topic: appliedLogTopic, retention: applied.retention, setting: `${config.appliedLog.retentionHours} h` },
-            'the applied-changes log keeps records for another time than FERRY_APPLIED_LOG_RETENTION_HOURS says; ferry leaves an existing topic as it is',
-          );
-        appliedLogPartitions = applied.partitions;
+      if (this.purpose === 'deployed') {
+        await ensureSchemaTopic(admin, config.kafka.topicPrefix);
+        // The change feed describes the live table: a rebuild's shadow table is not in it.
+        applied = await openAppliedLog(admin, producer, config, mapping, topic);
       }
-      if (this.purpose === 'deployed') await ensureSchemaTopic(admin, config.kafka.topicPrefix);
     } finally {
       await admin.disconnect();
     }
-    this.producer = kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await this.producer.connect();
+    if (applied.retentionDiffers)
+      logger.warn(
+        { ...applied.retentionDiffers, setting: `${config.appliedLog.retentionHours} h` },
+        'the applied-changes log keeps records for another time than FERRY_APPLIED_LOG_RETENTION_HOURS says; ferry leaves an existing topic as it is',
+      );
 
     const decoder = createDecoder(config);
     // A rebuild is an operator's run, watched: it is held by what fails, whatever the retry limit.
     const retry = this.purpose === 'deployed' ? retryLimit(config, mapping) : {};
     const conditional = new DynamoDbWriter(this.writes, { ...writerOptions(config.dynamodb), retry }, events);
-    const producer = this.producer;
     const schemas =
       this.purpose === 'deployed'
         ? new SchemaWatch({
@@ -198,9 +188,7 @@ export class Worker {
       deadLetters: new DeadLetterPublisher(this.producer, dlqTopic, mapping.name, events),
       lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
       schemas,
-      appliedLog: appliedLogTopic
-        ? new AppliedLog(this.producer, appliedLogTopic, appliedLogPartitions, mapping)
-        : undefined,
+      appliedLog: applied.log,
       events,
     });
     this.consumer = new ChangeConsumer(
@@ -229,7 +217,7 @@ export class Worker {
         groupId,
         table: mapping.targetTable,
         dlqTopic,
-        appliedLogTopic,
+        appliedLogTopic: applied.log?.topic,
         http: `${config.http.host}:${config.http.port}`,
       },
       'worker started',
@@ -252,9 +240,3 @@ export const retryLimit = (config: Config, mapping: Mapping) => ({
   maxAttempts: config.retry.maxAttempts ?? mapping.retry.maxAttempts ?? Infinity,
   maxDurationMs: config.retry.maxDurationMs ?? mapping.retry.maxDurationMs ?? Infinity,
 });
-
-/** The source topic's partitions, or 1 while it does not exist yet (asking for it could create it). */
-async function partitionCount(admin: Pick<Admin, 'listTopics' | 'fetchTopicOffsets'>, topic: string): Promise<number> {
-  if (!(await admin.listTopics()).includes(topic)) return 1;
-  return (await admin.fetchTopicOffsets(topic)).length;
-}

@@ -7,7 +7,8 @@ import type { Mapping } from '../mapping/define-mapping';
 import { loadMapping } from '../mapping/load-mapping';
 import { type Logger, createLogger } from '../observability/logger';
 import { createKafka } from '../source/kafka/kafka-client';
-import { groupFor, topicFor } from '../worker';
+import { topicFor } from '../source/debezium/connector-config';
+import { groupFor } from '../worker';
 
 export interface CommandOptions {
   mapping?: string;

@@ -5,16 +5,21 @@ import type { Config } from '../config/config';
 import type { ChangeEvent } from '../core/change-event';
 import { ConfigError, describe } from '../core/errors';
 import type { WriteIntent } from '../core/write-intent';
-import { applyMapping } from '../mapping/apply-mapping';
+import { GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { applyMapping, preparedKey } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import { loadMapping } from '../mapping/load-mapping';
 import type { BlockedPartition } from '../observability/http-server';
+import { appliedKeyText, appliedTopic } from '../pipeline/applied-log';
 import { deadLetterTopic } from '../pipeline/dead-letters';
+import { createDynamoDbClient } from '../sink/dynamodb/client';
+import type { AttributeMap } from '../core/write-intent';
 import { type LetterOutcome, type RedriveReport, runDeadLetters } from '../pipeline/redrive';
 import { createDecoder } from '../source/debezium/create-decoder';
 import { recordAudit } from '../source/kafka/audit';
 import { type GroupMember, type PartitionOffsets, groupMembers, groupOffsets } from '../source/kafka/offsets';
-import { groupFor, topicFor } from '../worker';
+import { topicFor } from '../source/debezium/connector-config';
+import { groupFor } from '../worker';
 import { CONSOLE_ACTIONS, type ConsoleAuditDetail, LetterCounts, LetterStates } from './follow';
 import {
   type Cursor,
@@ -26,6 +31,7 @@ import {
   readPage,
   scanLetters,
 } from './letters';
+import { type ItemHistoryEntry, itemHistory } from './item-history';
 import { type WorkerSample, ratePerSecond, sampleWorker, workerUrlOf } from './workers';
 
 /** A mapping module of the directory: loaded, or the reason it is not. */
@@ -53,6 +59,17 @@ export interface MappingOverview {
   letters: { total: number; failedAgain: number; byClass: Array<{ errorClass: string; count: number; last: string }> };
   blocked: Array<BlockedPartition & { worker: string }>;
   workers: Array<{ url: string; error?: string }>;
+}
+
+/** Why an item looks as it does: what the table holds now, and the changes the log says wrote it. */
+export interface ItemView {
+  key: Record<string, unknown>;
+  topic: string;
+  /** The applied-changes log is off for this mapping: no topic. */
+  off?: boolean;
+  current?: AttributeMap | null;
+  entries: ItemHistoryEntry[];
+  total: number;
 }
 
 /** Which letters an action is about: listed ones, or every one matching a filter. */
@@ -252,6 +269,40 @@ export class ConsoleData {
     if (!letter) return undefined;
     await this.states.follower.catchUp();
     return { letter, dryRun: await this.dryRun(entry.mapping, letter, raw) };
+  }
+
+  /** An item by the key the mapping gives it (JSON): the table's item now and the log's records of it. */
+  async item(name: string, keyJson: string): Promise<ItemView> {
+    const { mapping } = await this.mapping(name);
+    let key: Record<string, unknown>;
+    try {
+      key = JSON.parse(keyJson) as Record<string, unknown>;
+    } catch {
+      throw new ConfigError(
+        `key ${keyJson} is not JSON: give the item key as the mapping returns it, e.g. {"pk":"A#1"}`,
+      );
+    }
+    let keyAttributes: AttributeMap;
+    try {
+      keyAttributes = preparedKey(mapping, key);
+    } catch (err) {
+      throw new ConfigError(`key ${keyJson} is not a key of ${mapping.targetTable}: ${describe(err)}`);
+    }
+    const topic = appliedTopic(this.config.kafka.topicPrefix, mapping.name);
+    const admin = this.kafka.admin();
+    await admin.connect();
+    const exists = await admin.listTopics().finally(() => admin.disconnect());
+    const dynamo = createDynamoDbClient(this.config.dynamodb);
+    try {
+      const { Item } = await dynamo.send(
+        new GetItemCommand({ TableName: mapping.targetTable, Key: keyAttributes, ConsistentRead: true }),
+      );
+      const view = { key, topic, current: Item ?? null, entries: [], total: 0 };
+      if (!exists.includes(topic)) return { ...view, off: true };
+      return { ...view, ...(await itemHistory(this.kafka, topic, appliedKeyText(mapping, keyAttributes))) };
+    } finally {
+      dynamo.destroy();
+    }
   }
 
   /** What the current mapping makes of a letter now: decode + applyMapping, nothing written. */

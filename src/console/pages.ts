@@ -1,6 +1,6 @@
 import { html } from 'hono/html';
 import { json } from '../cli/output';
-import type { ActionResult, LetterDryRun, MappingOverview } from './console-data';
+import type { ActionResult, ItemView, LetterDryRun, MappingOverview } from './console-data';
 import type { LetterState } from './follow';
 import type { Cursor, LetterRow } from './letters';
 
@@ -174,6 +174,7 @@ export function lettersPage(ctx: PageContext, v: LettersView): Html {
     `Dead letters of ${v.mapping}`,
     ctx,
     html`<h1>Dead letters of ${v.mapping}</h1>
+      <p><a href="${base}/item">Look up an item's history</a></p>
       <form class="filter" method="get" action="${base}/letters">
         <label
           >error class
@@ -323,6 +324,77 @@ export function letterPage(
       </table>
       <h2>Message</h2>
       <pre data-testid="raw">${prettyValue(letter.value)}</pre> `,
+  );
+}
+
+/** An item's history: what the table holds, and each change the applied-changes log recorded for it. */
+export function itemPage(ctx: PageContext, mapping: string, keyText: string, v: ItemView | undefined): Html {
+  const base = `/m/${encodeURIComponent(mapping)}`;
+  const held = v?.current?._ferry_version?.S;
+  return layout(
+    `Item of ${mapping}`,
+    ctx,
+    html`<h1>Why does this item of <a href="${base}/letters">${mapping}</a> look like this?</h1>
+      <form class="filter" method="get" action="${base}/item">
+        <label>item key, as the mapping returns it (JSON)<input name="key" size="60" value="${keyText}" /></label>
+        <button type="submit">Look up</button>
+      </form>
+      ${
+        v === undefined
+          ? ''
+          : html`<h2>In the table now</h2>
+              ${
+                v.current
+                  ? html`<table data-testid="current">
+                      ${Object.entries(v.current)
+                        .sort(([a], [b]) => a.localeCompare(b))
+                        .map(
+                          ([name, value]) =>
+                            html`<tr>
+                              <th>${name}</th>
+                              <td><code>${json(value, 0)}</code></td>
+                            </tr>`,
+                        )}
+                    </table>`
+                  : html`<p data-testid="current">(no item)</p>`
+              }
+              ${
+                v.off
+                  ? html`<p class="muted" data-testid="history">
+                      ${v.topic} does not exist: the applied-changes log is off for this mapping
+                      (FERRY_APPLIED_LOG_ENABLED).
+                    </p>`
+                  : html`<h2>
+                        Changes that wrote it
+                        (${v.total}${v.total > v.entries.length ? `, the last ${v.entries.length}` : ''}), from
+                        ${v.topic}
+                      </h2>
+                      <table data-testid="history">
+                        <tr>
+                          <th>applied at</th>
+                          <th>source change</th>
+                          <th>committed at</th>
+                          <th>operation</th>
+                          <th>outcome</th>
+                          <th>version</th>
+                        </tr>
+                        ${v.entries.map(
+                          ({ record: r, source, appliedAtMs }) =>
+                            html`<tr data-outcome="${r.outcome}">
+                              <td>${new Date(appliedAtMs).toISOString()}</td>
+                              <td>${r.change} at ${source.topic} partition ${source.partition} offset ${r.offset}</td>
+                              <td>${r.committedAtMs === null ? '—' : new Date(r.committedAtMs).toISOString()}</td>
+                              <td>${r.operation}</td>
+                              <td>
+                                ${r.outcome}${r.outcome === 'written' && r.version === held ? html` <span class="tag retried">in the table</span>` : ''}
+                                ${r.error ? html`<div class="err">${r.error}</div>` : ''}
+                              </td>
+                              <td><code>${r.version}</code></td>
+                            </tr>`,
+                        )}
+                      </table>`
+              }`
+      }`,
   );
 }
 

@@ -12,6 +12,7 @@ import {
   type ActionView,
   type PageContext,
   errorPage,
+  itemPage,
   letterPage,
   lettersPage,
   overviewPage,
@@ -95,6 +96,12 @@ export function consoleApp(data: ConsoleData, rules: AccessRules, logger: Logger
     const found = await data.letter(mapping, id);
     if (!found) return c.html(errorPage(c.get('page'), 'Not found', `no dead letter ${id} of ${mapping}`), 404);
     return c.html(letterPage(c.get('page'), mapping, found.letter, data.states.of(mapping, id), found.dryRun));
+  });
+
+  app.get('/m/:mapping/item', async (c) => {
+    const mapping = c.req.param('mapping');
+    const key = c.req.query('key') ?? '';
+    return c.html(itemPage(c.get('page'), mapping, key, key ? await data.item(mapping, key) : undefined));
   });
 
   const action = async (c: Context<Env>, dryRun: boolean) => {

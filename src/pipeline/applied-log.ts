@@ -1,11 +1,13 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { Producer } from 'kafkajs';
+import type { Admin, Producer } from 'kafkajs';
+import type { Config } from '../config/config';
 import type { WriteControl, WriteResult } from '../core/batch';
 import type { ChangeEvent, Operation } from '../core/change-event';
 import { describe } from '../core/errors';
 import { createRetry } from '../core/retry';
 import type { AttributeMap, WriteIntent } from '../core/write-intent';
 import type { Mapping } from '../mapping/define-mapping';
+import { ensureLogTopic } from '../source/kafka/log-topic';
 import { MAX_SEND_BYTES, publishError } from './dead-letters';
 
 export const appliedTopic = (topicPrefix: string, mapping: string) => `${topicPrefix}.applied.${mapping}`;
@@ -133,6 +135,19 @@ export function appliedMessages(
 const errorField = (error: unknown) =>
   error === undefined ? '' : `,"error":${JSON.stringify(describe(error).slice(0, MAX_ERROR))}`;
 
+/** An item key's text in the log (KeyJson, names sorted), as a reader looks the item up. */
+export function appliedKeyText(
+  mapping: Pick<Mapping, 'partitionKey' | 'sortKey'>,
+  keyAttributes: AttributeMap,
+): string {
+  const names = [mapping.partitionKey.name, ...(mapping.sortKey ? [mapping.sortKey.name] : [])].sort();
+  return keyText(
+    keyAttributes,
+    names,
+    names.map((name) => JSON.stringify(name)),
+  );
+}
+
 /** The key as KeyJson text, attribute names sorted: the same item, the same text. */
 function keyText(attributes: AttributeMap, sortedNames: readonly string[], quotedNames: readonly string[]): string {
   let text = '{';
@@ -218,4 +233,48 @@ function runsOf(texts: string[], limit: number): string[][] {
     }
   }
   return runs;
+}
+
+/**
+ * The mapping's applied-changes log when FERRY_APPLIED_LOG_ENABLED, its topic created if missing
+ * with as many partitions as the source topic (the feed keeps up with the worker's consumers).
+ * `retentionDiffers` names an existing topic's other retention, which is left as it is.
+ */
+export async function openAppliedLog(
+  admin: Pick<Admin, 'createTopics' | 'describeConfigs' | 'fetchTopicOffsets' | 'listTopics'>,
+  producer: Pick<Producer, 'send'>,
+  config: Pick<Config, 'appliedLog'> & { kafka: Pick<Config['kafka'], 'topicPrefix'> },
+  mapping: Pick<Mapping, 'name' | 'targetTable' | 'partitionKey' | 'sortKey'>,
+  sourceTopic: string,
+): Promise<{ log?: AppliedLog; retentionDiffers?: { topic: string; retention: string } }> {
+  if (!config.appliedLog.enabled) return {};
+  const topic = appliedTopic(config.kafka.topicPrefix, mapping.name);
+  // Asking for a missing topic's partitions could create it: the source topic may not exist yet.
+  const sourcePartitions = (await admin.listTopics()).includes(sourceTopic)
+    ? (await admin.fetchTopicOffsets(sourceTopic)).length
+    : 1;
+  const { partitions, differs, retention } = await ensureLogTopic(admin, {
+    topic,
+    numPartitions: sourcePartitions,
+    retentionHours: config.appliedLog.retentionHours,
+  });
+  return {
+    log: new AppliedLog(producer, topic, partitions, mapping),
+    ...(differs ? { retentionDiffers: { topic, retention } } : {}),
+  };
+}
+
+/**
+ * The mapping's applied-changes log if its topic exists (its worker has the log on), whatever this
+ * process's setting: a redrive writes the live table, so the feed must hear of it.
+ */
+export async function existingAppliedLog(
+  admin: Pick<Admin, 'fetchTopicOffsets' | 'listTopics'>,
+  producer: Pick<Producer, 'send'>,
+  topicPrefix: string,
+  mapping: Pick<Mapping, 'name' | 'targetTable' | 'partitionKey' | 'sortKey'>,
+): Promise<AppliedLog | undefined> {
+  const topic = appliedTopic(topicPrefix, mapping.name);
+  if (!(await admin.listTopics()).includes(topic)) return undefined;
+  return new AppliedLog(producer, topic, (await admin.fetchTopicOffsets(topic)).length, mapping);
 }

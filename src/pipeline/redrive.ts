@@ -11,6 +11,7 @@ import { DynamoDbWriter, writerOptions } from '../sink/dynamodb/dynamodb-writer'
 import { sdkWrites } from '../sink/dynamodb/lean-client';
 import { createDecoder } from '../source/debezium/create-decoder';
 import { readRange } from '../source/kafka/read-range';
+import { type AppliedLog, existingAppliedLog } from './applied-log';
 import { BatchProcessor } from './batch-processor';
 import { DLQ_HEADERS, type DeadLetter, DeadLetterPublisher, deadLetterTopic } from './dead-letters';
 
@@ -163,9 +164,19 @@ export async function runDeadLetters(
   const deadLetters = options.dryRun
     ? { publish: async (_letters: DeadLetter[]) => undefined }
     : new DeadLetterPublisher(naming, topic, mapping.name, events);
+  // A letter written now is a change applied to the table: the change feed, if the mapping's
+  // worker keeps one, records it too.
+  let appliedLog: AppliedLog | undefined;
   if (!options.dryRun) {
     await ensureDeletesTable(createDynamoDbClient(config.dynamodb), config.dynamodb.deletesTable, false);
     await producer.connect();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      appliedLog = await existingAppliedLog(admin, producer, config.kafka.topicPrefix, mapping);
+    } finally {
+      await admin.disconnect();
+    }
   }
   try {
     const processor = new BatchProcessor({
@@ -174,6 +185,7 @@ export async function runDeadLetters(
       decoder: createDecoder(config),
       sink,
       deadLetters,
+      appliedLog,
       events,
     });
     await feed(async (partition, m) => {

@@ -52,7 +52,9 @@ describe('e2e > console', () => {
         `items: (row) => { if (row.email.startsWith('poison')) throw new Error('cannot map ' + row.email); return [`,
       )
       .replace(/\],$/, ']; },');
-    worker = await scenario.startWorker(scenario.writeMapping('accounts.ts', throwing));
+    worker = await scenario.startWorker(scenario.writeMapping('accounts.ts', throwing), {
+      FERRY_APPLIED_LOG_ENABLED: 'true',
+    });
     const producer = kafka().producer();
     await producer.connect();
     await producer.send({ topic: scenario.topic(), messages: [{ key: 'poison-key', value: 'not json at all' }] });
@@ -129,6 +131,23 @@ describe('e2e > console', () => {
     expect((await scanAll(scenario.table)).find((i) => i.pk === 'ACCOUNT#1001')).toMatchObject({
       email: 'poison1@example.com',
     });
+
+    // Why does the item look like this? The retry's write is in the applied-changes log, and is
+    // what the table holds; a snapshot row's item was written by the worker.
+    await page.goto(`${url}/m/${name}/item`);
+    await page.fill('input[name=key]', '{"pk":"ACCOUNT#1001","sk":"PROFILE"}');
+    await page.click('form.filter button');
+    await expect(page.locator('[data-testid=current]').textContent()).resolves.toContain('poison1@example.com');
+    const written = page.locator('[data-testid=history] tr[data-outcome=written]');
+    await expect(written.count()).resolves.toBe(1);
+    await expect(written.textContent()).resolves.toMatch(/create at .* partition \d+ offset \d+[\s\S]*in the table/);
+    if (screenshots) await page.screenshot({ path: join(screenshots, 'console-item.png') });
+    await page.goto(`${url}/m/${name}/item?key=${encodeURIComponent('{"pk":"ACCOUNT#1","sk":"PROFILE"}')}`);
+    await expect(page.locator('[data-testid=history] tr[data-outcome=written]').textContent()).resolves.toMatch(
+      /snapshot at[\s\S]*in the table/,
+    );
+    await page.goto(`${url}/m/${name}/item?key=${encodeURIComponent('{"pk":1}')}`);
+    await expect(page.locator('main').textContent()).resolves.toMatch(/is not a key of/);
 
     // Retrying the undecodable letter fails again: a new letter naming the one it retried.
     await page.goto(`${url}/m/${name}/letters?class=DecodeError`);

@@ -1,3 +1,4 @@
+import type { Mapping } from '../../mapping/define-mapping';
 import { ConfigError } from '../../core/errors';
 import { type RowKey, rowKey } from '../mysql/row-key';
 import { type TableShape, qualifiedName } from '../mysql/table-shape';
@@ -49,6 +50,10 @@ export const HISTORY_SETTINGS = { minCompactionLagMs: 604_800_000, deleteRetenti
 
 /** Where Debezium writes its notifications (snapshot progress) for a topic prefix. */
 export const notificationTopic = (topicPrefix: string) => `${topicPrefix}.notifications`;
+
+/** Where Debezium puts a table's changes: `<prefix>.<db>.<table>`. */
+export const topicFor = (topicPrefix: string, mapping: Pick<Mapping, 'sourceTable'>) =>
+  `${topicPrefix}.${mapping.sourceTable}`;
 
 const PLACEHOLDER = /^\$\{[^}]+\}$/;
 
