@@ -12,6 +12,7 @@
  */
 import { Kafka } from 'kafkajs';
 import type { AppliedMessage, KeyJson } from '../src/pipeline/applied-log';
+import { stopIdleRequestQueuePolling } from '../src/source/kafka/kafkajs-request-queue';
 
 export interface ItemChange {
   table: string;
@@ -31,6 +32,8 @@ export function itemChanges(message: AppliedMessage): ItemChange[] {
 
 async function main(topic: string | undefined, brokers = '127.0.0.1:9092'): Promise<void> {
   if (!topic) throw new Error('usage: cache-invalidation.ts <prefix>.applied.<mapping> [brokers]');
+  // kafkajs 2.2.4 polls every idle connection each millisecond (tulios/kafkajs#1751); ferry's fix.
+  stopIdleRequestQueuePolling();
   const kafka = new Kafka({
     clientId: 'cache-invalidation',
     brokers: brokers.split(','),

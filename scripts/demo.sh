@@ -19,6 +19,10 @@ if [[ -f $dir/worker.pid ]] && kill -0 "$(<"$dir/worker.pid")" 2>/dev/null; then
   while kill -0 "$(<"$dir/worker.pid")" 2>/dev/null; do sleep 0.2; done
 fi
 
+# DynamoDB Local keeps its tables in memory, Kafka its offsets on disk: after a restart of the
+# stack the table is new and empty while the group would go on from where it stopped. Replay.
+FERRY_KAFKA_BROKERS=127.0.0.1:${FERRY_KAFKA_PORT:-9092} node --import tsx src/cli/bin.ts offsets reset \
+  --mapping customers --to earliest >>"$dir/worker.log" 2>&1
 echo "demo: starting the worker (log: $dir/worker.log)"
 FERRY_MAPPING=mappings/customers.ts FERRY_DYNAMODB_ENDPOINT=http://127.0.0.1:${FERRY_DYNAMODB_PORT:-8000} \
   FERRY_DYNAMODB_CREATE_TABLES=true FERRY_KAFKA_BROKERS=127.0.0.1:${FERRY_KAFKA_PORT:-9092} \
