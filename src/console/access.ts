@@ -15,6 +15,16 @@ export interface Credentials {
   cookie?: string;
   /** `?token=` in the URL, accepted once: it sets the cookie and redirects. */
   queryToken?: string;
+  /** The Host header. */
+  host?: string;
+}
+
+/** The name in a Host header, without port or IPv6 brackets. */
+function hostName(host: string | undefined): string | undefined {
+  if (!host) return undefined;
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(host);
+  if (bracketed) return bracketed[1];
+  return host.replace(/:\d+$/, '').toLowerCase();
 }
 
 export type AccessDecision =
@@ -23,7 +33,7 @@ export type AccessDecision =
 export const SESSION_COOKIE = 'ferry_console';
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127\./.test(host);
+export const isLoopback = (host: string) => LOOPBACK.has(host) || /^127(\.\d{1,3}){3}$/.test(host);
 
 /**
  * The rules for an address: anything but loopback needs a token or basic credentials, so a
@@ -60,7 +70,18 @@ export const sessionValue = (token: string) =>
 
 /** Decides whether a request may see the console, and as whom. */
 export function authenticate(rules: AccessRules, creds: Credentials): AccessDecision {
-  if (!rules.token && !rules.basic) return { ok: true, who: 'loopback' };
+  if (!rules.token && !rules.basic) {
+    // Without credentials only a loopback name may be asked for: a page whose DNS name was made to
+    // point at 127.0.0.1 (DNS rebinding) would otherwise read the console and act as its own origin.
+    const name = hostName(creds.host);
+    if (name === undefined || !isLoopback(name))
+      return {
+        ok: false,
+        status: 401,
+        reason: `Host ${creds.host ?? '(none)'} is not a loopback name: open the console at 127.0.0.1 or localhost`,
+      };
+    return { ok: true, who: 'loopback' };
+  }
   const auth = creds.authorization ?? '';
   if (rules.token) {
     const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1];

@@ -33,6 +33,7 @@ export function consoleApp(data: ConsoleData, rules: AccessRules, logger: Logger
       authorization: c.req.header('authorization'),
       cookie: getCookie(c, SESSION_COOKIE),
       queryToken: c.req.query('token'),
+      host: c.req.header('host'),
     });
     if (!decision.ok) {
       if (decision.challenge) c.header('WWW-Authenticate', decision.challenge);

@@ -17,8 +17,16 @@ describe('console > access', () => {
     });
   });
 
-  it('lets loopback in as "loopback" when no credentials are set', () => {
-    expect(authenticate({ readOnly: false }, {})).toEqual({ ok: true, who: 'loopback' });
+  it('lets loopback in as "loopback" when no credentials are set, asked for by a loopback name only', () => {
+    for (const host of ['127.0.0.1:9470', 'localhost:9470', '[::1]:9470', 'LOCALHOST'])
+      expect([host, authenticate({ readOnly: false }, { host })]).toEqual([host, { ok: true, who: 'loopback' }]);
+    // DNS rebinding: another site's name pointed at 127.0.0.1 must not read the console as its own origin.
+    for (const host of ['evil.example:9470', '127.0.0.1.evil.example', undefined])
+      expect(authenticate({ readOnly: false }, { host })).toMatchObject({
+        ok: false,
+        status: 401,
+        reason: expect.stringMatching(/is not a loopback name/),
+      });
   });
 
   it('takes the token as a bearer, once in the query (setting the cookie), then from the cookie', () => {
