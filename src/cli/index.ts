@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { ConfigError, FerryError, RefusedError } from '../core/errors';
 import { connectorCommand } from './commands/connector';
 import { consoleCommand } from './commands/console';
+import { grantsCommand, iamCommand } from './commands/access';
 import { dlqCommand } from './commands/dlq';
 import { mappingCommand } from './commands/mapping';
 import { offsetsCommand } from './commands/offsets';
@@ -40,6 +41,8 @@ export async function main(argv: string[]): Promise<number> {
   program.addCommand(mappingCommand(setCode));
   program.addCommand(connectorCommand());
   program.addCommand(consoleCommand());
+  program.addCommand(iamCommand());
+  program.addCommand(grantsCommand());
   // Settings are not inherited by added commands: without this a usage error would exit the process.
   const configure = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({

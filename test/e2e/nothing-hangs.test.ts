@@ -39,10 +39,11 @@ describe('e2e > nothing hangs', () => {
   let mapping: string;
   let name: string;
   const occupied: Consumer[] = [];
+  // Leaving a group that is rebalancing waits for the rebalance: more than jest's 5 s by default.
   afterAll(async () => {
     await Promise.all(occupied.map((c) => c.disconnect()));
     await scenario.tearDown();
-  });
+  }, 60_000);
   // Even a test that timed out must not leave its setting to the next.
   afterEach(() => delete process.env.FERRY_KAFKA_SESSION_TIMEOUT_MS);
 
