@@ -20,6 +20,7 @@ function fakeConnect(writers: Record<string, string[]>, initial: ConnectorState 
     stop: async (name) => void (calls.push(`stop ${name}`), states.set(name, 'STOPPED')),
     pause: async (name) => void (calls.push(`pause ${name}`), states.set(name, 'PAUSED')),
     resume: async (name) => void (calls.push(`resume ${name}`), states.set(name, 'RUNNING')),
+    apply: async (name) => void calls.push(`apply ${name}`),
   };
   return { connect, calls, states };
 }

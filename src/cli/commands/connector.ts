@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { ConfigError } from '../../core/errors';
+import { connectClient, describeStatus, waitForState } from '../../source/connect/connect-client';
 import { connectorConfig, defaultServerId } from '../../source/debezium/connector-config';
 import { connectSource } from '../../source/mysql/connection';
 import { describeRowKey } from '../../source/mysql/row-key';
@@ -31,10 +32,14 @@ interface ConnectorOptions {
   serverId?: string;
   kafkaBootstrap?: string;
   registryUrl?: string;
+  apply?: string;
   config?: string;
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** How long --apply waits for the connector and its task to run: a first start loads the plugin. */
+const APPLY_TIMEOUT_MS = 120_000;
 
 /** `--key db.table=col1,col2` -> ['db.table', ['col1', 'col2']]. */
 function parseKey(value: string, database: string): [string, string[]] {
@@ -87,6 +92,7 @@ export function connectorCommand(): Command {
       '--registry-url <url>',
       "Apicurio's registry API as Connect reaches it, for avro (default: FERRY_SCHEMA_REGISTRY_URL at /apis/registry/v2)",
     )
+    .option('--apply <connect-url>', 'also register it with Kafka Connect there, and wait until it runs')
     .option('-c, --config <file>', 'JSON config file')
     .action(async (opts: ConnectorOptions) => {
       if (opts.source !== 'mysql' && opts.source !== 'mariadb')
@@ -149,6 +155,12 @@ export function connectorCommand(): Command {
         for (const { table, key } of keyed)
           process.stderr.write(`ferry: ${table} has no primary key: keyed by ${describeRowKey(key)}\n`);
         print(json(connector));
+        if (opts.apply) {
+          const connect = connectClient(opts.apply);
+          await connect.apply(connector.name, connector.config);
+          const status = await waitForState(connect, connector.name, 'RUNNING', { timeoutMs: APPLY_TIMEOUT_MS });
+          process.stderr.write(`ferry: connector ${connector.name} ${describeStatus(status)} at ${connect.url}\n`);
+        }
       } finally {
         await source.end();
       }

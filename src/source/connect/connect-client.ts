@@ -19,6 +19,8 @@ export interface ConnectApi {
   /** Topics the connector has written to since it was created (Connect's topic tracking). */
   topics(name: string): Promise<string[]>;
   status(name: string): Promise<ConnectorStatus>;
+  /** Creates the connector, or replaces its config (PUT /connectors/<name>/config). */
+  apply(name: string, config: Record<string, string>): Promise<void>;
   stop(name: string): Promise<void>;
   pause(name: string): Promise<void>;
   resume(name: string): Promise<void>;
@@ -27,12 +29,13 @@ export interface ConnectApi {
 /** A small client of the Kafka Connect REST API (fetch, JSON, errors that name the call). */
 export function connectClient(url: string, requestTimeoutMs = 10_000): ConnectApi {
   const base = url.replace(/\/+$/, '');
-  const call = async (method: string, path: string): Promise<unknown> => {
+  const call = async (method: string, path: string, body?: unknown): Promise<unknown> => {
     let res: Response;
     try {
       res = await fetch(`${base}${path}`, {
         method,
-        headers: { accept: 'application/json' },
+        headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         signal: AbortSignal.timeout(requestTimeoutMs),
       });
     } catch (err) {
@@ -55,6 +58,7 @@ export function connectClient(url: string, requestTimeoutMs = 10_000): ConnectAp
       return body[name]?.topics ?? [];
     },
     status: async (name) => (await call('GET', path(name, '/status'))) as ConnectorStatus,
+    apply: async (name, config) => void (await call('PUT', path(name, '/config'), config)),
     stop: async (name) => {
       try {
         await call('PUT', path(name, '/stop'));
