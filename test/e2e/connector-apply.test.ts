@@ -29,7 +29,7 @@ describe('e2e > ferry connector --apply', () => {
     );
     scenario.configureCli();
     const applied = await connector(name, 'ferry_cdc');
-    expect(applied.code).toBe(0);
+    expect([applied.code, applied.err]).toEqual([0, expect.stringMatching(/RUNNING/)]);
     expect(JSON.parse(applied.out)).toMatchObject({ name, config: { 'topic.prefix': prefix } });
     expect(applied.err).toMatch(new RegExp(`connector ${name} RUNNING \\(task 0 RUNNING\\)`));
     await waitFor(`topic ${scenario.topic('things')}`, async () =>
