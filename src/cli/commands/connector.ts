@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { ConfigError } from '../../core/errors';
-import { type ConnectorStatus, connectClient, describeStatus, waitForState } from '../../source/connect/connect-client';
+import { connectClient, describeStatus, waitForNewConnector } from '../../source/connect/connect-client';
 import { connectorConfig, defaultServerId } from '../../source/debezium/connector-config';
 import { connectSource } from '../../source/mysql/connection';
 import { describeRowKey } from '../../source/mysql/row-key';
@@ -158,19 +158,7 @@ export function connectorCommand(): Command {
         if (opts.apply) {
           const connect = connectClient(opts.apply);
           await connect.apply(connector.name, connector.config);
-          // Connect answers 404 for a new connector's status until it has written the first one.
-          const pending = (name: string): ConnectorStatus => ({ name, connector: { state: 'UNASSIGNED' }, tasks: [] });
-          const status = await waitForState(
-            {
-              status: (name) =>
-                connect
-                  .status(name)
-                  .catch((err: unknown) => (err instanceof ConfigError ? pending(name) : Promise.reject(err))),
-            },
-            connector.name,
-            'RUNNING',
-            { timeoutMs: APPLY_TIMEOUT_MS },
-          );
+          const status = await waitForNewConnector(connect, connector.name, APPLY_TIMEOUT_MS);
           process.stderr.write(`ferry: connector ${connector.name} ${describeStatus(status)} at ${connect.url}\n`);
         }
       } finally {

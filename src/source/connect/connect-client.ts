@@ -116,6 +116,22 @@ export async function waitForState(
 }
 
 /**
+ * Waits until a connector just created runs. Connect answers 404 for a new connector's status
+ * until it has written the first one: that is "not yet", not an error.
+ */
+export function waitForNewConnector(
+  connect: Pick<ConnectApi, 'status'>,
+  name: string,
+  timeoutMs: number,
+  sleep?: (ms: number) => Promise<void>,
+): Promise<ConnectorStatus> {
+  const pending: ConnectorStatus = { name, connector: { state: 'UNASSIGNED' }, tasks: [] };
+  const status = (n: string) =>
+    connect.status(n).catch((err: unknown) => (err instanceof ConfigError ? pending : Promise.reject(err)));
+  return waitForState({ status }, name, 'RUNNING', { timeoutMs, ...(sleep ? { sleep } : {}) });
+}
+
+/**
  * The one connector that writes `topic`: `named` when given (it must exist), else the connector
  * whose tracked topics include it. None or several is a refusal: ferry must know what to stop.
  */
