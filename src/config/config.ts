@@ -150,7 +150,7 @@ export type KafkaSettings = Config['kafka'];
 export type DynamoDbConfig = Config['dynamodb'];
 
 /** Settings that environment variables may set: FERRY_ + the path in SCREAMING_SNAKE_CASE. */
-const ENV_PATHS = [
+export const ENV_PATHS = [
   'mapping',
   'format',
   'schemaRegistry.url',
