@@ -19,7 +19,7 @@ export const ALERTS = join(ROOT, 'deploy', 'prometheus', 'alerts.yml');
 
 /** Series Prometheus itself makes: alerts and scrape health. */
 const PROMETHEUS_SERIES = ['ALERTS', 'ALERTS_FOR_STATE', 'up'];
-const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'inf', 'nan']);
+const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'group_left', 'group_right', 'inf', 'nan']);
 
 /** The series names a PromQL expression reads (not its functions, labels, keywords or numbers). */
 export function metricNames(expr: string): string[] {

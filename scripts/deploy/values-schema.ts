@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { format, resolveConfig } from 'prettier';
 import { chartConfigSchema } from '../../src/deploy/chart-values';
 
-export const VALUES_SCHEMA = join(__dirname, '..', '..', 'deploy', 'helm', 'ferry', 'values.schema.json');
+const VALUES_SCHEMA = join(__dirname, '..', '..', 'deploy', 'helm', 'ferry', 'values.schema.json');
 
 async function main() {
   const schema = JSON.parse(readFileSync(VALUES_SCHEMA, 'utf8'));
