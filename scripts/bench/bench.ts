@@ -10,6 +10,7 @@
  * sample connectors registered (scripts/connector.sh register json, and avro); write-cpu needs
  * nothing. --json writes { "scenarios": { <name>: { ...figures } } }.
  */
+import { parse as parseYaml } from 'yaml';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -81,12 +82,12 @@ import {
 } from './workload';
 
 const ROOT = join(__dirname, '..', '..');
-/** The worker's Node options as deploy/kubernetes sets them, for the drain's child. */
-const DEPLOYED_NODE_OPTIONS = (
-  /name: NODE_OPTIONS\s+value: (.+)/.exec(
-    readFileSync(join(ROOT, 'deploy', 'kubernetes', 'customers.yaml'), 'utf8'),
-  )?.[1] ?? ''
-).trim();
+/** The worker's Node options as the Helm chart sets them by default (templates/deployment.yaml), for the drain's child. */
+const DEPLOYED_NODE_OPTIONS = (() => {
+  const { worker } = parseYaml(readFileSync(join(ROOT, 'deploy', 'helm', 'ferry', 'values.yaml'), 'utf8'));
+  const limitMi = Number(/^(\d+)Mi$/.exec(worker.resources.limits.memory)?.[1]);
+  return `--max-old-space-size=${Math.floor((limitMi * worker.heapPercent) / 100)} --max-semi-space-size=16`;
+})();
 /** Toxiproxy's listener in front of DynamoDB Local for latency-5ms. */
 const LATENCY_PROXY_PORT = 8010;
 const NAMES = [
@@ -965,7 +966,7 @@ async function drain(template: Template): Promise<Outcome> {
     const gen = await backlog(template, topic, BACKLOG);
     const args: DrainArgs = { topic, groupId, table, messages: gen.messages };
     const profile = flags['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${flags['cpu-prof']}`] : [];
-    // The worker's heap limit, as a deployment sets it (NODE_OPTIONS in deploy/kubernetes).
+    // The worker's heap limit, as the Helm chart sets it.
     profile.push(...DEPLOYED_NODE_OPTIONS.split(' '));
     const child = spawn(
       process.execPath,
