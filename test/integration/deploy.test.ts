@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { ENV_PATHS, envName } from '../../src/config/config';
@@ -19,6 +20,7 @@ function tools(): Record<string, string> {
   );
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- rendered manifests of several kinds
 type Manifest = { kind: string; metadata: { name: string }; spec: Record<string, any> };
 
 describe('deploy > helm chart, alerts, dashboard, compose', () => {
@@ -53,7 +55,7 @@ describe('deploy > helm chart, alerts, dashboard, compose', () => {
 
   it("sets exactly ferry's environment variables: every one the config schema reads, none other", () => {
     // Everything on, and every variable the chart accepts under `config` set.
-    const schema = require(join(CHART, 'values.schema.json'));
+    const schema = JSON.parse(readFileSync(join(CHART, 'values.schema.json'), 'utf8'));
     const config = Object.entries(schema.properties.config.properties as Record<string, { enum?: unknown[] }>).flatMap(
       ([name, property]) => ['--set-string', `config.${name}=${String(property.enum?.[0] ?? 1)}`],
     );
