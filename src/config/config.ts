@@ -22,7 +22,14 @@ export const kafkaSchema = z.object({
   topicPrefix: z.string().min(1).default('ferry').describe("Debezium's topic.prefix: topics are <prefix>.<db>.<table>"),
   groupId: z.string().min(1).optional().describe('Consumer group; default ferry.<mapping name>'),
   fromBeginning: bool().default(true).describe('Where a group without committed offsets starts'),
-  ssl: bool().default(false).describe('Connect with TLS'),
+  ssl: bool().default(false).describe('Connect with TLS (on by itself when sslCa or sslCert is set)'),
+  sslCa: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("PEM file of the CA that signed the brokers' certificates; default: Node's trusted CAs"),
+  sslCert: z.string().min(1).optional().describe('PEM file of a client certificate (mTLS), with sslKey'),
+  sslKey: z.string().min(1).optional().describe("PEM file of the client certificate's private key (mTLS)"),
   sasl: z
     .object({
       mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
@@ -161,6 +168,9 @@ export const ENV_PATHS = [
   'kafka.groupId',
   'kafka.fromBeginning',
   'kafka.ssl',
+  'kafka.sslCa',
+  'kafka.sslCert',
+  'kafka.sslKey',
   'kafka.sasl.mechanism',
   'kafka.sasl.username',
   'kafka.sasl.password',

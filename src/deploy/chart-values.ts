@@ -7,6 +7,9 @@ export const CHART_SETS = [
   'kafka.brokers', // kafka.brokers, which KEDA reads too
   'kafka.groupId', // kafka.groupId, which KEDA reads too
   'kafka.ssl', // kafka.tls.enabled
+  'kafka.sslCa', // kafka.tls.caSecret
+  'kafka.sslCert', // kafka.tls.clientCertSecret
+  'kafka.sslKey', // kafka.tls.clientCertSecret
   'kafka.sasl.mechanism', // kafka.sasl.mechanism
   'kafka.sasl.username', // kafka.sasl.secret
   'kafka.sasl.password', // kafka.sasl.secret

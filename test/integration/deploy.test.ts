@@ -62,6 +62,7 @@ describe('deploy > helm chart, alerts, dashboard, compose', () => {
     const manifests = render(
       ...config,
       ...['--set', 'kafka.sasl.mechanism=scram-sha-512', '--set', 'kafka.sasl.secret=kafka'],
+      ...['--set', 'kafka.tls.caSecret=kafka-ca', '--set', 'kafka.tls.clientCertSecret=kafka-client'],
       ...['--set', 'source.urlSecret.name=source', '--set', 'reconcile.enabled=true'],
       ...['--set', 'reconcile.pushgateway=http://pushgateway:9091', '--set', 'reconcile.sourceUrlSecret.name=verify'],
     );

@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import type { ConnectionOptions } from 'node:tls';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
-import type { KafkaSettings } from '../../config/config';
+import { type KafkaSettings, envName } from '../../config/config';
+import { ConfigError } from '../../core/errors';
 import type { Logger } from '../../observability/logger';
 import { stopIdleRequestQueuePolling } from './kafkajs-request-queue';
 
@@ -10,7 +13,7 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
   const config: KafkaConfig = {
     clientId: settings.clientId,
     brokers: settings.brokers,
-    ssl: settings.ssl,
+    ssl: tlsOptions(settings),
     sasl: settings.sasl as KafkaConfig['sasl'],
     connectionTimeout: settings.connectionTimeoutMs,
     logLevel: logLevel.WARN,
@@ -23,4 +26,28 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
       },
   };
   return new Kafka(config);
+}
+
+/** TLS for the brokers: off, Node's trusted CAs, or a CA file; with a client certificate for mTLS. */
+export function tlsOptions(settings: KafkaSettings): boolean | ConnectionOptions {
+  const { sslCa, sslCert, sslKey } = settings;
+  if (!sslCa && !sslCert && !sslKey) return settings.ssl;
+  if (Boolean(sslCert) !== Boolean(sslKey))
+    throw new ConfigError(
+      `${envName('kafka.sslCert')} and ${envName('kafka.sslKey')} go together: a client certificate needs its key`,
+    );
+  const read = (path: string | undefined, setting: string) => {
+    if (!path) return undefined;
+    try {
+      return readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError(`${envName(setting)}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? err})`);
+    }
+  };
+  const ca = read(sslCa, 'kafka.sslCa');
+  return {
+    ...(ca ? { ca: [ca] } : {}),
+    cert: read(sslCert, 'kafka.sslCert'),
+    key: read(sslKey, 'kafka.sslKey'),
+  };
 }

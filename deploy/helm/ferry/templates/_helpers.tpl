@@ -83,9 +83,14 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
 - name: FERRY_KAFKA_SSL
   value: {{ .Values.kafka.tls.enabled | quote }}
 {{- if .Values.kafka.tls.caSecret }}
-# Node adds this CA to the public ones for every TLS connection the worker makes.
-- name: NODE_EXTRA_CA_CERTS
+- name: FERRY_KAFKA_SSL_CA
   value: /etc/ferry/kafka-ca/ca.crt
+{{- end }}
+{{- if .Values.kafka.tls.clientCertSecret }}
+- name: FERRY_KAFKA_SSL_CERT
+  value: /etc/ferry/kafka-client/tls.crt
+- name: FERRY_KAFKA_SSL_KEY
+  value: /etc/ferry/kafka-client/tls.key
 {{- end }}
 {{- if .Values.kafka.sasl.mechanism }}
 - name: FERRY_KAFKA_SASL_MECHANISM
@@ -107,7 +112,7 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
 {{- end }}
 {{- end -}}
 
-{{- define "ferry.kafkaCaVolume" -}}
+{{- define "ferry.kafkaTlsVolumes" -}}
 {{- if .Values.kafka.tls.caSecret }}
 - name: kafka-ca
   secret:
@@ -115,6 +120,16 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
     items:
       - key: ca.crt
         path: ca.crt
+{{- end }}
+{{- if .Values.kafka.tls.clientCertSecret }}
+- name: kafka-client
+  secret:
+    secretName: {{ .Values.kafka.tls.clientCertSecret }}
+    items:
+      - key: tls.crt
+        path: tls.crt
+      - key: tls.key
+        path: tls.key
 {{- end }}
 {{- end -}}
 
@@ -125,6 +140,11 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
 {{- if .Values.kafka.tls.caSecret }}
 - name: kafka-ca
   mountPath: /etc/ferry/kafka-ca
+  readOnly: true
+{{- end }}
+{{- if .Values.kafka.tls.clientCertSecret }}
+- name: kafka-client
+  mountPath: /etc/ferry/kafka-client
   readOnly: true
 {{- end }}
 {{- if .Values.mapping.configMap.name }}
@@ -138,7 +158,7 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
 - name: tmp
   emptyDir:
     sizeLimit: 64Mi
-{{- include "ferry.kafkaCaVolume" . }}
+{{- include "ferry.kafkaTlsVolumes" . }}
 {{- if .Values.mapping.configMap.name }}
 - name: mapping
   configMap:
