@@ -11,6 +11,7 @@
 #   scripts/stack.sh logs [component] [-f]
 #
 # Ports: FERRY_MARIADB_PORT (3307) FERRY_KAFKA_PORT (9092) FERRY_KAFKA_CONTROLLER_PORT (9093)
+#        FERRY_KAFKA_SASL_SSL_PORT (9094: TLS + SCRAM-SHA-512 or OAUTHBEARER) FERRY_KAFKA_MTLS_PORT (9095: mTLS)
 #        FERRY_CONNECT_PORT (8083) FERRY_REGISTRY_PORT (8081) FERRY_DYNAMODB_PORT (8000)
 #        FERRY_TOXIPROXY_PORT (8474, its API; the proxies it serves are created by their users)
 # Other: FERRY_STACK_DIR (.stack), FERRY_STACK_TIMEOUT (180 s per component)
@@ -24,6 +25,8 @@ export STACK_CACHE=$STACK_DIR/cache
 export FERRY_MARIADB_PORT=${FERRY_MARIADB_PORT:-3307}
 export FERRY_KAFKA_PORT=${FERRY_KAFKA_PORT:-9092}
 export FERRY_KAFKA_CONTROLLER_PORT=${FERRY_KAFKA_CONTROLLER_PORT:-9093}
+export FERRY_KAFKA_SASL_SSL_PORT=${FERRY_KAFKA_SASL_SSL_PORT:-9094}
+export FERRY_KAFKA_MTLS_PORT=${FERRY_KAFKA_MTLS_PORT:-9095}
 export FERRY_CONNECT_PORT=${FERRY_CONNECT_PORT:-8083}
 export FERRY_REGISTRY_PORT=${FERRY_REGISTRY_PORT:-8081}
 export FERRY_DYNAMODB_PORT=${FERRY_DYNAMODB_PORT:-8000}
@@ -71,7 +74,7 @@ render() {
   local line v
   while IFS= read -r line || [[ -n $line ]]; do
     for v in STACK_DIR STACK_CACHE FERRY_MARIADB_PORT FERRY_KAFKA_PORT FERRY_KAFKA_CONTROLLER_PORT \
-      FERRY_CONNECT_PORT FERRY_REGISTRY_PORT FERRY_DYNAMODB_PORT; do
+      FERRY_KAFKA_SASL_SSL_PORT FERRY_KAFKA_MTLS_PORT FERRY_CONNECT_PORT FERRY_REGISTRY_PORT FERRY_DYNAMODB_PORT; do
       line=${line//"\${$v}"/${!v}}
     done
     printf '%s\n' "$line"
@@ -248,11 +251,47 @@ start_mariadb() {
 check_kafka() {
   port_open "$FERRY_KAFKA_PORT" &&
     "${TOOL_JVM[@]}" -cp "$STACK_CACHE/kafka/libs/*" kafka.admin.BrokerApiVersionsCommand \
-      --bootstrap-server "127.0.0.1:$FERRY_KAFKA_PORT" >/dev/null 2>&1
+      --bootstrap-server "127.0.0.1:$FERRY_KAFKA_PORT" >/dev/null 2>&1 &&
+    scram_users
+}
+
+# The SCRAM users of the SASL_SSL listener (KAFKA_USERS), once per data dir.
+KAFKA_USERS=(ferry:ferry-secret connect:connect-secret)
+scram_users() {
+  local marker=$STACK_DIR/kafka/data/.scram-users user
+  [[ -f $marker ]] && return 0
+  for user in "${KAFKA_USERS[@]}"; do
+    "${TOOL_JVM[@]}" -cp "$STACK_CACHE/kafka/libs/*" kafka.admin.ConfigCommand --bootstrap-server "127.0.0.1:$FERRY_KAFKA_PORT" \
+      --alter --entity-type users --entity-name "${user%%:*}" --add-config "SCRAM-SHA-512=[password=${user#*:}]" \
+      >>"$(log_of kafka)" 2>&1 || return 1
+  done
+  touch "$marker"
+}
+
+# A local CA, the broker's certificate (127.0.0.1, localhost) and a client certificate (CN=ferry), for
+# the TLS listeners; made once with openssl.
+make_certificates() {
+  local d=$STACK_DIR/tls
+  [[ -f $d/broker-keystore.pem && -f $d/client.pem ]] && return 0
+  mkdir -p "$d"
+  (
+    cd "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=ferry local CA' -keyout ca.key -out ca.pem
+    local name subj ext
+    for name in broker client; do
+      if [[ $name == broker ]]; then subj=/CN=127.0.0.1 ext='subjectAltName=IP:127.0.0.1,DNS:localhost'; else subj=/CN=ferry ext='extendedKeyUsage=clientAuth'; fi
+      openssl req -newkey rsa:2048 -nodes -subj "$subj" -keyout "$name.key" -out "$name.csr"
+      openssl x509 -req -in "$name.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -days 3650 -extfile <(echo "$ext") -out "$name.pem"
+    done
+    # Kafka's PEM key store: the key (PKCS#8) and the certificate chain in one file.
+    cat broker.key broker.pem ca.pem >broker-keystore.pem
+    rm -f ./*.csr ca.srl
+  ) >>"$(log_of kafka)" 2>&1
 }
 
 start_kafka() {
   local d=$STACK_DIR/kafka
+  make_certificates || return 1
   render "$TPL/server.properties" "$d/server.properties"
   if [[ ! -f $d/data/meta.properties ]]; then
     # KRaft needs a formatted log dir; the cluster id is 16 random bytes, base64url.
@@ -377,7 +416,7 @@ cmd_up() {
   cat <<EOF
 stack: up in $((SECONDS - t0))s
   MariaDB         127.0.0.1:$FERRY_MARIADB_PORT  (ferry/ferry, ferry_cdc/ferry_cdc; root via socket $STACK_DIR/mariadb/mariadb.sock)
-  Kafka           127.0.0.1:$FERRY_KAFKA_PORT
+  Kafka           127.0.0.1:$FERRY_KAFKA_PORT  (TLS + SCRAM-SHA-512 ferry/ferry-secret or OAUTHBEARER: :$FERRY_KAFKA_SASL_SSL_PORT; mTLS: :$FERRY_KAFKA_MTLS_PORT; CA $STACK_DIR/tls/ca.pem)
   Kafka Connect   http://127.0.0.1:$FERRY_CONNECT_PORT
   Registry        http://127.0.0.1:$FERRY_REGISTRY_PORT/apis/ccompat/v7  (Apicurio API: /apis/registry/v2)
   DynamoDB Local  http://127.0.0.1:$FERRY_DYNAMODB_PORT
