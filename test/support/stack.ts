@@ -18,6 +18,12 @@ const env = process.env;
 
 export const stack = {
   kafkaBrokers: [`127.0.0.1:${env.FERRY_KAFKA_PORT ?? 9092}`],
+  /** TLS with SASL (SCRAM-SHA-512 users ferry/ferry-secret and connect/connect-secret, or OAUTHBEARER). */
+  kafkaSaslSslBrokers: [`127.0.0.1:${env.FERRY_KAFKA_SASL_SSL_PORT ?? 9094}`],
+  /** TLS with a client certificate required. */
+  kafkaMtlsBrokers: [`127.0.0.1:${env.FERRY_KAFKA_MTLS_PORT ?? 9095}`],
+  /** The local CA (ca.pem), and a client certificate it signed (client.pem, client.key). */
+  tlsDir: join(env.FERRY_STACK_DIR ?? join(__dirname, '..', '..', '.stack'), 'tls'),
   connectUrl: `http://127.0.0.1:${env.FERRY_CONNECT_PORT ?? 8083}`,
   registryUrl: `http://127.0.0.1:${env.FERRY_REGISTRY_PORT ?? 8081}`,
   dynamoDbEndpoint: `http://127.0.0.1:${env.FERRY_DYNAMODB_PORT ?? 8000}`,
