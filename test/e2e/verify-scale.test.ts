@@ -7,6 +7,7 @@ import { ensureTable } from '../../src/sink/dynamodb/table-admin';
 import { SEGMENT_ITEMS } from '../../src/verify/reconcile';
 import { connectSource, describeTable, readTable } from '../../src/verify/source-reader';
 import { runFerry } from '../support/cli';
+import { fakePushgateway, samples } from '../support/pushgateway';
 import { Scenario } from '../support/scenario';
 import { countItems, dropTable, dynamoDb, waitFor } from '../support/stack';
 
@@ -120,10 +121,47 @@ describe('e2e > verify at scale', () => {
         }),
       );
 
-    const found = await verify('--segments', '8');
-    expect(found.code).toBe(4);
-    expect(found.report).toMatchObject({ missing: 3, extra: extras.length, different: 4, unmappable: 0 });
-    expect(found.report.extraCheck).toMatchObject({ scanned: ROWS - 3 + extras.length, segments: 8 });
+    // The result pushed to a Pushgateway is the report's.
+    const gateway = await fakePushgateway();
+    const group = `/metrics/job/ferry-verify/mapping/items-${scenario.id}`;
+    const labels = `mapping="items-${scenario.id}"`;
+    const tableLabels = `${labels},table="${scenario.table}"`;
+    try {
+      const found = await verify('--segments', '8', '--pushgateway', gateway.url, '--schedule', '0 3 * * *');
+      expect(found.code).toBe(4);
+      expect(found.report).toMatchObject({ missing: 3, extra: extras.length, different: 4, unmappable: 0 });
+      expect(found.report.extraCheck).toMatchObject({ scanned: ROWS - 3 + extras.length, segments: 8 });
+      expect(gateway.pushes.map((p) => [p.method, p.path])).toEqual([['PUT', group]]);
+      expect(samples(gateway.pushes[0]?.body as string)).toMatchObject({
+        [`ferry_verify_divergence_ratio{${tableLabels}}`]: found.report.divergenceRatio,
+        [`ferry_verify_max_divergence_ratio{${labels}}`]: 0,
+        [`ferry_verify_missing_items{${tableLabels}}`]: found.report.missing,
+        [`ferry_verify_extra_items{${tableLabels}}`]: found.report.extra,
+        [`ferry_verify_different_items{${tableLabels}}`]: found.report.different,
+        [`ferry_verify_unmappable_rows{${tableLabels}}`]: found.report.unmappable,
+        [`ferry_verify_source_rows{${tableLabels}}`]: ROWS,
+        [`ferry_verify_sample_ratio{${tableLabels}}`]: 1,
+        [`ferry_verify_last_run_succeeded{${labels}}`]: 1,
+        [`ferry_verify_schedule_interval_seconds{${labels}}`]: 86400,
+      });
+
+      // A sample looks for no extra items, and pushes no count of them.
+      const sampled = await verify('--sample', '10', '--max-divergence', '1', '--pushgateway', gateway.url);
+      expect(gateway.pushes.map((p) => [p.method, p.path])).toEqual([
+        ['PUT', group],
+        ['PUT', group],
+      ]);
+      const pushed = samples(gateway.pushes[1]?.body as string);
+      expect(pushed).toMatchObject({
+        [`ferry_verify_divergence_ratio{${tableLabels}}`]: sampled.report.divergenceRatio,
+        [`ferry_verify_missing_items{${tableLabels}}`]: sampled.report.missing,
+        [`ferry_verify_source_rows{${tableLabels}}`]: sampled.report.sourceRows,
+        [`ferry_verify_sample_ratio{${tableLabels}}`]: 0.1,
+      });
+      expect(Object.keys(pushed).filter((name) => name.startsWith('ferry_verify_extra_items'))).toEqual([]);
+    } finally {
+      await gateway.close();
+    }
     // One segment finds the same extras as eight.
     const oneSegment = await verify('--segments', '1', '--max-divergence', '1');
     expect(oneSegment.report).toMatchObject({ missing: 3, extra: extras.length, different: 4 });

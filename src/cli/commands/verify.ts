@@ -2,9 +2,11 @@ import { Command } from 'commander';
 import { ConfigError } from '../../core/errors';
 import { ensureDeletesTable } from '../../sink/dynamodb/deletes';
 import { createDynamoDbClient } from '../../sink/dynamodb/client';
-import { SEGMENT_ITEMS, verifyMapping } from '../../verify/reconcile';
+import { PUSH_JOB, type PushTarget, pushVerifyResult, pushgatewayUrl, pushingFailure } from '../../verify/push-result';
+import { SEGMENT_ITEMS, type VerifyReport, verifyMapping } from '../../verify/reconcile';
+import { scheduleIntervalSeconds } from '../../verify/schedule';
 import { connectSource } from '../../source/mysql/connection';
-import { commandContext } from '../context';
+import { type CommandContext, commandContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { json, print, table } from '../output';
 import { progressBar } from '../progress';
@@ -25,6 +27,14 @@ export function verifyCommand(setCode: (code: number) => void): Command {
     .option('--max-divergence <ratio>', 'highest acceptable (missing + extra + different) / items', parseFloat, 0)
     .option('--repair', 'rewrite divergent items from the source, delete extras (never over a newer change)')
     .option('--table <name>', "verify another DynamoDB table than the mapping's target (e.g. a rebuild's)")
+    .option(
+      '--pushgateway <url>',
+      `push the result to this Prometheus Pushgateway (job ${PUSH_JOB}, grouped by mapping); a failed push fails the command`,
+    )
+    .option(
+      '--schedule <cron>',
+      "with --pushgateway: the cron schedule of the job running verify; its longest gap is pushed for the 'no success in 2 schedules' alert",
+    )
     .option('-c, --config <file>', 'JSON config file')
     .option('--json', 'machine-readable output')
     .action(
@@ -35,6 +45,8 @@ export function verifyCommand(setCode: (code: number) => void): Command {
         maxDivergence: number;
         repair?: boolean;
         table?: string;
+        pushgateway?: string;
+        schedule?: string;
         config?: string;
         json?: boolean;
       }) => {
@@ -47,62 +59,91 @@ export function verifyCommand(setCode: (code: number) => void): Command {
           throw new ConfigError('--segments must be a whole number from 1 to 1000000');
         if (!(opts.maxDivergence >= 0 && opts.maxDivergence <= 1))
           throw new ConfigError('--max-divergence must be a ratio in [0, 1]');
+        const pushgateway = opts.pushgateway === undefined ? undefined : pushgatewayUrl(opts.pushgateway);
+        const scheduleInterval = opts.schedule === undefined ? undefined : scheduleIntervalSeconds(opts.schedule);
+        if (scheduleInterval !== undefined && pushgateway === undefined)
+          throw new ConfigError('--schedule is pushed with the result: give --pushgateway too');
+        const startedAt = Date.now();
         const ctx = await commandContext(opts);
-        const source = await connectSource(ctx.config.source.url);
+        const push: PushTarget | undefined = pushgateway
+          ? { url: pushgateway, mapping: ctx.mapping.name, scheduleIntervalSeconds: scheduleInterval }
+          : undefined;
         try {
-          const dynamo = createDynamoDbClient(ctx.config.dynamodb);
-          // A repair remembers the deletes it makes, as the worker does.
-          if (opts.repair)
-            await ensureDeletesTable(dynamo, ctx.config.dynamodb.deletesTable, ctx.config.dynamodb.createTables);
-          const bar = progressBar(!opts.json, 'verifying');
-          let scanBar: ReturnType<typeof progressBar> | undefined;
-          const report = await verifyMapping(source, dynamo, ctx.config, ctx.mapping, {
-            samplePercent: opts.sample,
-            repair: opts.repair === true,
-            table: opts.table,
-            segments: opts.segments,
-            onProgress: (n, total) => bar.update(n, total),
-            onScanProgress: (n, total) => {
-              if (!scanBar) {
-                bar.stop();
-                scanBar = progressBar(!opts.json, 'extra items');
-              }
-              scanBar.update(n, Math.max(n, total));
-            },
-          });
-          bar.stop();
-          scanBar?.stop();
+          const report = await pushingFailure(push, () => measure(ctx, opts));
+          const endedAt = Date.now();
           const within = report.divergenceRatio <= opts.maxDivergence;
           setCode(within ? EXIT.ok : EXIT.diverged);
-          if (opts.json) return print(json({ ...report, maxDivergence: opts.maxDivergence, within }));
-          print(
-            `${report.table}: ${report.sourceRows} source rows (read by ${report.sourceKey}) -> ${report.expectedItems} items; ${report.missing} missing, ${report.extra} extra${report.checkedExtras ? '' : ' (not checked when sampling)'}, ${report.different} different, ${report.unmappable} unmappable`,
-          );
-          print(
-            `divergence ${report.divergenceRatio.toFixed(6)} (max ${opts.maxDivergence}): ${within ? 'OK' : 'DIVERGED'}`,
-          );
-          if (report.extraCheck && report.extraCheck.keysHeldInMemory > 0)
-            print(
-              `note: ${report.extraCheck.keysHeldInMemory} item keys are not a template of a unique key's columns; verify held them in memory to find extra items`,
-            );
-          if (report.examples.length > 0)
-            print(
-              table(
-                report.examples.map((e) => ({
-                  kind: e.kind,
-                  key: JSON.stringify(e.key),
-                  detail: e.error ?? (e.actual ? `${JSON.stringify(e.actual)} != ${JSON.stringify(e.expected)}` : ''),
-                })),
-              ),
-            );
-          if (report.repaired)
-            print(
-              `repaired: ${report.repaired.written} written, ${report.repaired.deleted} deleted, ${report.repaired.skippedNewer} left alone (a newer change is already there)`,
+          printReport(report, opts, within);
+          if (push)
+            await pushVerifyResult(
+              push,
+              { maxDivergence: opts.maxDivergence, samplePercent: opts.sample, startedAt, endedAt },
+              report,
             );
         } finally {
-          await source.end();
           await ctx.close();
         }
       },
+    );
+}
+
+/** Reads the source and DynamoDB and compares them (and repairs, when asked). */
+async function measure(
+  ctx: CommandContext,
+  opts: { sample?: number; segments?: number; repair?: boolean; table?: string; json?: boolean },
+): Promise<VerifyReport> {
+  const source = await connectSource(ctx.config.source.url);
+  try {
+    const dynamo = createDynamoDbClient(ctx.config.dynamodb);
+    // A repair remembers the deletes it makes, as the worker does.
+    if (opts.repair)
+      await ensureDeletesTable(dynamo, ctx.config.dynamodb.deletesTable, ctx.config.dynamodb.createTables);
+    const bar = progressBar(!opts.json, 'verifying');
+    let scanBar: ReturnType<typeof progressBar> | undefined;
+    const report = await verifyMapping(source, dynamo, ctx.config, ctx.mapping, {
+      samplePercent: opts.sample,
+      repair: opts.repair === true,
+      table: opts.table,
+      segments: opts.segments,
+      onProgress: (n, total) => bar.update(n, total),
+      onScanProgress: (n, total) => {
+        if (!scanBar) {
+          bar.stop();
+          scanBar = progressBar(!opts.json, 'extra items');
+        }
+        scanBar.update(n, Math.max(n, total));
+      },
+    });
+    bar.stop();
+    scanBar?.stop();
+    return report;
+  } finally {
+    await source.end();
+  }
+}
+
+function printReport(report: VerifyReport, opts: { maxDivergence: number; json?: boolean }, within: boolean): void {
+  if (opts.json) return print(json({ ...report, maxDivergence: opts.maxDivergence, within }));
+  print(
+    `${report.table}: ${report.sourceRows} source rows (read by ${report.sourceKey}) -> ${report.expectedItems} items; ${report.missing} missing, ${report.extra} extra${report.checkedExtras ? '' : ' (not checked when sampling)'}, ${report.different} different, ${report.unmappable} unmappable`,
+  );
+  print(`divergence ${report.divergenceRatio.toFixed(6)} (max ${opts.maxDivergence}): ${within ? 'OK' : 'DIVERGED'}`);
+  if (report.extraCheck && report.extraCheck.keysHeldInMemory > 0)
+    print(
+      `note: ${report.extraCheck.keysHeldInMemory} item keys are not a template of a unique key's columns; verify held them in memory to find extra items`,
+    );
+  if (report.examples.length > 0)
+    print(
+      table(
+        report.examples.map((e) => ({
+          kind: e.kind,
+          key: JSON.stringify(e.key),
+          detail: e.error ?? (e.actual ? `${JSON.stringify(e.actual)} != ${JSON.stringify(e.expected)}` : ''),
+        })),
+      ),
+    );
+  if (report.repaired)
+    print(
+      `repaired: ${report.repaired.written} written, ${report.repaired.deleted} deleted, ${report.repaired.skippedNewer} left alone (a newer change is already there)`,
     );
 }
