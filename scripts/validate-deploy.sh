@@ -89,7 +89,7 @@ done
 "$kubeconform" -strict -summary -schema-location "$schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$out"/*.yaml
 
 "$promtool" check rules deploy/prometheus/alerts.yml
-[[ ! -f deploy/prometheus/alerts.test.yml ]] || "$promtool" test rules deploy/prometheus/alerts.test.yml
+"$promtool" test rules deploy/prometheus/alerts.test.yml
 tsx scripts/deploy/check-queries.ts --promql-rules "$out/dashboard-rules.yml"
 "$promtool" check rules "$out/dashboard-rules.yml"
 

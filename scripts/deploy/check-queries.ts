@@ -12,18 +12,21 @@ import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 import { FerryEvents } from '../../src/core/events';
 import { createMetrics } from '../../src/observability/metrics';
+import { completedRun } from '../../src/verify/push-result';
+import type { VerifyReport } from '../../src/verify/reconcile';
 
 const ROOT = join(__dirname, '..', '..');
 export const DASHBOARD = join(ROOT, 'deploy', 'grafana', 'dashboards', 'ferry.json');
 export const ALERTS = join(ROOT, 'deploy', 'prometheus', 'alerts.yml');
 
-/** Series Prometheus itself makes: alerts and scrape health. */
-const PROMETHEUS_SERIES = ['ALERTS', 'ALERTS_FOR_STATE', 'up'];
+/** Series Prometheus and the Pushgateway make themselves: alerts, scrape health, push times. */
+const PROMETHEUS_SERIES = ['ALERTS', 'ALERTS_FOR_STATE', 'up', 'push_time_seconds', 'push_failure_time_seconds'];
 const KEYWORDS = new Set(['and', 'or', 'unless', 'bool', 'offset', 'group_left', 'group_right', 'inf', 'nan']);
 
 /** The series names a PromQL expression reads (not its functions, labels, keywords or numbers). */
 export function metricNames(expr: string): string[] {
   const bare = expr
+    .replace(/#[^\n]*/g, ' ')
     .replace(/"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`/g, '""')
     .replace(/\{[^}]*\}/g, ' ')
     .replace(/\[[^\]]*\]/g, ' ')
@@ -39,11 +42,17 @@ export function metricNames(expr: string): string[] {
   return [...names];
 }
 
-/** What a worker's /metrics serves, histogram and summary series included. */
-export async function workerSeries(): Promise<Set<string>> {
+/** What a worker's /metrics serves and a completed verify run pushes, histogram and summary series included. */
+export async function ferrySeries(): Promise<Set<string>> {
   const { registry } = createMetrics(new FerryEvents(), 'db.table', { name: 'm', targetTable: 't' });
+  const report: VerifyReport = {
+    ...{ table: 't', sourceKey: 'id', sourceRows: 1, expectedItems: 1, checkedExtras: true, examples: [] },
+    ...{ missing: 0, extra: 0, different: 0, unmappable: 0, divergenceRatio: 0 },
+  };
+  const run = { maxDivergence: 0, startedAt: 0, endedAt: 1 };
+  const verify = completedRun({ url: 'http://pushgateway', mapping: 'm', scheduleIntervalSeconds: 1 }, run, report);
   const series = new Set<string>();
-  for (const metric of await registry.getMetricsAsJSON()) {
+  for (const metric of [...(await registry.getMetricsAsJSON()), ...(await verify.getMetricsAsJSON())]) {
     series.add(metric.name);
     const type = String(metric.type);
     if (type === 'histogram') ['_bucket', '_sum', '_count'].forEach((s) => series.add(metric.name + s));
@@ -93,7 +102,7 @@ async function main() {
   const { values } = parseArgs({ options: { 'promql-rules': { type: 'string' } } });
   const dashboard = dashboardQueries(JSON.parse(readFileSync(DASHBOARD, 'utf8')));
   const alerts = alertQueries(parse(readFileSync(ALERTS, 'utf8')));
-  const known = new Set([...(await workerSeries()), ...PROMETHEUS_SERIES]);
+  const known = new Set([...(await ferrySeries()), ...PROMETHEUS_SERIES]);
   const problems = unknownSeries([...dashboard, ...alerts], known);
   if (values['promql-rules']) writeFileSync(values['promql-rules'], asRecordingRules(dashboard));
   if (problems.length > 0) {

@@ -92,6 +92,11 @@ async function send(target: PushTarget, registry: Registry, method: 'push' | 'pu
  * measured, within the threshold or not: the divergence alert compares the ratio with the threshold.
  */
 export async function pushVerifyResult(target: PushTarget, run: VerifyRun, report: VerifyReport): Promise<void> {
+  await send(target, completedRun(target, run, report), 'push');
+}
+
+/** The registry a completed run pushes (the dashboard and alert checks read its metric names). */
+export function completedRun(target: PushTarget, run: VerifyRun, report: VerifyReport): Registry {
   const { registry, gauge, lastRun } = metrics(target);
   const table = { mapping: target.mapping, table: report.table };
   const found = 'found by the last completed ferry verify run';
@@ -155,7 +160,7 @@ export async function pushVerifyResult(target: PushTarget, run: VerifyRun, repor
     'When a ferry verify run last completed and measured, whatever the divergence it found (Unix time)',
     seconds(run.endedAt),
   );
-  await send(target, registry, 'push');
+  return registry;
 }
 
 /**
