@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Scenario } from '../support/scenario';
 import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
@@ -24,16 +24,23 @@ const mtls = {
 };
 const KAFKA_VARS = [...Object.keys(scram), ...Object.keys(mtls), 'FERRY_KAFKA_SSL'];
 
-/** runFerry with these Kafka settings only, the rest of process.env as the scenario set it. */
+/**
+ * `ferry <args>` in a process of its own, as an operator runs it, with these Kafka settings only:
+ * everything it prints, its logs included, is captured.
+ */
 async function ferryWith(settings: Record<string, string>, ...args: string[]) {
-  const saved = Object.fromEntries(KAFKA_VARS.map((k) => [k, process.env[k]]));
-  KAFKA_VARS.forEach((k) => delete process.env[k]);
-  Object.assign(process.env, settings);
-  try {
-    return await runFerry(...args);
-  } finally {
-    KAFKA_VARS.forEach((k) => (saved[k] === undefined ? delete process.env[k] : (process.env[k] = saved[k])));
-  }
+  const env = { ...process.env, FERRY_LOG_LEVEL: 'debug' };
+  KAFKA_VARS.forEach((k) => delete env[k]);
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...env, ...settings },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { code, out, err };
 }
 
 /**
