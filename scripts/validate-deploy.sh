@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Validates what ferry ships for deployment, offline, with the tools platform teams use:
-#   - the Helm chart, linted and rendered for three mappings (deploy/helm/examples), every manifest
+#   - the Helm chart, linted and rendered for three mappings and two more ways to reach Kafka
+#     (deploy/helm/examples), every manifest
 #     checked by kubeconform against Kubernetes' and the CRDs' (KEDA, Prometheus Operator) schemas;
 #   - deploy/prometheus/alerts.yml with promtool check rules and its rule tests (alerts.test.yml);
 #   - the Grafana dashboard: every query parses and names a metric ferry exports (so do the alerts);
@@ -80,10 +81,16 @@ trap 'rm -rf "$out"' EXIT
 cd "$ROOT"
 
 chart=deploy/helm/ferry
-for mapping in "${MAPPINGS[@]}"; do
-  values=(-f deploy/helm/examples/common.yaml -f "deploy/helm/examples/$mapping.yaml")
-  "$helm" lint --strict --quiet "$chart" "${values[@]}" >/dev/null
-  "$helm" template "ferry-$mapping" "$chart" "${values[@]}" >"$out/$mapping.yaml"
+examples=deploy/helm/examples
+render() {
+  local name=$1; shift
+  "$helm" lint --strict --quiet "$chart" "$@" >/dev/null
+  "$helm" template "ferry-${name%%-*}" "$chart" "$@" >"$out/$name.yaml"
+}
+for mapping in "${MAPPINGS[@]}"; do render "$mapping" -f "$examples/common.yaml" -f "$examples/$mapping.yaml"; done
+# The other ways to reach Kafka: mTLS, and MSK's IAM authentication.
+for kafka in mtls msk-iam; do
+  render "customers-$kafka" -f "$examples/common.yaml" -f "$examples/customers.yaml" -f "$examples/kafka-$kafka.yaml"
 done
 # Every manifest against a schema: none may be skipped for want of one.
 "$kubeconform" -strict -summary -schema-location "$schemas/{{ .ResourceKind }}{{ .KindSuffix }}.json" "$out"/*.yaml

@@ -70,7 +70,7 @@ export async function commandContext(
       if (!admin) {
         admin = getKafka().admin();
         await admin.connect().catch((err: Error) => {
-          const problem = kafkaSetupProblem(err);
+          const problem = kafkaSetupProblem(err, config.kafka.sasl?.mechanism);
           if (problem) throw new ConfigError(problem);
           throw new FerryError(
             `cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${err.message} (check FERRY_KAFKA_BROKERS)`,

@@ -31,11 +31,21 @@ export const kafkaSchema = z.object({
   sslCert: z.string().min(1).optional().describe('PEM file of a client certificate (mTLS), with sslKey'),
   sslKey: z.string().min(1).optional().describe("PEM file of the client certificate's private key (mTLS)"),
   sasl: z
-    .object({
-      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
-      username: z.string().min(1),
-      password: z.string().min(1),
-    })
+    .discriminatedUnion('mechanism', [
+      z.object({
+        mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
+        username: z.string().min(1),
+        password: z.string().min(1),
+      }),
+      z.object({
+        mechanism: z.literal('aws-msk-iam'),
+        region: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("The MSK cluster's region, for the token's signature; default: the DynamoDB region"),
+      }),
+    ])
     .optional()
     .describe('SASL authentication'),
   connectionTimeoutMs: count().default(10_000),
@@ -174,6 +184,7 @@ export const ENV_PATHS = [
   'kafka.sasl.mechanism',
   'kafka.sasl.username',
   'kafka.sasl.password',
+  'kafka.sasl.region',
   'kafka.sessionTimeoutMs',
   'dynamodb.region',
   'dynamodb.endpoint',
@@ -266,5 +277,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
   }
+  const { sasl } = parsed.data.kafka;
+  // MSK and DynamoDB are most often in one region: the token is signed for the DynamoDB region by default.
+  if (sasl?.mechanism === 'aws-msk-iam') sasl.region ??= parsed.data.dynamodb.region;
   return parsed.data;
 }

@@ -13,6 +13,7 @@ export const CHART_SETS = [
   'kafka.sasl.mechanism', // kafka.sasl.mechanism
   'kafka.sasl.username', // kafka.sasl.secret
   'kafka.sasl.password', // kafka.sasl.secret
+  'kafka.sasl.region', // kafka.sasl.region (MSK IAM), which KEDA reads too
   'http.host', // every interface: the kubelet probes and Prometheus scrapes
   'http.port', // metrics.port
   'source.url', // source.urlSecret, reconcile.sourceUrlSecret
@@ -27,7 +28,13 @@ type JsonSchema = {
   description?: string;
   default?: unknown;
   properties?: Record<string, JsonSchema>;
+  anyOf?: JsonSchema[];
+  oneOf?: JsonSchema[];
 };
+
+/** A field of an object schema, or of any branch of a union. */
+const fieldOf = (node: JsonSchema | undefined, key: string): JsonSchema | undefined =>
+  node?.properties?.[key] ?? [...(node?.anyOf ?? []), ...(node?.oneOf ?? [])].map((b) => fieldOf(b, key)).find(Boolean);
 
 /**
  * The `config` section of the chart's values.schema.json: every other FERRY_* variable, typed as
@@ -40,7 +47,7 @@ export function chartConfigSchema() {
   for (const path of ENV_PATHS) {
     const name = envName(path);
     if (CHART_SETS.includes(name) || CHART_LEAVES.includes(name)) continue;
-    const field = path.split('.').reduce<JsonSchema | undefined>((node, key) => node?.properties?.[key], root);
+    const field = path.split('.').reduce<JsonSchema | undefined>(fieldOf, root);
     if (!field) throw new Error(`config schema has no field ${path}`);
     const about = [field.description, field.default === undefined ? undefined : `default ${String(field.default)}`];
     const description = about.filter(Boolean).join('; ') || undefined;

@@ -29,7 +29,7 @@ const KAFKA_VARS = [...Object.keys(scram), ...Object.keys(mtls), 'FERRY_KAFKA_SS
  * everything it prints, its logs included, is captured.
  */
 async function ferryWith(settings: Record<string, string>, ...args: string[]) {
-  const env = { ...process.env, FERRY_LOG_LEVEL: 'debug' };
+  const env: NodeJS.ProcessEnv = { ...process.env, FERRY_LOG_LEVEL: 'debug' };
   KAFKA_VARS.forEach((k) => delete env[k]);
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/bin.ts'), ...args], {
     cwd: ROOT,

@@ -47,10 +47,10 @@ describe('deploy > helm chart, alerts, dashboard, compose', () => {
     return pod.containers[0] as { env: Array<{ name: string; value?: string }>; args: string[] };
   };
 
-  it('validate-deploy.sh passes: three releases, kubeconform, promtool, dashboard queries, compose', () => {
+  it('validate-deploy.sh passes: three releases and two Kafka variants, kubeconform, promtool, dashboard queries, compose', () => {
     const run = spawnSync('bash', [SCRIPT], { cwd: ROOT, encoding: 'utf8', timeout: 600_000 });
     expect({ status: run.status, output: run.stdout + run.stderr }).toEqual({ status: 0, output: expect.any(String) });
-    expect(run.stdout).toMatch(/Summary: 27 resources found in 3 files - Valid: 27, Invalid: 0, Errors: 0, Skipped: 0/);
+    expect(run.stdout).toMatch(/Summary: 45 resources found in 5 files - Valid: 45, Invalid: 0, Errors: 0, Skipped: 0/);
   });
 
   it("sets exactly ferry's environment variables: every one the config schema reads, none other", () => {

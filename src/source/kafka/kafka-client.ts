@@ -5,6 +5,7 @@ import { type KafkaSettings, envName } from '../../config/config';
 import { ConfigError } from '../../core/errors';
 import type { Logger } from '../../observability/logger';
 import { stopIdleRequestQueuePolling } from './kafkajs-request-queue';
+import { type MskTokenSigner, mskIamTokens } from './msk-iam';
 
 stopIdleRequestQueuePolling();
 
@@ -14,7 +15,7 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
     clientId: settings.clientId,
     brokers: settings.brokers,
     ssl: tlsOptions(settings),
-    sasl: settings.sasl as KafkaConfig['sasl'],
+    sasl: saslOptions(settings),
     connectionTimeout: settings.connectionTimeoutMs,
     logLevel: logLevel.WARN,
     logCreator:
@@ -50,4 +51,16 @@ export function tlsOptions(settings: KafkaSettings): boolean | ConnectionOptions
     cert: read(sslCert, 'kafka.sslCert'),
     key: read(sslKey, 'kafka.sslKey'),
   };
+}
+
+/** SASL for the brokers: a user and password, or MSK IAM's signed tokens over OAUTHBEARER. */
+export function saslOptions(settings: KafkaSettings, signer?: MskTokenSigner): KafkaConfig['sasl'] {
+  const { sasl } = settings;
+  if (!sasl) return undefined;
+  if (sasl.mechanism === 'aws-msk-iam')
+    return {
+      mechanism: 'oauthbearer',
+      oauthBearerProvider: mskIamTokens(sasl.region ?? 'us-east-1', { sign: signer }),
+    };
+  return sasl as KafkaConfig['sasl'];
 }

@@ -95,6 +95,12 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
 {{- if .Values.kafka.sasl.mechanism }}
 - name: FERRY_KAFKA_SASL_MECHANISM
   value: {{ .Values.kafka.sasl.mechanism | quote }}
+{{- end }}
+{{- if eq .Values.kafka.sasl.mechanism "aws-msk-iam" }}
+# MSK IAM signs its tokens with the pod's AWS role (IRSA or Pod Identity).
+- name: FERRY_KAFKA_SASL_REGION
+  value: {{ required "kafka.sasl.region is required with aws-msk-iam" .Values.kafka.sasl.region | quote }}
+{{- else if .Values.kafka.sasl.mechanism }}
 - name: FERRY_KAFKA_SASL_USERNAME
   valueFrom:
     secretKeyRef:
