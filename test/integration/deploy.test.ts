@@ -59,23 +59,37 @@ describe('deploy > helm chart, alerts, dashboard, compose', () => {
     const config = Object.entries(schema.properties.config.properties as Record<string, { enum?: unknown[] }>).flatMap(
       ([name, property]) => ['--set-string', `config.${name}=${String(property.enum?.[0] ?? 1)}`],
     );
-    const manifests = render(
+    const everything = [
       ...config,
-      ...['--set', 'kafka.sasl.mechanism=scram-sha-512', '--set', 'kafka.sasl.secret=kafka'],
       ...['--set', 'kafka.tls.caSecret=kafka-ca', '--set', 'kafka.tls.clientCertSecret=kafka-client'],
       ...['--set', 'source.urlSecret.name=source', '--set', 'reconcile.enabled=true'],
       ...['--set', 'reconcile.pushgateway=http://pushgateway:9091', '--set', 'reconcile.sourceUrlSecret.name=verify'],
+    ];
+    // SASL with a user and password, or MSK IAM's tokens: one or the other.
+    const scram = render(...everything, '--set', 'kafka.sasl.mechanism=scram-sha-512', '--set', 'kafka.sasl.secret=k');
+    const msk = render(
+      ...everything,
+      '--set',
+      'kafka.sasl.mechanism=aws-msk-iam',
+      '--set',
+      'kafka.sasl.region=eu-west-1',
     );
-    const ferryVars = (kind: string) =>
+    const ferryVars = (manifests: Manifest[], kind: string) =>
       containerOf(manifests, kind)
         .env.map((e) => e.name)
         .filter((n) => n.startsWith('FERRY_'));
     const expected = ENV_PATHS.map(envName).filter((name) => !CHART_LEAVES.includes(name));
-    expect(new Set(ferryVars('Deployment'))).toEqual(new Set(expected));
-    expect(ferryVars('Deployment')).toHaveLength(expected.length);
+    for (const manifests of [scram, msk]) {
+      const names = ferryVars(manifests, 'Deployment');
+      expect(new Set(names).size).toBe(names.length);
+      expect(expected).toEqual(expect.arrayContaining(names));
+    }
+    expect(new Set([...ferryVars(scram, 'Deployment'), ...ferryVars(msk, 'Deployment')])).toEqual(new Set(expected));
     // verify reads the same settings, with its own database user; it serves no HTTP.
     const http = ['http.host', 'http.port'].map(envName);
-    expect(new Set(ferryVars('CronJob'))).toEqual(new Set(expected.filter((name) => !http.includes(name))));
+    expect(new Set([...ferryVars(scram, 'CronJob'), ...ferryVars(msk, 'CronJob')])).toEqual(
+      new Set(expected.filter((name) => !http.includes(name))),
+    );
   });
 
   it('refuses a misspelled variable, more workers than partitions, and a memory limit it cannot read', () => {
