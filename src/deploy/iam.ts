@@ -65,6 +65,8 @@ export interface PolicyOptions {
   repair?: boolean;
   /** A customer managed key the tables are encrypted with. */
   kmsKeyArn?: string;
+  /** An MSK cluster with IAM authentication, and the topics and group the role uses there. */
+  msk?: Omit<MskOptions, 'role'>;
 }
 
 interface Statement {
@@ -104,5 +106,79 @@ export function iamPolicy(options: PolicyOptions): { Version: '2012-10-17'; Stat
       Resource: [options.kmsKeyArn],
       Condition: { StringEquals: { 'kms:ViaService': `dynamodb.${region}.amazonaws.com` } },
     });
+  if (options.msk) statements.push(...mskStatements({ role, ...options.msk }));
   return { Version: '2012-10-17', Statement: statements };
+}
+
+export interface MskOptions {
+  role: Role;
+  /** arn:<partition>:kafka:<region>:<account>:cluster/<name>/<uuid> */
+  clusterArn: string;
+  topic: string;
+  groupId: string;
+  deadLetterTopic: string;
+  auditTopic: string;
+  appliedTopic: string;
+}
+
+/**
+ * The kafka-cluster statements a role needs on an MSK cluster with IAM authentication: connect;
+ * read the mapping's topic in its group; write (and create) the topics ferry writes. From MSK's
+ * table of actions for the Kafka requests each role sends; no MSK is reachable to record them.
+ */
+export function mskStatements(options: MskOptions): Statement[] {
+  const match = /^arn:([a-z-]+):kafka:([a-z0-9-]+):(\d{12}):cluster\/([^/]+)\/([^/]+)$/.exec(options.clusterArn);
+  if (!match)
+    throw new ConfigError(
+      `--msk-cluster "${options.clusterArn}" is not an MSK cluster ARN (arn:aws:kafka:<region>:<account>:cluster/<name>/<uuid>)`,
+    );
+  const [, partition, region, account, name, uuid] = match;
+  const arn = (kind: 'topic' | 'group', id: string) =>
+    `arn:${partition}:kafka:${region}:${account}:${kind}/${name}/${uuid}/${id}`;
+  const { role } = options;
+  const statement = (what: string, actions: string[], resources: string[]): Statement => ({
+    Sid: sid(`ferry ${role} kafka ${what}`),
+    Effect: 'Allow',
+    Action: actions.map((a) => `kafka-cluster:${a}`),
+    Resource: resources,
+  });
+  const connect = statement('cluster', ['Connect', 'DescribeCluster'], [options.clusterArn]);
+  const read = (groups: string[]) => [
+    statement(
+      'source topic',
+      ['DescribeTopic', 'DescribeTopicDynamicConfiguration', 'ReadData'],
+      [arn('topic', options.topic)],
+    ),
+    statement(
+      'group',
+      ['DescribeGroup', 'AlterGroup'],
+      groups.map((g) => arn('group', g)),
+    ),
+  ];
+  // ferry creates the topics it writes when they are missing, with their retention.
+  const write = (topics: string[]) =>
+    statement(
+      'written topics',
+      ['CreateTopic', 'DescribeTopic', 'DescribeTopicDynamicConfiguration', 'WriteData'],
+      topics.map((t) => arn('topic', t)),
+    );
+  if (role === 'verify') return [];
+  if (role === 'worker')
+    return [
+      connect,
+      ...read([options.groupId]),
+      write([options.deadLetterTopic, options.appliedTopic, options.auditTopic]),
+    ];
+  if (role === 'rebuild') return [connect, ...read([`${options.groupId}.rebuild-*`]), write([options.auditTopic])];
+  // The console reads the groups' offsets, the dead letters and the audit, and retries as a redrive does.
+  return [
+    connect,
+    ...read([options.groupId, `${options.groupId}.redrive`]),
+    statement(
+      'read topics',
+      ['DescribeTopic', 'ReadData'],
+      [options.deadLetterTopic, options.appliedTopic, options.auditTopic].map((t) => arn('topic', t)),
+    ),
+    write([options.deadLetterTopic, options.appliedTopic, options.auditTopic]),
+  ];
 }

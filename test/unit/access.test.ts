@@ -57,6 +57,57 @@ describe('deploy > iam', () => {
   });
 });
 
+describe('deploy > iam for MSK', () => {
+  const cluster = 'arn:aws:kafka:eu-west-1:123456789012:cluster/ferry/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab-2';
+  const on = (id: string) => `arn:aws:kafka:eu-west-1:123456789012:${id}`;
+  const msk = {
+    clusterArn: cluster,
+    topic: 'ferry.shop.customers',
+    groupId: 'ferry.customers',
+    deadLetterTopic: 'ferry.dlq.customers',
+    auditTopic: 'ferry.ferry-audit',
+    appliedTopic: 'ferry.applied.customers',
+  };
+  const kafkaGrants = (role: 'worker' | 'verify' | 'rebuild' | 'console') =>
+    iamPolicy({ ...base, role, msk })
+      .Statement.filter((s) => s.Action.some((a) => a.startsWith('kafka-cluster:')))
+      .flatMap((s) => s.Resource.flatMap((r) => s.Action.map((a) => `${a} ${r}`)));
+
+  it("gives the worker connect, its topic and group, and the topics it writes, on the cluster's ARNs", () => {
+    const grants = kafkaGrants('worker');
+    const topic = (t: string) => on(`topic/ferry/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab-2/${t}`);
+    expect(grants).toEqual(
+      expect.arrayContaining([
+        `kafka-cluster:Connect ${cluster}`,
+        `kafka-cluster:ReadData ${topic('ferry.shop.customers')}`,
+        `kafka-cluster:DescribeTopic ${topic('ferry.shop.customers')}`,
+        `kafka-cluster:DescribeGroup ${on('group/ferry/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab-2/ferry.customers')}`,
+        `kafka-cluster:AlterGroup ${on('group/ferry/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab-2/ferry.customers')}`,
+        `kafka-cluster:WriteData ${topic('ferry.dlq.customers')}`,
+        `kafka-cluster:WriteData ${topic('ferry.ferry-audit')}`,
+      ]),
+    );
+    // Nothing it reads is written, and nothing on other topics or groups.
+    expect(grants).not.toContain(`kafka-cluster:WriteData ${topic('ferry.shop.customers')}`);
+    expect(
+      grants.every((g) => g.includes(cluster) || g.includes('/ferry/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab-2/')),
+    ).toBe(true);
+  });
+
+  it('gives verify nothing on Kafka, and the rebuild its own groups', () => {
+    expect(kafkaGrants('verify')).toEqual([]);
+    expect(kafkaGrants('rebuild')).toContain(
+      `kafka-cluster:AlterGroup ${on('group/ferry/0f1e2d3c-aaaa-bbbb-cccc-1234567890ab-2/ferry.customers.rebuild-*')}`,
+    );
+  });
+
+  it('refuses what is not an MSK cluster ARN', () => {
+    expect(() => iamPolicy({ ...base, role: 'worker', msk: { ...msk, clusterArn: 'ferry' } })).toThrow(
+      /--msk-cluster "ferry" is not an MSK cluster ARN/,
+    );
+  });
+});
+
 describe('deploy > grants', () => {
   const options = {
     table: 'shop.orders',

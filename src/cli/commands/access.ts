@@ -2,6 +2,9 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../../core/errors';
 import { sourceGrants } from '../../deploy/grants';
 import { ROLES, type Role, iamPolicy } from '../../deploy/iam';
+import { appliedTopic } from '../../pipeline/applied-log';
+import { deadLetterTopic } from '../../pipeline/dead-letters';
+import { auditTopic } from '../../source/kafka/audit';
 import { commandContext } from '../context';
 import { json, print } from '../output';
 
@@ -15,6 +18,7 @@ interface IamOptions {
   createTables?: boolean;
   repair?: boolean;
   kmsKeyArn?: string;
+  mskCluster?: string;
 }
 
 /** `ferry iam`: the least-privilege IAM policy a role needs for one mapping's tables. */
@@ -29,18 +33,30 @@ export function iamCommand(): Command {
     .option('--create-tables', 'the worker creates missing tables (FERRY_DYNAMODB_CREATE_TABLES)')
     .option('--repair', 'verify also repairs (verify --repair)')
     .option('--kms-key-arn <arn>', 'the customer managed key the tables are encrypted with')
+    .option('--msk-cluster <arn>', 'an MSK cluster with IAM authentication: adds its kafka-cluster statements')
     .option('-c, --config <file>', 'JSON config file')
     .action(async (opts: IamOptions) => {
       const ctx = await commandContext(opts);
       try {
         if (opts.repair && opts.role !== 'verify') throw new ConfigError('--repair is for --role verify');
         if (opts.createTables && opts.role !== 'worker') throw new ConfigError('--create-tables is for --role worker');
+        const prefix = ctx.config.kafka.topicPrefix;
         print(
           json(
             iamPolicy({
               ...opts,
               targetTable: ctx.mapping.targetTable,
               deletesTable: ctx.config.dynamodb.deletesTable,
+              msk: opts.mskCluster
+                ? {
+                    clusterArn: opts.mskCluster,
+                    topic: ctx.topic,
+                    groupId: ctx.groupId,
+                    deadLetterTopic: deadLetterTopic(prefix, ctx.mapping.name),
+                    auditTopic: auditTopic(prefix),
+                    appliedTopic: appliedTopic(prefix, ctx.mapping.name),
+                  }
+                : undefined,
             }),
           ),
         );
