@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page, chromium } from 'playwright-core';
 import { Scenario } from '../support/scenario';
-import { accountsMapping, startAccounts } from '../support/accounts-workload';
+import { accountsMapping, startAccounts, accountsMappingThrowingOnPoison } from '../support/accounts-workload';
 import { kafka, scanAll, waitFor, type RunningWorker } from '../support/stack';
 import { runFerry } from '../support/cli';
 import { loadConfig } from '../../src/config/config';
@@ -46,12 +46,7 @@ describe('e2e > console', () => {
 
   beforeAll(async () => {
     await startAccounts(scenario, 3);
-    const throwing = accountsMapping(name)
-      .replace(
-        'items: (row) => [',
-        `items: (row) => { if (row.email.startsWith('poison')) throw new Error('cannot map ' + row.email); return [`,
-      )
-      .replace(/\],$/, ']; },');
+    const throwing = accountsMappingThrowingOnPoison(name);
     worker = await scenario.startWorker(scenario.writeMapping('accounts.ts', throwing), {
       FERRY_APPLIED_LOG_ENABLED: 'true',
     });

@@ -1,5 +1,11 @@
 import { Scenario } from '../support/scenario';
-import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
+import {
+  ACCOUNTS_SELECT,
+  accountsMapping,
+  decodeAccount,
+  startAccounts,
+  accountsMappingThrowingOnPoison,
+} from '../support/accounts-workload';
 import { loadConfig } from '../../src/config/config';
 import { loadMapping } from '../../src/mapping/load-mapping';
 import { redriveDeadLetters } from '../../src/pipeline/redrive';
@@ -19,12 +25,7 @@ describe('e2e > poison messages', () => {
 
   it('dead-letters undecodable messages and rows the mapping throws on, and keeps going', async () => {
     const name = `accounts-${scenario.id}`;
-    const throwing = accountsMapping(name)
-      .replace(
-        'items: (row) => [',
-        `items: (row) => { if (row.email.startsWith('poison')) throw new Error('cannot map ' + row.email); return [`,
-      )
-      .replace(/\],$/, ']; },');
+    const throwing = accountsMappingThrowingOnPoison(name);
     const mapping = scenario.writeMapping('accounts.ts', throwing);
     await scenario.startWorker(mapping);
 

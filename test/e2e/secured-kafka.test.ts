@@ -1,7 +1,13 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { Scenario } from '../support/scenario';
-import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
+import {
+  ACCOUNTS_SELECT,
+  accountsMapping,
+  decodeAccount,
+  startAccounts,
+  accountsMappingThrowingOnPoison,
+} from '../support/accounts-workload';
 import { runFerry } from '../support/cli';
 import { stack } from '../support/stack';
 
@@ -58,12 +64,7 @@ describe('e2e > secured Kafka', () => {
     scenario.configureCli();
     name = `accounts-${scenario.id}`;
     // Rows of 'poison' emails are dead-lettered until the mapping is fixed.
-    const throwing = accountsMapping(name)
-      .replace(
-        'items: (row) => [',
-        `items: (row) => { if (row.email.startsWith('poison')) throw new Error('cannot map ' + row.email); return [`,
-      )
-      .replace(/\],$/, ']; },');
+    const throwing = accountsMappingThrowingOnPoison(name);
     mapping = scenario.writeMapping('accounts.ts', throwing);
   }, 180_000);
 

@@ -5,7 +5,13 @@ import { loadMapping } from '../../src/mapping/load-mapping';
 import { readRange } from '../../src/source/kafka/read-range';
 import { runFerry } from '../support/cli';
 import { Scenario } from '../support/scenario';
-import { ACCOUNTS_SELECT, accountsMapping, decodeAccount, startAccounts } from '../support/accounts-workload';
+import {
+  ACCOUNTS_SELECT,
+  accountsMapping,
+  decodeAccount,
+  startAccounts,
+  accountsMappingThrowingOnPoison,
+} from '../support/accounts-workload';
 import { dropTable, dynamoDb, kafka, waitFor } from '../support/stack';
 
 /** Every operator and developer command, driven in-process against the real stack. */
@@ -31,12 +37,7 @@ describe('cli > operator and developer commands', () => {
     const workload = await startAccounts(scenario, 60, 'json', signalTable);
     for (let i = 0; i < 60; i++) await workload.randomChange();
     name = `accounts-${scenario.id}`;
-    const throwing = accountsMapping(name)
-      .replace(
-        'items: (row) => [',
-        `items: (row) => { if (row.email.startsWith('poison')) throw new Error('cannot map ' + row.email); return [`,
-      )
-      .replace(/\],$/, ']; },');
+    const throwing = accountsMappingThrowingOnPoison(name);
     live = scenario.writeMapping('live.ts', throwing);
     fixed = scenario.writeMapping('fixed.ts', accountsMapping(name));
     scenario.configureCli();

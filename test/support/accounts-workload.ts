@@ -23,6 +23,16 @@ export const accountsMapping = (name: string, extra = '') => `name: '${name}',
     { key: { pk: \`EMAIL#\${row.email}\`, sk: 'ACCOUNT' }, item: { accountId: row.id } },
   ],`;
 
+/** accountsMapping(name), throwing on rows whose email starts with 'poison': they are dead-lettered. */
+export function accountsMappingThrowingOnPoison(name: string): string {
+  return accountsMapping(name)
+    .replace(
+      'items: (row) => [',
+      `items: (row) => { if (row.email.startsWith('poison')) throw new Error('cannot map ' + row.email); return [`,
+    )
+    .replace(/\],$/, ']; },');
+}
+
 /** mulberry32: a small seeded PRNG so a failing workload can be replayed. */
 export function random(seed: number) {
   let a = seed >>> 0;
