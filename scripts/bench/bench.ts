@@ -240,7 +240,7 @@ interface Outcome {
 }
 
 const decoderFor = (format: Format): EnvelopeDecoder =>
-  format === 'json' ? new JsonEnvelopeDecoder() : new AvroEnvelopeDecoder(REGISTRY_URL);
+  format === 'json' ? new JsonEnvelopeDecoder() : new AvroEnvelopeDecoder({ url: REGISTRY_URL });
 
 /**
  * pipeline-json, pipeline-avro: ferry's consumer path over a backlog into memory, against the

@@ -80,7 +80,22 @@ export const configSchema = z.object({
     .default('json')
     .describe('Debezium converter: JSON with or without schemas, or Avro'),
   schemaRegistry: z
-    .object({ url: z.url().default('http://127.0.0.1:8081/apis/ccompat/v7') })
+    .object({
+      url: z
+        .url()
+        .refine((u) => !new URL(u).username && !new URL(u).password, {
+          message:
+            'carries credentials: give them as schemaRegistry.username and password (FERRY_SCHEMA_REGISTRY_USERNAME, _PASSWORD)',
+        })
+        .default('http://127.0.0.1:8081/apis/ccompat/v7'),
+      username: z.string().min(1).optional().describe('Basic-auth user for the registry, with password'),
+      password: z.string().min(1).optional().describe('Basic-auth password for the registry, with username'),
+      ca: z
+        .string()
+        .min(1)
+        .optional()
+        .describe("PEM file of the CA that signed the registry's certificate; default: Node's trusted CAs"),
+    })
     .default({ url: 'http://127.0.0.1:8081/apis/ccompat/v7' })
     .describe('Confluent-compatible schema registry, for Avro'),
   connect: z
@@ -171,6 +186,9 @@ export const ENV_PATHS = [
   'mapping',
   'format',
   'schemaRegistry.url',
+  'schemaRegistry.username',
+  'schemaRegistry.password',
+  'schemaRegistry.ca',
   'connect.url',
   'kafka.brokers',
   'kafka.clientId',

@@ -3,6 +3,9 @@ import { ENV_PATHS, configSchema, envName } from '../config/config';
 
 /** Settings the Helm chart sets itself, from its structured values or from Secrets. */
 export const CHART_SETS = [
+  'schemaRegistry.username', // schemaRegistry.secret
+  'schemaRegistry.password', // schemaRegistry.secret
+  'schemaRegistry.ca', // schemaRegistry.caSecret
   'mapping', // mapping.module or mapping.configMap
   'kafka.brokers', // kafka.brokers, which KEDA reads too
   'kafka.groupId', // kafka.groupId, which KEDA reads too

@@ -62,6 +62,7 @@ describe('deploy > helm chart, alerts, dashboard, compose', () => {
     const everything = [
       ...config,
       ...['--set', 'kafka.tls.caSecret=kafka-ca', '--set', 'kafka.tls.clientCertSecret=kafka-client'],
+      ...['--set', 'schemaRegistry.secret=registry', '--set', 'schemaRegistry.caSecret=registry-ca'],
       ...['--set', 'source.urlSecret.name=source', '--set', 'reconcile.enabled=true'],
       ...['--set', 'reconcile.pushgateway=http://pushgateway:9091', '--set', 'reconcile.sourceUrlSecret.name=verify'],
     ];

@@ -11,7 +11,7 @@ const origin = { topic: 't', partition: 0, offset: '7' };
 describe('schema registry', () => {
   it('blocks (retriable) on a URL that is not a Confluent-compatible registry, naming the setting', async () => {
     const wrong = stack.registryUrl; // the server, without the ccompat path
-    const error = await new AvroEnvelopeDecoder(wrong).decode(message(1), origin).catch((e: unknown) => e);
+    const error = await new AvroEnvelopeDecoder({ url: wrong }).decode(message(1), origin).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FerryError);
     expect(error).not.toBeInstanceOf(DecodeError);
     expect((error as FerryError).retriable).toBe(true);
@@ -19,7 +19,7 @@ describe('schema registry', () => {
   });
 
   it('dead-letters a message whose schema id the right registry does not hold', async () => {
-    const error = await new AvroEnvelopeDecoder(`${stack.registryUrl}/apis/ccompat/v7`)
+    const error = await new AvroEnvelopeDecoder({ url: `${stack.registryUrl}/apis/ccompat/v7` })
       .decode(message(2_000_000_000), origin)
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DecodeError);

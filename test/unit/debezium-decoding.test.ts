@@ -96,7 +96,7 @@ describe.each(variants)('source > debezium > decoding real $name messages', (var
   let registry: Awaited<ReturnType<typeof fakeRegistry>> | undefined;
   const decoder = (): EnvelopeDecoder =>
     variant.format === 'avro'
-      ? new AvroEnvelopeDecoder((registry as NonNullable<typeof registry>).url)
+      ? new AvroEnvelopeDecoder({ url: (registry as NonNullable<typeof registry>).url })
       : new JsonEnvelopeDecoder();
 
   beforeAll(async () => {

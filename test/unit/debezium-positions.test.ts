@@ -34,7 +34,9 @@ const rowId = (e: ChangeEvent) => Number((e.after ?? e.before)?.id);
 async function decodeVariant(variant: Variant): Promise<Captured[]> {
   const registry = variant.format === 'avro' ? await fakeRegistry(variant) : undefined;
   try {
-    const decoder: EnvelopeDecoder = registry ? new AvroEnvelopeDecoder(registry.url) : new JsonEnvelopeDecoder();
+    const decoder: EnvelopeDecoder = registry
+      ? new AvroEnvelopeDecoder({ url: registry.url })
+      : new JsonEnvelopeDecoder();
     const captured: Captured[] = [];
     for (const message of loadMessages(variant)) {
       const decoded = await decoder.decode(valueBuffer(variant, message), {

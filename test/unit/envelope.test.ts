@@ -53,7 +53,9 @@ describe('source > debezium > key shapes', () => {
     expect(await shape('{"schema":{"type":"int32"},"payload":7}')).toBe('(int32)');
     expect(await shape('"abc"')).toBe('(string)');
     expect(await shape('Struct{id=1}')).toBe('(not JSON)');
-    expect(await new AvroEnvelopeDecoder('http://127.0.0.1:1').keyShape(Buffer.from('abc'), origin)).toBe('(not Avro)');
-    expect(await new AvroEnvelopeDecoder('http://127.0.0.1:1').keyShape(null, origin)).toBeNull();
+    expect(await new AvroEnvelopeDecoder({ url: 'http://127.0.0.1:1' }).keyShape(Buffer.from('abc'), origin)).toBe(
+      '(not Avro)',
+    );
+    expect(await new AvroEnvelopeDecoder({ url: 'http://127.0.0.1:1' }).keyShape(null, origin)).toBeNull();
   });
 });

@@ -14,6 +14,7 @@ import {
 import { type ConnectSchema, rowDecoder } from './logical-types';
 import type { RowSchema } from '../../core/row-schema';
 import { rowSchemaOf } from './row-schema';
+import { RegistryHttp, type RegistrySettings } from './registry-http';
 
 // Avro longs as BigInt: Debezium's microsecond timestamps and BIGINT columns exceed 2^53.
 const exactLong = avsc.types.LongType.__with({
@@ -57,12 +58,15 @@ interface WriterSchema {
  * (a schema change registers a new id whose record names repeat the old ones).
  */
 /** A registry that does not answer by then is unavailable (retried), never awaited forever. */
-const REGISTRY_TIMEOUT_MS = 10_000;
 
 export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordDecoder {
   private readonly schemas = new Map<number, Promise<WriterSchema>>();
 
-  constructor(private readonly registryUrl: string) {}
+  private readonly registry: RegistryHttp;
+
+  constructor(settings: RegistrySettings) {
+    this.registry = new RegistryHttp(settings);
+  }
 
   async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
@@ -114,8 +118,10 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
     try {
       return await call();
     } catch (err) {
+      // A refused login or an untrusted certificate: every message would fail alike.
+      if (err instanceof FerryError && err.systemic) throw err;
       if (isRegistryUnavailable(err)) {
-        throw new FerryError(`schema registry ${this.registryUrl} unavailable: ${(err as Error).message}`, {
+        throw new FerryError(`schema registry ${this.registry.url} unavailable: ${(err as Error).message}`, {
           retriable: true,
           cause: err,
         });
@@ -128,23 +134,17 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
   private writerSchema(id: number): Promise<WriterSchema> {
     let schema = this.schemas.get(id);
     if (!schema) {
-      const url = `${this.registryUrl}/schemas/ids/${id}`;
-      const unavailable = (cause: unknown) => {
-        throw Object.assign(new Error(`cannot reach ${url}: ${(cause as Error).message}`), {
-          registryUnavailable: true,
-        });
-      };
-      schema = fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) }).then(async (res) => {
+      schema = this.registry.get(`/schemas/ids/${id}`).then(async (res) => {
         if (res.status === 404) {
           // A wrong URL answers 404 to everything: that blocks, it does not dead-letter every message.
           await this.expectRegistry();
-          throw new DecodeError(`schema id ${id} is not in the registry at ${this.registryUrl}`);
+          throw new DecodeError(`schema id ${id} is not in the registry at ${this.registry.url}`);
         }
         if (!res.ok)
           throw Object.assign(new Error(`HTTP ${res.status} for schema ${id}`), { registryUnavailable: true });
         const text = ((await res.json()) as { schema: string }).schema;
         return compile(JSON.parse(text) as AvroType);
-      }, unavailable);
+      });
       schema.catch(() => this.schemas.delete(id));
       this.schemas.set(id, schema);
     }
@@ -153,8 +153,8 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
 
   /** Throws (as unavailable, so retried) unless the URL answers the Confluent API's GET /subjects. */
   private async expectRegistry(): Promise<void> {
-    const url = `${this.registryUrl}/subjects`;
-    const res = await fetch(url, { signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS) });
+    const url = `${this.registry.url}/subjects`;
+    const res = await this.registry.get('/subjects');
     const body: unknown = res.ok ? await res.json().catch(() => undefined) : undefined;
     if (!Array.isArray(body))
       throw Object.assign(

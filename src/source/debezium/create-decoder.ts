@@ -9,6 +9,6 @@ export function createDecoder(config: Config): EnvelopeDecoder & KeyDecoder & Re
     case 'json':
       return new JsonEnvelopeDecoder();
     case 'avro':
-      return new AvroEnvelopeDecoder(config.schemaRegistry.url);
+      return new AvroEnvelopeDecoder(config.schemaRegistry);
   }
 }

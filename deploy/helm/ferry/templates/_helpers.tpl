@@ -112,6 +112,22 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
       name: {{ .Values.kafka.sasl.secret }}
       key: password
 {{- end }}
+{{- with .Values.schemaRegistry.secret }}
+- name: FERRY_SCHEMA_REGISTRY_USERNAME
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: username
+- name: FERRY_SCHEMA_REGISTRY_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ . }}
+      key: password
+{{- end }}
+{{- if .Values.schemaRegistry.caSecret }}
+- name: FERRY_SCHEMA_REGISTRY_CA
+  value: /etc/ferry/registry-ca/ca.crt
+{{- end }}
 {{- range $name, $value := .Values.config }}
 - name: {{ $name }}
   value: {{ $value | toString | quote }}
@@ -123,6 +139,14 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
 - name: kafka-ca
   secret:
     secretName: {{ .Values.kafka.tls.caSecret }}
+    items:
+      - key: ca.crt
+        path: ca.crt
+{{- end }}
+{{- with .Values.schemaRegistry.caSecret }}
+- name: registry-ca
+  secret:
+    secretName: {{ . }}
     items:
       - key: ca.crt
         path: ca.crt
@@ -151,6 +175,11 @@ ferry.dev/mapping: {{ required "mapping.name is required" .Values.mapping.name |
 {{- if .Values.kafka.tls.clientCertSecret }}
 - name: kafka-client
   mountPath: /etc/ferry/kafka-client
+  readOnly: true
+{{- end }}
+{{- if .Values.schemaRegistry.caSecret }}
+- name: registry-ca
+  mountPath: /etc/ferry/registry-ca
   readOnly: true
 {{- end }}
 {{- if .Values.mapping.configMap.name }}
