@@ -188,13 +188,17 @@ describe('remembered deletes (DynamoDB Local)', () => {
           const history = historyOf(drawn, run);
           const lanes: Change[][] = [[], []];
           arrivalOf(history, order).forEach((c, i) => lanes[writerOf[i] ? 1 : 0]?.push(c));
-          // What each write reports as written, per key in the order it was reported: the change feed.
+          // What each writer reports as written, per key in the order it reported it: the change feed
+          // of one source partition. Across writers, replies may arrive in another order than the writes.
           const written = new Map<string, number[]>();
           await Promise.all(
-            lanes.map(async (lane) => {
+            lanes.map(async (lane, l) => {
               for (const c of lane)
                 for (const w of (await writer().write([intent(c)])).written)
-                  written.set(c.key, [...(written.get(c.key) ?? []), Number(w.event.origin.offset)]);
+                  written.set(`${l}:${c.key}`, [
+                    ...(written.get(`${l}:${c.key}`) ?? []),
+                    Number(w.event.origin.offset),
+                  ]);
             }),
           );
           await expectNewest(history, keys, run);
