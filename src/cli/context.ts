@@ -7,7 +7,6 @@ import type { Mapping } from '../mapping/define-mapping';
 import { loadMapping } from '../mapping/load-mapping';
 import { type Logger, createLogger } from '../observability/logger';
 import { createKafka } from '../source/kafka/kafka-client';
-import { kafkaSetupProblem } from '../source/kafka/kafka-errors';
 import { topicFor } from '../source/debezium/connector-config';
 import { groupFor } from '../worker';
 
@@ -70,8 +69,7 @@ export async function commandContext(
       if (!admin) {
         admin = getKafka().admin();
         await admin.connect().catch((err: Error) => {
-          const problem = kafkaSetupProblem(err, config.kafka.sasl?.mechanism);
-          if (problem) throw new ConfigError(problem);
+          if (err instanceof ConfigError) throw err;
           throw new FerryError(
             `cannot reach Kafka at ${config.kafka.brokers.join(',')}: ${err.message} (check FERRY_KAFKA_BROKERS)`,
           );

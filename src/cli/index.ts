@@ -2,7 +2,6 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, FerryError, RefusedError } from '../core/errors';
-import { kafkaSetupProblem } from '../source/kafka/kafka-errors';
 import { connectorCommand } from './commands/connector';
 import { consoleCommand } from './commands/console';
 import { grantsCommand, iamCommand } from './commands/access';
@@ -57,11 +56,6 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    const kafkaProblem = kafkaSetupProblem(err);
-    if (kafkaProblem) {
-      process.stderr.write(`ferry: ${kafkaProblem}\n`);
-      return EXIT.usage;
-    }
     if (err instanceof FerryError) {
       process.stderr.write(`ferry: ${err.message}\n`);
       return err instanceof ConfigError ? EXIT.usage : err instanceof RefusedError ? EXIT.refused : EXIT.failure;

@@ -1,3 +1,4 @@
+import { isoDate, isoDateTime, isoTime, isoZonedTimestamp } from '../source/debezium/logical-types';
 import type { RowKey } from '../source/mysql/row-key';
 import type { Column, TableShape } from '../source/mysql/table-shape';
 
@@ -70,10 +71,9 @@ export function scaffoldMapping(shape: TableShape, rowKey: RowKey): { module: st
   const needsDecimal = shape.columns.some((c) => c.dataType === 'decimal' || c.dataType === 'numeric');
   const keyExpr = rowKey.columns.map((k) => `\${row.${k}}`).join('#');
   const sourceKey = rowKey.origin.kind === 'named' ? `, key: [${rowKey.columns.map((k) => `'${k}'`).join(', ')}]` : '';
-  const fields = shape.columns
-    .map((c) => `  ${/^[A-Za-z_$][\w$]*$/.test(c.name) ? c.name : `'${c.name}'`}: ${columnType(c)};`)
-    .join('\n');
-  const sampleRow = shape.columns.map((c) => `  ${c.name}: ${sampleValue(c)},`).join('\n');
+  const property = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : `'${name}'`);
+  const fields = shape.columns.map((c) => `  ${property(c.name)}: ${columnType(c)};`).join('\n');
+  const sampleRow = shape.columns.map((c) => `  ${property(c.name)}: ${sampleValue(c)},`).join('\n');
   const module = `import { defineMapping${needsDecimal ? ', type Decimal' : ''} } from 'ferry';
 
 /** Columns of ${shape.db}.${shape.table} as ferry decodes them (generated from information_schema). */
@@ -90,7 +90,9 @@ export default defineMapping<${type}>({
   onDelete: 'delete',
 });
 `;
-  const sampleKey = rowKey.columns.map((k) => sampleText(shape.columns.find((c) => c.name === k) as Column)).join('#');
+  const sampleKey = rowKey.columns
+    .map((k) => sampleKeyText(shape.columns.find((c) => c.name === k) as Column))
+    .join('#');
   const key = `{ pk: '${shape.table.toUpperCase()}#${sampleKey}', sk: '${shape.table.toUpperCase()}' }`;
   const test = `import { changes, ferryMatchers, runMapping } from 'ferry/testing';
 import mapping, { type ${type} } from './${shape.table}';
@@ -115,7 +117,7 @@ describe('mappings > ${shape.table}', () => {
 }
 
 /** The sample key column value as it appears in the key text. */
-function sampleText(c: Column): string {
+function sampleKeyText(c: Column): string {
   const value = sampleValue({ ...c, nullable: false });
   return value.replace(/^'(.*)'$/, '$1').replace(/n$/, '');
 }
@@ -137,6 +139,28 @@ function sampleValue(c: Column): string {
     case 'Uint8Array':
       return 'new Uint8Array([1])';
     default:
-      return type.startsWith('{') ? '{ srid: null, wkb: new Uint8Array() }' : `'${c.name}'`;
+      return type.startsWith('{') ? '{ srid: null, wkb: new Uint8Array() }' : `'${sampleText(c)}'`;
+  }
+}
+
+/** 2024-03-01 13:45:00 UTC, in nanoseconds since the epoch and since midnight. */
+const SAMPLE_INSTANT = 1_709_300_700_000_000_000n;
+const SAMPLE_TIME = 49_500_000_000_000n;
+
+/** A string column's sample, formatted as ferry's decoder formats that type. */
+function sampleText(c: Column): string {
+  switch (c.dataType) {
+    case 'date':
+      return isoDate(Number(SAMPLE_INSTANT / 86_400_000_000_000n));
+    case 'time':
+      return isoTime(SAMPLE_TIME, 6);
+    case 'datetime':
+      return isoDateTime(SAMPLE_INSTANT, c.precision <= 3 ? 3 : 6);
+    case 'timestamp':
+      return isoZonedTimestamp('2024-03-01T13:45:00Z');
+    case 'json':
+      return '{}';
+    default:
+      return c.name;
   }
 }

@@ -1,3 +1,4 @@
+import { runsOf } from '../core/runs';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Admin, Producer } from 'kafkajs';
 import type { Config } from '../config/config';
@@ -126,7 +127,7 @@ export function appliedMessages(
   const prefix = `${JSON.stringify(head).slice(0, -1)},"records":[`;
   const sends: Array<Array<{ partition: number; value: string }>> = [];
   for (const [partition, texts] of byPartition)
-    runsOf(texts, MAX_SEND_BYTES).forEach((run, i) =>
+    runsOf(texts, MAX_SEND_BYTES, (text) => text.length).forEach((run, i) =>
       (sends[i] ??= []).push({ partition, value: `${prefix}${run.join(',')}]}` }),
     );
   return sends;
@@ -216,23 +217,6 @@ export class AppliedLog {
         }
       });
   }
-}
-
-/** Splits texts, in order, into runs of at most `limit` characters (a longer text goes alone). */
-function runsOf(texts: string[], limit: number): string[][] {
-  const runs: string[][] = [[]];
-  let length = 0;
-  for (const text of texts) {
-    const run = runs.at(-1) as string[];
-    if (run.length > 0 && length + text.length > limit) {
-      runs.push([text]);
-      length = text.length;
-    } else {
-      run.push(text);
-      length += text.length;
-    }
-  }
-  return runs;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { runsOf } from '../core/runs';
 import type { IHeaders, Producer } from 'kafkajs';
 import type { KafkaOrigin } from '../core/change-event';
 import type { FerryEvents } from '../core/events';
@@ -35,25 +36,6 @@ export const DLQ_TOPIC_CONFIG = { numPartitions: 1, maxMessageBytes: 8 * 1024 * 
 
 type Letter = { key: Buffer | null; value: Buffer | null; headers: IHeaders };
 
-/** Splits letters, in order, into runs of at most `limit` bytes (a larger letter goes alone). */
-export function bounded(messages: Letter[], limit: number): Letter[][] {
-  const batches: Letter[][] = [];
-  let current: Letter[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    const size = letterBytes(message);
-    if (current.length > 0 && bytes + size > limit) {
-      batches.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += size;
-  }
-  if (current.length > 0) batches.push(current);
-  return batches;
-}
-
 function letterBytes({ key, value, headers }: Letter): number {
   let size = (key?.length ?? 0) + (value?.length ?? 0) + 64;
   for (const [name, header] of Object.entries(headers)) size += name.length + String(header ?? '').length + 8;
@@ -85,7 +67,7 @@ export class DeadLetterPublisher {
     const retry = createRetry({ ...this.retry, ...control });
     // kafkajs puts one send's messages for a partition in one record batch, which the broker
     // refuses whole over max.message.bytes (1 MB by default): send bounded batches in order.
-    for (const batch of bounded(messages, MAX_SEND_BYTES)) {
+    for (const batch of runsOf(messages, MAX_SEND_BYTES, letterBytes)) {
       await retry(async () => {
         try {
           await this.producer.send({ topic: this.topic, acks: -1, messages: batch });

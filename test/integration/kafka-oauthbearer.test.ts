@@ -68,21 +68,40 @@ describe('integration > OAUTHBEARER (the MSK IAM path) against the local broker'
     expect(signer.calls).toBe(1);
   }, 60_000);
 
-  it('a token the broker refuses is a login failure naming the settings to check', async () => {
+  /** What connecting with these tokens ends in: the first failure, from connect() or the first request. */
+  async function firstFailure(signer: MskTokenSigner): Promise<unknown> {
+    const admin = client(signer).admin();
+    const failure = await admin.connect().then(
+      () => admin.listTopics().then(() => undefined),
+      (err: unknown) => err,
+    );
+    await admin.disconnect();
+    return failure;
+  }
+
+  it('a token the broker refuses fails the login itself, naming the settings to check', async () => {
     // A token without the principal (sub) claim, as an unsigned token is to MSK.
     const refused: MskTokenSigner = async () => ({
       token: `${b64({ alg: 'none' })}.${b64({ exp: 2e9 })}.`,
       expiryTime: 2e12,
     });
-    const admin = client(refused).admin();
-    const failure = await admin
-      .connect()
-      .then(
-        () => admin.listTopics().then(() => undefined),
-        (err: unknown) => err,
-      )
-      .catch((err: unknown) => err);
-    await admin.disconnect();
-    expect(kafkaSetupProblem(failure, 'aws-msk-iam')).toMatch(/MSK IAM login.*FERRY_KAFKA_SASL_REGION/);
+    const failure = await firstFailure(refused);
+    expect(failure).toMatchObject({
+      name: 'KafkaJSSASLAuthenticationError',
+      message: expect.stringMatching(/invalid_token/),
+    });
+    expect(kafkaSetupProblem(failure)).toMatch(
+      /refused the SASL login.*aws-msk-iam: the AWS credentials, FERRY_KAFKA_SASL_REGION/,
+    );
+  }, 60_000);
+
+  it('credentials the chain cannot find fail the login, naming the credentials and the region', async () => {
+    const unsigned: MskTokenSigner = async () => {
+      throw new Error('Could not load credentials from any providers');
+    };
+    const failure = await firstFailure(unsigned);
+    expect(kafkaSetupProblem(failure)).toMatch(
+      /^ferry could not sign a login for Kafka.*Could not load credentials.*check the AWS credentials.*FERRY_KAFKA_SASL_REGION/,
+    );
   }, 60_000);
 });

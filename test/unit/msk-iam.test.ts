@@ -1,3 +1,4 @@
+import type { Mechanism } from 'kafkajs';
 import { loadConfig } from '../../src/config/config';
 import { saslOptions } from '../../src/source/kafka/kafka-client';
 import { RENEW_BEFORE_MS, type MskTokenSigner, mskIamTokens } from '../../src/source/kafka/msk-iam';
@@ -70,10 +71,23 @@ describe('MSK IAM > tokens from AWS’s signer library', () => {
     const settings = loadConfig({ env: { ...env, FERRY_KAFKA_SASL_REGION: 'us-west-2' } }).kafka;
     expect(settings.sasl).toEqual({ mechanism: 'aws-msk-iam', region: 'us-west-2' });
     const sasl = saslOptions(settings, async ({ region }) => ({ token: region, expiryTime: Date.now() + 900_000 }));
-    expect(sasl).toMatchObject({ mechanism: 'oauthbearer' });
-    expect(await (sasl as { oauthBearerProvider: () => Promise<unknown> }).oauthBearerProvider()).toEqual({
-      value: 'us-west-2',
-    });
+    expect(sasl).toMatchObject({ mechanism: 'OAUTHBEARER' });
+    // The client's first message (RFC 7628), as the broker reads it: the token signed for the region.
+    const sent: Buffer[] = [];
+    await (sasl as Mechanism)
+      .authenticationProvider({
+        host: 'b-1',
+        port: 9098,
+        logger: undefined as never,
+        saslAuthenticate: async ({ request }) => {
+          sent.push(await request.encode());
+          return undefined as never;
+        },
+      })
+      .authenticate();
+    const message = sent[0] as Buffer;
+    expect(message.readInt32BE(0)).toBe(message.length - 4);
+    expect(message.subarray(4).toString()).toBe('n,,\u0001auth=Bearer us-west-2\u0001\u0001');
     // A user and password mean nothing to it; without them SCRAM is refused by the schema.
     expect(() => loadConfig({ env: { FERRY_KAFKA_SASL_MECHANISM: 'scram-sha-512' } })).toThrow(/kafka.sasl/);
   });

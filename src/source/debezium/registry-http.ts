@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Agent, type Dispatcher, type Response, fetch } from 'undici';
 import { envName } from '../../config/config';
 import { ConfigError, FerryError } from '../../core/errors';
+import { certificateProblem } from '../../core/tls-errors';
 
 const REGISTRY_TIMEOUT_MS = 10_000;
 
@@ -12,9 +13,6 @@ export interface RegistrySettings {
   /** PEM file of the CA that signed the registry's certificate. */
   ca?: string;
 }
-
-/** TLS verification failures: the registry's certificate is not signed by a CA ferry trusts. */
-const UNTRUSTED = /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/;
 
 /**
  * GETs from a Confluent-compatible registry, with basic auth and a CA of its own when configured.
@@ -60,10 +58,13 @@ export class RegistryHttp {
         signal: AbortSignal.timeout(REGISTRY_TIMEOUT_MS),
       });
     } catch (err) {
-      const code = String((err as { cause?: { code?: string } }).cause?.code ?? '');
-      if (UNTRUSTED.test(code))
+      const code = (err as { cause?: { code?: string } }).cause?.code;
+      const certificate = certificateProblem(code);
+      if (certificate)
         throw new FerryError(
-          `the schema registry's TLS certificate at ${url} is not signed by a CA ferry trusts (${code}): set ${envName('schemaRegistry.ca')} to the file of the CA that signed it`,
+          certificate === 'untrusted'
+            ? `the schema registry's TLS certificate at ${url} is not signed by a CA ferry trusts (${code}): set ${envName('schemaRegistry.ca')} to the file of the CA that signed it`
+            : `the schema registry's TLS certificate is not valid for ${url} (${code}): fix the registry's certificate or ${envName('schemaRegistry.url')}`,
           { systemic: true, cause: err },
         );
       const cause = (err as { cause?: Error }).cause?.message ?? (err as Error).message;

@@ -4,8 +4,9 @@ import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { type KafkaSettings, envName } from '../../config/config';
 import { ConfigError } from '../../core/errors';
 import type { Logger } from '../../observability/logger';
+import { kafkaSetupProblem } from './kafka-errors';
 import { stopIdleRequestQueuePolling } from './kafkajs-request-queue';
-import { type MskTokenSigner, mskIamTokens } from './msk-iam';
+import { type MskTokenSigner, mskIamMechanism, mskIamTokens } from './msk-iam';
 
 stopIdleRequestQueuePolling();
 
@@ -26,7 +27,35 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
         logger[method]({ kafka: extra }, `kafka: ${message}`);
       },
   };
-  return new Kafka(config);
+  return new SetupCheckedKafka(config);
+}
+
+/**
+ * kafkajs whose clients' connect() turns a refused login or a failed TLS handshake into a
+ * ConfigError naming the setting to fix: every command and the worker meet it here, once.
+ */
+class SetupCheckedKafka extends Kafka {
+  override producer(...args: Parameters<Kafka['producer']>) {
+    return this.checked(super.producer(...args));
+  }
+
+  override consumer(...args: Parameters<Kafka['consumer']>) {
+    return this.checked(super.consumer(...args));
+  }
+
+  override admin(...args: Parameters<Kafka['admin']>) {
+    return this.checked(super.admin(...args));
+  }
+
+  private checked<C extends { connect(): Promise<void> }>(client: C): C {
+    const connect = client.connect.bind(client);
+    client.connect = () =>
+      connect().catch((err: unknown) => {
+        const problem = kafkaSetupProblem(err);
+        throw problem ? new ConfigError(problem, { cause: err }) : err;
+      });
+    return client;
+  }
 }
 
 /** TLS for the brokers: off, Node's trusted CAs, or a CA file; with a client certificate for mTLS. */
@@ -57,10 +86,10 @@ export function tlsOptions(settings: KafkaSettings): boolean | ConnectionOptions
 export function saslOptions(settings: KafkaSettings, signer?: MskTokenSigner): KafkaConfig['sasl'] {
   const { sasl } = settings;
   if (!sasl) return undefined;
-  if (sasl.mechanism === 'aws-msk-iam')
-    return {
-      mechanism: 'oauthbearer',
-      oauthBearerProvider: mskIamTokens(sasl.region ?? 'us-east-1', { sign: signer }),
-    };
+  if (sasl.mechanism === 'aws-msk-iam') {
+    // loadConfig fills it from the DynamoDB region: a token signed for a guessed region would be refused.
+    if (!sasl.region) throw new ConfigError(`${envName('kafka.sasl.region')} is not set`);
+    return mskIamMechanism(mskIamTokens(sasl.region, { sign: signer }));
+  }
   return sasl as KafkaConfig['sasl'];
 }
