@@ -6,11 +6,13 @@
 #   scripts/connector.sh delete <name>
 #
 # Placeholders ${NAME:-default} in the config files are filled from the environment
-# (FERRY_TOPIC_PARTITIONS=12, FERRY_MARIADB_PORT=3307, FERRY_KAFKA_PORT=9092, FERRY_REGISTRY_PORT=8081).
+# (FERRY_TOPIC_PARTITIONS=12, FERRY_MARIADB_PORT=3307, FERRY_KAFKA_SASL_SSL_PORT=9094, FERRY_REGISTRY_PORT=8081,
+# FERRY_STACK_DIR=.stack, whose tls/ca.pem Connect trusts).
 # FERRY_CONNECT_URL (http://127.0.0.1:8083), FERRY_CONNECTOR_TIMEOUT (120 s).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export FERRY_STACK_DIR=${FERRY_STACK_DIR:-$ROOT/.stack}
 CONNECT=${FERRY_CONNECT_URL:-http://127.0.0.1:${FERRY_CONNECT_PORT:-8083}}
 TIMEOUT=${FERRY_CONNECTOR_TIMEOUT:-120}
 

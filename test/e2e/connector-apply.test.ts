@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { runFerry } from '../support/cli';
 import { Scenario } from '../support/scenario';
 import { connectorNames, removeConnector, stack, waitFor } from '../support/stack';
@@ -13,11 +14,14 @@ describe('e2e > ferry connector --apply', () => {
     await scenario.tearDown();
   });
 
-  const connector = (connectorName: string, password: string) =>
+  const connector = (connectorName: string, password: string, kafkaPassword = 'connect-secret') =>
     runFerry(
       'connector',
       ...['--source', 'mariadb', '--database', scenario.database, '--name', connectorName],
-      ...['--topic-prefix', prefix, '--kafka-bootstrap', stack.kafkaBrokers.join(',')],
+      ...['--topic-prefix', prefix, '--kafka-bootstrap', stack.kafkaSaslSslBrokers.join(',')],
+      // The schema history through the TLS + SCRAM listener, as Connect's own login on the stack.
+      ...['--kafka-security', 'scram-sha-512', '--kafka-ca', join(stack.tlsDir, 'ca.pem')],
+      ...['--kafka-username', 'connect', '--kafka-password', kafkaPassword],
       ...['--db-host', '127.0.0.1', '--db-port', String(stack.mariadb.port)],
       ...['--db-user', 'ferry_cdc', '--db-password', password, '--apply', stack.connectUrl],
     );
@@ -36,8 +40,21 @@ describe('e2e > ferry connector --apply', () => {
       (await scenario.topics()).includes(scenario.topic('things')),
     );
 
+    // Debezium's schema history was written through the secured listener.
+    const history = `${prefix}.schema-history.${scenario.database}`;
+    expect(await scenario.topics()).toContain(history);
+    expect(applied.err).toMatch(
+      /schema history reaches Kafka over TLS with SCRAM-SHA-512 as connect, trusting .*ca\.pem/,
+    );
+
     const refused = await connector(`${name}-bad`, 'not-the-password');
     expect(refused.code).toBe(1);
     expect(refused.err).toMatch(/Access denied for user 'ferry_cdc'/);
+    await removeConnector(`${name}-bad`);
+
+    // The history's own login is used: a wrong one fails the task.
+    const badKafka = await connector(`${name}-bad`, 'ferry_cdc', 'not-the-kafka-password');
+    expect(badKafka.code).toBe(1);
+    expect(badKafka.err).toMatch(/Authentication failed.*SCRAM-SHA-512/);
   }, 240_000);
 });

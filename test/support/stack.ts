@@ -22,8 +22,11 @@ export const stack = {
   kafkaSaslSslBrokers: [`127.0.0.1:${env.FERRY_KAFKA_SASL_SSL_PORT ?? 9094}`],
   /** TLS with a client certificate required. */
   kafkaMtlsBrokers: [`127.0.0.1:${env.FERRY_KAFKA_MTLS_PORT ?? 9095}`],
+  stackDir: env.FERRY_STACK_DIR ?? join(__dirname, '..', '..', '.stack'),
   /** The local CA (ca.pem), and a client certificate it signed (client.pem, client.key). */
-  tlsDir: join(env.FERRY_STACK_DIR ?? join(__dirname, '..', '..', '.stack'), 'tls'),
+  get tlsDir() {
+    return join(this.stackDir, 'tls');
+  },
   connectUrl: `http://127.0.0.1:${env.FERRY_CONNECT_PORT ?? 8083}`,
   registryUrl: `http://127.0.0.1:${env.FERRY_REGISTRY_PORT ?? 8081}`,
   dynamoDbEndpoint: `http://127.0.0.1:${env.FERRY_DYNAMODB_PORT ?? 8000}`,
@@ -113,7 +116,7 @@ export async function registerConnector(options: {
   const format = options.format ?? 'json';
   const text = readFileSync(join(ROOT, 'debezium', `mariadb-${format}.json`), 'utf8').replace(
     /\$\{(\w+)(?::-([^}]*))?\}/g,
-    (_m, k: string, d: string) => env[k] ?? d,
+    (_m, k: string, d: string) => (k === 'FERRY_STACK_DIR' ? stack.stackDir : env[k]) ?? d,
   );
   const base = JSON.parse(text) as { config: Record<string, string> };
   const { name, prefix } = connectorNames(options.id);

@@ -42,7 +42,14 @@ const local: ConnectorSettings = {
   topicPrefix: 'ferry',
   partitions: '${FERRY_TOPIC_PARTITIONS:-12}',
   replicationFactor: '1',
-  kafkaBootstrap: '127.0.0.1:${FERRY_KAFKA_PORT:-9092}',
+  kafkaBootstrap: '127.0.0.1:${FERRY_KAFKA_SASL_SSL_PORT:-9094}',
+  // Connect's own login on the stack's TLS + SCRAM listener (scripts/stack.sh).
+  kafkaSecurity: {
+    kind: 'scram-sha-512',
+    ca: '${FERRY_STACK_DIR}/tls/ca.pem',
+    username: 'connect',
+    password: 'connect-secret',
+  },
   registryUrl: 'http://127.0.0.1:${FERRY_REGISTRY_PORT:-8081}/apis/registry/v2',
   signalTable: 'debezium_signal',
 };
@@ -77,6 +84,7 @@ describe('source > debezium > connector config', () => {
           sslMode: undefined,
           partitions: '12',
           kafkaBootstrap: 'kafka:9092',
+          kafkaSecurity: { kind: 'plaintext' },
         },
         inventory,
       ).connector,
@@ -161,5 +169,70 @@ describe('source > debezium > connector config', () => {
     expect(defaultServerId('ferry-shop-json')).toBe(defaultServerId('ferry-shop-json'));
     expect(defaultServerId('ferry-shop-json')).toMatch(/^[1-9]\d{5}$/);
     expect(defaultServerId('ferry-shop-json')).not.toBe(defaultServerId('ferry-shop-avro'));
+  });
+});
+
+describe('source > debezium > the schema history’s Kafka login', () => {
+  const history = (security: ConnectorSettings['kafkaSecurity']) =>
+    Object.fromEntries(
+      Object.entries(connectorConfig({ ...local, kafkaSecurity: security }, inventory).connector.config)
+        .filter(([key]) => key.startsWith('schema.history.internal.producer.'))
+        .map(([key, value]) => [key.slice('schema.history.internal.producer.'.length), value]),
+    );
+
+  it('gives the producer and the consumer the same settings', () => {
+    const config = connectorConfig(local, inventory).connector.config;
+    const side = (name: string) =>
+      Object.entries(config)
+        .filter(([key]) => key.startsWith(`schema.history.internal.${name}.`))
+        .map(([key, value]) => [key.replace(`.${name}.`, '.'), value]);
+    expect(side('consumer')).toEqual(side('producer'));
+    expect(side('producer')).toHaveLength(5);
+  });
+
+  it.each([
+    ['plaintext', { kind: 'plaintext' } as const, {}],
+    ['tls', { kind: 'tls' } as const, { 'security.protocol': 'SSL' }],
+    [
+      'mtls',
+      { kind: 'mtls', ca: '/etc/ca.pem', keystore: '/etc/connect.pem' } as const,
+      {
+        'security.protocol': 'SSL',
+        'ssl.truststore.type': 'PEM',
+        'ssl.truststore.location': '/etc/ca.pem',
+        'ssl.keystore.type': 'PEM',
+        'ssl.keystore.location': '/etc/connect.pem',
+      },
+    ],
+    [
+      'scram-sha-256',
+      { kind: 'scram-sha-256', username: 'cdc', password: '${file:/s.properties:kafka.password}' } as const,
+      {
+        'security.protocol': 'SASL_SSL',
+        'sasl.mechanism': 'SCRAM-SHA-256',
+        'sasl.jaas.config':
+          'org.apache.kafka.common.security.scram.ScramLoginModule required username="cdc" password="${file:/s.properties:kafka.password}";',
+      },
+    ],
+    [
+      'aws-msk-iam',
+      { kind: 'aws-msk-iam' } as const,
+      {
+        'security.protocol': 'SASL_SSL',
+        'sasl.mechanism': 'AWS_MSK_IAM',
+        'sasl.jaas.config': 'software.amazon.msk.auth.iam.IAMLoginModule required;',
+        'sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
+      },
+    ],
+  ])('%s', (_, security, expected) => {
+    expect(history(security)).toEqual(expected);
+  });
+
+  it('refuses a login it cannot print: mtls without a keystore, SCRAM without a user, a quote in JAAS', () => {
+    expect(refusal(() => history({ kind: 'mtls' }))).toMatch(/--kafka-keystore/);
+    expect(refusal(() => history({ kind: 'scram-sha-512', password: 'p' }))).toMatch(/--kafka-username/);
+    expect(refusal(() => history({ kind: 'scram-sha-512', username: 'u', password: 'a"b' }))).toMatch(
+      /--kafka-password cannot hold "/,
+    );
   });
 });

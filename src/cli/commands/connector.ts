@@ -1,8 +1,13 @@
 import { Command } from 'commander';
-import { loadConfig } from '../../config/config';
+import { type KafkaSettings, loadConfig } from '../../config/config';
 import { ConfigError } from '../../core/errors';
 import { connectClient, describeStatus, waitForNewConnector } from '../../source/connect/connect-client';
-import { connectorConfig, defaultServerId } from '../../source/debezium/connector-config';
+import {
+  CONNECT_KAFKA_SECURITY,
+  type ConnectKafkaSecurity,
+  connectorConfig,
+  defaultServerId,
+} from '../../source/debezium/connector-config';
 import { connectSource } from '../../source/mysql/connection';
 import { describeRowKey } from '../../source/mysql/row-key';
 import { describeTable, listTables } from '../../source/mysql/table-shape';
@@ -13,6 +18,9 @@ import { json, print } from '../output';
  * resolves it when the connector starts, so neither this output nor Connect's REST API shows it.
  */
 export const DEFAULT_PASSWORD = '${file:/etc/kafka-connect/ferry-source.properties:password}';
+
+/** Where the schema history's Kafka password comes from by default, as the database password's. */
+export const DEFAULT_KAFKA_PASSWORD = '${file:/etc/kafka-connect/ferry-source.properties:kafka.password}';
 
 interface ConnectorOptions {
   source: string;
@@ -31,6 +39,11 @@ interface ConnectorOptions {
   dbSslMode?: string;
   serverId?: string;
   kafkaBootstrap?: string;
+  kafkaSecurity?: string;
+  kafkaCa?: string;
+  kafkaKeystore?: string;
+  kafkaUsername?: string;
+  kafkaPassword: string;
   registryUrl?: string;
   apply?: string;
   config?: string;
@@ -48,6 +61,35 @@ function parseKey(value: string, database: string): [string, string[]] {
   const [, db, table, columns] = match as unknown as [string, string, string, string];
   if (db !== database) throw new ConfigError(`--key ${db}.${table}: this connector captures database ${database}`);
   return [`${db}.${table}`, columns.split(',').map((c) => c.trim())];
+}
+
+/** --kafka-security and its files and login, or what ferry's own Kafka settings say. */
+function connectKafkaSecurity(opts: ConnectorOptions, kafka: KafkaSettings): ConnectKafkaSecurity {
+  const kind =
+    opts.kafkaSecurity ??
+    (kafka.sasl?.mechanism === 'plain' ? undefined : kafka.sasl?.mechanism) ??
+    (kafka.sslCert ? 'mtls' : kafka.ssl || kafka.sslCa ? 'tls' : 'plaintext');
+  if (!(CONNECT_KAFKA_SECURITY as readonly string[]).includes(kind))
+    throw new ConfigError(
+      opts.kafkaSecurity
+        ? `--kafka-security must be one of ${CONNECT_KAFKA_SECURITY.join(', ')}, not "${kind}"`
+        : `--kafka-security: ferry logs in with SASL/PLAIN, which ferry connector does not print; name one of ${CONNECT_KAFKA_SECURITY.join(', ')}`,
+    );
+  return {
+    kind: kind as ConnectKafkaSecurity['kind'],
+    ca: opts.kafkaCa,
+    keystore: opts.kafkaKeystore,
+    username: opts.kafkaUsername,
+    password: opts.kafkaPassword,
+  };
+}
+
+function describeSecurity({ kind, ca, username }: ConnectKafkaSecurity): string {
+  if (kind === 'plaintext') return 'in plaintext (--kafka-security for TLS and SASL)';
+  const trust = ca ? `trusting ${ca}` : "trusting the JVM's CAs";
+  if (kind === 'tls' || kind === 'mtls')
+    return `over TLS${kind === 'mtls' ? ' with a client certificate' : ''}, ${trust}`;
+  return `over TLS with ${kind === 'aws-msk-iam' ? 'MSK IAM (aws-msk-iam-auth on the plugin path)' : `${kind.toUpperCase()} as ${username}`}, ${trust}`;
 }
 
 /** `ferry connector`: the Debezium connector config for a database, every table given a key. */
@@ -89,6 +131,14 @@ export function connectorCommand(): Command {
       'Kafka as Connect reaches it, for the schema history topic (default: FERRY_KAFKA_BROKERS)',
     )
     .option(
+      '--kafka-security <kind>',
+      `how Connect reaches Kafka for the schema history: ${CONNECT_KAFKA_SECURITY.join(' | ')} (default: as ferry does, from FERRY_KAFKA_SSL*, FERRY_KAFKA_SASL_MECHANISM)`,
+    )
+    .option('--kafka-ca <file>', "PEM file of the brokers' CA on Connect's host (default: the JVM's trusted CAs)")
+    .option('--kafka-keystore <file>', "mtls: PEM file of Connect's private key and certificate chain")
+    .option('--kafka-username <user>', 'scram-*: the user Connect logs in as')
+    .option('--kafka-password <value>', 'scram-*: printed as given, like --db-password', DEFAULT_KAFKA_PASSWORD)
+    .option(
       '--registry-url <url>',
       "Apicurio's registry API as Connect reaches it, for avro (default: FERRY_SCHEMA_REGISTRY_URL at /apis/registry/v2)",
     )
@@ -106,6 +156,7 @@ export function connectorCommand(): Command {
       const sourceUrl = new URL(config.source.url);
       const name = opts.name ?? `ferry-${database}-${format}`;
       const signalTable = config.source.signalTable;
+      const kafkaSecurity = connectKafkaSecurity(opts, config.kafka);
 
       const source = await connectSource(config.source.url);
       try {
@@ -145,6 +196,7 @@ export function connectorCommand(): Command {
             partitions: opts.partitions,
             replicationFactor: opts.replicationFactor,
             kafkaBootstrap: opts.kafkaBootstrap ?? config.kafka.brokers.join(','),
+            kafkaSecurity,
             registryUrl:
               opts.registryUrl ?? config.schemaRegistry.url.replace(/\/apis\/ccompat\/v\d+\/?$/, '/apis/registry/v2'),
             signalTable,
@@ -152,6 +204,7 @@ export function connectorCommand(): Command {
           shapes,
         );
         // stdout is the config alone, ready for `curl -X PUT .../connectors/<name>/config`; what was chosen goes to stderr.
+        process.stderr.write(`ferry: the schema history reaches Kafka ${describeSecurity(kafkaSecurity)}\n`);
         for (const { table, key } of keyed)
           process.stderr.write(`ferry: ${table} has no primary key: keyed by ${describeRowKey(key)}\n`);
         print(json(connector));

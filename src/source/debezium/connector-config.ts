@@ -25,9 +25,68 @@ export interface ConnectorSettings {
   replicationFactor: string;
   /** Kafka as Connect reaches it, for the schema history topic. */
   kafkaBootstrap: string;
+  /** How the schema history's clients log in there. */
+  kafkaSecurity: ConnectKafkaSecurity;
   /** Apicurio's registry API as Connect reaches it (avro only). */
   registryUrl: string;
   signalTable: string;
+}
+
+export const CONNECT_KAFKA_SECURITY = [
+  'plaintext',
+  'tls',
+  'mtls',
+  'scram-sha-256',
+  'scram-sha-512',
+  'aws-msk-iam',
+] as const;
+
+/**
+ * How a Kafka client inside Kafka Connect reaches the brokers. Files are PEM, as Connect's host
+ * sees them; secrets are printed as given, so `${...}` config provider placeholders pass through.
+ */
+export interface ConnectKafkaSecurity {
+  kind: (typeof CONNECT_KAFKA_SECURITY)[number];
+  /** The CA that signed the brokers' certificates; none: the JVM's trusted CAs. */
+  ca?: string;
+  /** mtls: the client's private key and certificate chain, in one PEM file. */
+  keystore?: string;
+  username?: string;
+  password?: string;
+}
+
+/** Kafka client properties (security.protocol, ssl.*, sasl.*) for a way of reaching the brokers. */
+export function kafkaClientSecurity(security: ConnectKafkaSecurity): Record<string, string> {
+  const { kind, ca, keystore, username, password } = security;
+  if (kind === 'plaintext') return {};
+  const trust: Record<string, string> = ca ? { 'ssl.truststore.type': 'PEM', 'ssl.truststore.location': ca } : {};
+  if (kind === 'tls' || kind === 'mtls') {
+    if (kind === 'mtls' && !keystore)
+      throw new ConfigError('--kafka-security mtls needs --kafka-keystore: a PEM file of the key and its certificate');
+    return {
+      'security.protocol': 'SSL',
+      ...trust,
+      ...(keystore ? { 'ssl.keystore.type': 'PEM', 'ssl.keystore.location': keystore } : {}),
+    };
+  }
+  if (kind === 'aws-msk-iam')
+    return {
+      'security.protocol': 'SASL_SSL',
+      ...trust,
+      'sasl.mechanism': 'AWS_MSK_IAM',
+      'sasl.jaas.config': 'software.amazon.msk.auth.iam.IAMLoginModule required;',
+      'sasl.client.callback.handler.class': 'software.amazon.msk.auth.iam.IAMClientCallbackHandler',
+    };
+  if (!username) throw new ConfigError(`--kafka-security ${kind} needs --kafka-username: the user Connect logs in as`);
+  if (!password) throw new ConfigError(`--kafka-security ${kind} needs --kafka-password`);
+  for (const [option, value] of Object.entries({ '--kafka-username': username, '--kafka-password': password }))
+    if (/["\\]/.test(value)) throw new ConfigError(`${option} cannot hold " or \\ (JAAS quotes it)`);
+  return {
+    'security.protocol': 'SASL_SSL',
+    ...trust,
+    'sasl.mechanism': kind.toUpperCase(),
+    'sasl.jaas.config': `org.apache.kafka.common.security.scram.ScramLoginModule required username="${username}" password="${password}";`,
+  };
 }
 
 export interface ConnectorConfig {
@@ -157,6 +216,13 @@ export function connectorConfig(
 
     'schema.history.internal.kafka.bootstrap.servers': settings.kafkaBootstrap,
     'schema.history.internal.kafka.topic': `${prefix}.schema-history.${db}`,
+    // The schema history has a producer and a consumer of its own, outside Connect's settings.
+    ...Object.fromEntries(
+      Object.entries(kafkaClientSecurity(settings.kafkaSecurity)).flatMap(([key, value]) => [
+        [`schema.history.internal.producer.${key}`, value],
+        [`schema.history.internal.consumer.${key}`, value],
+      ]),
+    ),
     'include.schema.changes': 'false',
 
     'signal.data.collection': `${db}.${settings.signalTable}`,
