@@ -1,8 +1,9 @@
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import type { Row } from '../core/change-event';
 import { ConfigError } from '../core/errors';
-import { Decimal, mysqlFloat } from '../source/debezium/logical-types';
+import { Decimal, compactJson, mysqlFloat } from '../source/debezium/logical-types';
 import type { RowKey } from '../source/mysql/row-key';
+import { binlogStatusPrivilege, binlogStatusStatement, serverOf } from '../source/mysql/server';
 import { type Column, type TableShape, qualifiedName } from '../source/mysql/table-shape';
 
 // verify and its tools read the source through this module; the table's shape is described once, in source/mysql.
@@ -67,6 +68,9 @@ function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
       return Number(raw);
     case 'double':
       return Number(raw);
+    // Only MySQL reports JSON (MariaDB's is LONGTEXT): its text, as ferry decodes MySQL's JSON.
+    case 'json':
+      return compactJson(raw as string);
     case 'float':
       return mysqlFloat(Number(raw));
     case 'geometry':
@@ -195,13 +199,14 @@ export async function sharedKeyValue(
   return row ? columns.map((c) => row[c]) : undefined;
 }
 
-/** The binlog position now, as file sequence and byte position (MariaDB and MySQL before 8.4). */
+/** The binlog position now, as file and byte position, by the statement this server takes. */
 export async function binlogPosition(connection: Connection): Promise<{ file: string; position: number }> {
-  const [rows] = await connection.query<RowDataPacket[]>('SHOW MASTER STATUS');
+  const server = await serverOf(connection);
+  const [rows] = await connection.query<RowDataPacket[]>(binlogStatusStatement(server));
   const row = rows[0];
   if (!row)
     throw new ConfigError(
-      'the source has no binary log position (is log-bin on, and does the user have BINLOG MONITOR?)',
+      `the source has no binary log position (is log-bin on, and does the user have ${binlogStatusPrivilege(server)}?)`,
     );
   return { file: row.File as string, position: Number(row.Position) };
 }

@@ -17,7 +17,8 @@ describe('e2e > ferry connector --apply', () => {
   const connector = (connectorName: string, password: string, kafkaPassword = 'connect-secret') =>
     runFerry(
       'connector',
-      ...['--source', 'mariadb', '--database', scenario.database, '--name', connectorName],
+      // No --source: the connector class follows the server that FERRY_SOURCE_URL reaches.
+      ...['--database', scenario.database, '--name', connectorName],
       ...['--topic-prefix', prefix, '--kafka-bootstrap', stack.kafkaSaslSslBrokers.join(',')],
       // The schema history through the TLS + SCRAM listener, as Connect's own login on the stack.
       ...['--kafka-security', 'scram-sha-512', '--kafka-ca', join(stack.tlsDir, 'ca.pem')],
@@ -34,7 +35,10 @@ describe('e2e > ferry connector --apply', () => {
     scenario.configureCli();
     const applied = await connector(name, 'ferry_cdc');
     expect([applied.code, applied.err]).toEqual([0, expect.stringMatching(/RUNNING/)]);
-    expect(JSON.parse(applied.out)).toMatchObject({ name, config: { 'topic.prefix': prefix } });
+    expect(JSON.parse(applied.out)).toMatchObject({
+      name,
+      config: { 'topic.prefix': prefix, 'connector.class': 'io.debezium.connector.mariadb.MariaDbConnector' },
+    });
     expect(applied.err).toMatch(new RegExp(`connector ${name} RUNNING \\(task 0 RUNNING\\)`));
     await waitFor(`topic ${scenario.topic('things')}`, async () =>
       (await scenario.topics()).includes(scenario.topic('things')),

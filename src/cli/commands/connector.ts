@@ -10,6 +10,7 @@ import {
 } from '../../source/debezium/connector-config';
 import { connectSource } from '../../source/mysql/connection';
 import { describeRowKey } from '../../source/mysql/row-key';
+import { serverOf } from '../../source/mysql/server';
 import { describeTable, listTables } from '../../source/mysql/table-shape';
 import { json, print } from '../output';
 
@@ -23,7 +24,7 @@ export const DEFAULT_PASSWORD = '${file:/etc/kafka-connect/ferry-source.properti
 export const DEFAULT_KAFKA_PASSWORD = '${file:/etc/kafka-connect/ferry-source.properties:kafka.password}';
 
 interface ConnectorOptions {
-  source: string;
+  source?: string;
   database: string;
   tables?: string;
   format?: string;
@@ -98,7 +99,7 @@ export function connectorCommand(): Command {
     .description(
       'Print the Debezium connector config ferry relies on for a database (JSON {name, config}), giving each table without a primary key a key (message.key.columns)',
     )
-    .requiredOption('--source <kind>', 'mysql | mariadb')
+    .option('--source <kind>', "mysql | mariadb: the connector class (default: the server's, from SELECT VERSION())")
     .requiredOption('--database <db>', 'the database to capture')
     .option('--tables <names>', 'only these tables, comma-separated (default: every table but the signalling table)')
     .option('--format <format>', 'json | avro (default: FERRY_FORMAT)')
@@ -145,7 +146,7 @@ export function connectorCommand(): Command {
     .option('--apply <connect-url>', 'also register it with Kafka Connect there, and wait until it runs')
     .option('-c, --config <file>', 'JSON config file')
     .action(async (opts: ConnectorOptions) => {
-      if (opts.source !== 'mysql' && opts.source !== 'mariadb')
+      if (opts.source !== undefined && opts.source !== 'mysql' && opts.source !== 'mariadb')
         throw new ConfigError(`--source must be mysql or mariadb, not "${opts.source}"`);
       const config = loadConfig({ file: opts.config });
       const format = opts.format ?? config.format;
@@ -160,6 +161,7 @@ export function connectorCommand(): Command {
 
       const source = await connectSource(config.source.url);
       try {
+        const kind = (opts.source as 'mysql' | 'mariadb' | undefined) ?? (await serverOf(source)).kind;
         const existing = await listTables(source, database);
         if (existing.length === 0)
           throw new ConfigError(`database ${database} has no tables (or does not exist, or this user cannot read it)`);
@@ -180,7 +182,7 @@ export function connectorCommand(): Command {
         for (const table of tables) shapes.push(await describeTable(source, `${database}.${table}`));
         const { connector, keyed } = connectorConfig(
           {
-            source: opts.source,
+            source: kind,
             format,
             name,
             database,

@@ -11,7 +11,7 @@ import {
   toChangeEvent,
   wrapDecodeError,
 } from './envelope';
-import { type ConnectSchema, rowDecoder } from './logical-types';
+import { type ConnectSchema, flavorOf, rowDecoder } from './logical-types';
 import type { RowSchema } from '../../core/row-schema';
 import { rowSchemaOf } from './row-schema';
 import { RegistryHttp, type RegistrySettings } from './registry-http';
@@ -174,7 +174,7 @@ function compile(avro: AvroType): WriterSchema {
   let keyRow: ((raw: unknown) => Row) | undefined | null = null;
   return {
     type,
-    decodeRow: rowSchema ? rowDecoder(rowSchema) : (raw: unknown) => raw as Row,
+    decodeRow: rowSchema ? rowDecoder(rowSchema, flavorOf(envelope)) : (raw: unknown) => raw as Row,
     ...(rowSchema ? { rowSchema: rowSchemaOf(rowSchema) } : {}),
     keyShape: shapeOfFields(
       envelope.fields?.map((f) => f.field as string),

@@ -11,7 +11,7 @@ import {
   toChangeEvent,
   wrapDecodeError,
 } from './envelope';
-import { type ConnectSchema, rowDecoder } from './logical-types';
+import { type ConnectSchema, flavorOf, rowDecoder } from './logical-types';
 import type { RowSchema } from '../../core/row-schema';
 import { rowSchemaOf } from './row-schema';
 
@@ -161,7 +161,7 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
     if (!rowSchema) {
       compiled = { before: identityRow, after: identityRow, int64Columns: [] };
     } else {
-      const decode = rowDecoder(rowSchema);
+      const decode = rowDecoder(rowSchema, flavorOf(schema));
       const int64Columns = (rowSchema.fields ?? []).filter((f) => f.type === 'int64').map((f) => f.field as string);
       compiled = { before: decode, after: decode, int64Columns, rowSchema: rowSchemaOf(rowSchema) };
     }

@@ -38,9 +38,42 @@ const UNSIGNED_BIGINT = /^BIGINT UNSIGNED\b/i;
 
 export type ValueDecoder = (raw: Raw) => unknown;
 
+/** What the connector that wrote a schema changes about decoding it. */
+export interface SourceFlavor {
+  /**
+   * MySQL's JSON columns: Debezium's snapshot reads MySQL's text (a space after each ',' and ':')
+   * and its binlog reader writes none, so ferry removes the whitespace outside strings from both.
+   */
+  compactJson?: boolean;
+}
+
+/** The flavor of the connector named by an envelope's source block (io.debezium.connector.<kind>.Source). */
+export function flavorOf(envelope: ConnectSchema): SourceFlavor {
+  const source = envelope.fields?.find((f) => f.field === 'source');
+  return { compactJson: source?.name === 'io.debezium.connector.mysql.Source' };
+}
+
+/** JSON text without whitespace outside its strings: MySQL's two renderings of one value agree. */
+export function compactJson(text: string): string {
+  let out = '';
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i] as string;
+    if (inString) {
+      out += ch;
+      if (ch === '\\') out += text[++i] ?? '';
+      else if (ch === '"') inString = false;
+    } else if (ch === '"') {
+      inString = true;
+      out += ch;
+    } else if (ch !== ' ' && ch !== '\n' && ch !== '\r' && ch !== '\t') out += ch;
+  }
+  return out;
+}
+
 /** Builds, once per schema, a function that decodes a row struct. */
-export function rowDecoder(schema: ConnectSchema): (raw: Raw) => Record<string, unknown> {
-  const fields = (schema.fields ?? []).map((field) => [field.field as string, valueDecoder(field)] as const);
+export function rowDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): (raw: Raw) => Record<string, unknown> {
+  const fields = (schema.fields ?? []).map((field) => [field.field as string, valueDecoder(field, flavor)] as const);
   return (raw) => {
     const source = raw as Record<string, Raw>;
     const row: Record<string, unknown> = {};
@@ -52,7 +85,7 @@ export function rowDecoder(schema: ConnectSchema): (raw: Raw) => Record<string, 
   };
 }
 
-export function valueDecoder(schema: ConnectSchema): ValueDecoder {
+export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): ValueDecoder {
   const unsignedBigint = UNSIGNED_BIGINT.test(schema.parameters?.[SOURCE_TYPE] ?? '');
   switch (schema.name) {
     case DECIMAL: {
@@ -93,7 +126,7 @@ export function valueDecoder(schema: ConnectSchema): ValueDecoder {
       return (raw) => Number(raw);
     case 'io.debezium.data.Json':
       // MariaDB's JSON is LONGTEXT: Debezium marks it JSON only sometimes, so JSON is always text.
-      return (raw) => String(raw);
+      return flavor.compactJson ? (raw) => compactJson(String(raw)) : (raw) => String(raw);
     case 'io.debezium.data.EnumSet':
       return (raw) => (raw === '' ? [] : String(raw).split(','));
     case 'io.debezium.data.Bits':
@@ -117,11 +150,11 @@ export function valueDecoder(schema: ConnectSchema): ValueDecoder {
     case 'bytes':
       return (raw) => toBytes(raw);
     case 'struct': {
-      const decode = rowDecoder(schema);
+      const decode = rowDecoder(schema, flavor);
       return (raw) => decode(raw);
     }
     case 'array': {
-      const item = schema.items ? valueDecoder(schema.items) : (raw: Raw) => raw;
+      const item = schema.items ? valueDecoder(schema.items, flavor) : (raw: Raw) => raw;
       return (raw) => (raw as Raw[]).map((value) => (value === null ? null : item(value)));
     }
     default:
