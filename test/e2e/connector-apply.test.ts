@@ -1,7 +1,6 @@
-import { join } from 'node:path';
 import { runFerry } from '../support/cli';
 import { Scenario } from '../support/scenario';
-import { connectorNames, removeConnector, stack, waitFor } from '../support/stack';
+import { connectKafkaOptions, connectorNames, removeConnector, stack, waitFor } from '../support/stack';
 
 /** `ferry connector --apply`: the printed config registered with Kafka Connect, waited on until it runs. */
 describe('e2e > ferry connector --apply', () => {
@@ -19,10 +18,9 @@ describe('e2e > ferry connector --apply', () => {
       'connector',
       // No --source: the connector class follows the server that FERRY_SOURCE_URL reaches.
       ...['--database', scenario.database, '--name', connectorName],
-      ...['--topic-prefix', prefix, '--kafka-bootstrap', stack.kafkaSaslSslBrokers.join(',')],
+      ...['--topic-prefix', prefix],
       // The schema history through the TLS + SCRAM listener, as Connect's own login on the stack.
-      ...['--kafka-security', 'scram-sha-512', '--kafka-ca', join(stack.tlsDir, 'ca.pem')],
-      ...['--kafka-username', 'connect', '--kafka-password', kafkaPassword],
+      ...connectKafkaOptions().map((option) => (option === 'connect-secret' ? kafkaPassword : option)),
       ...['--db-host', '127.0.0.1', '--db-port', String(stack.mariadb.port)],
       ...['--db-user', 'ferry_cdc', '--db-password', password, '--apply', stack.connectUrl],
     );

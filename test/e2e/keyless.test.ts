@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadMapping } from '../../src/mapping/load-mapping';
 import { runFerry } from '../support/cli';
 import { Scenario } from '../support/scenario';
-import { stack } from '../support/stack';
+import { connectKafkaOptions, stack } from '../support/stack';
 
 const codes = (from: number, to: number) =>
   Array.from({ length: to - from }, (_, i) => `c${String(from + i).padStart(3, '0')}`);
@@ -88,8 +88,13 @@ describe('e2e > a table without a primary key, keyed by ferry', () => {
       'disable',
       '--topic-prefix',
       `t${scenario.id}`,
+      ...connectKafkaOptions(),
     );
-    expect([printed.code, printed.err]).toEqual([0, `ferry: ${qualified} has no primary key: keyed by code (named)\n`]);
+    expect([printed.code, printed.err]).toEqual([
+      0,
+      `ferry: the schema history reaches Kafka over TLS with SCRAM-SHA-512 as connect, trusting ${join(stack.tlsDir, 'ca.pem')}\n` +
+        `ferry: ${qualified} has no primary key: keyed by code (named)\n`,
+    ]);
     const { config } = JSON.parse(printed.out) as { name: string; config: Record<string, string> };
     expect(config['message.key.columns']).toBe(`${qualified}:code`);
     // The whole printed config runs on the real connector: key, topics, signalling table and all.

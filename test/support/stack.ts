@@ -33,6 +33,13 @@ export const stack = {
   mariadb: { host: '127.0.0.1', port: Number(env.FERRY_MARIADB_PORT ?? 3307), user: 'ferry', password: 'ferry' },
 };
 
+/** `ferry connector`'s options for the schema history as the stack's Connect reaches Kafka: TLS + SCRAM as connect. */
+export const connectKafkaOptions = () => [
+  ...['--kafka-bootstrap', stack.kafkaSaslSslBrokers.join(',')],
+  ...['--kafka-security', 'scram-sha-512', '--kafka-ca', join(stack.tlsDir, 'ca.pem')],
+  ...['--kafka-username', 'connect', '--kafka-password', 'connect-secret'],
+];
+
 /** A short id that keeps tests' databases, topics, tables and groups apart. */
 export const uniqueId = () => randomBytes(4).toString('hex');
 
