@@ -13,14 +13,14 @@ describe('e2e > ferry connector --apply', () => {
     await scenario.tearDown();
   });
 
-  const connector = (connectorName: string, password: string, kafkaPassword = 'connect-secret') =>
+  const connector = (connectorName: string, password: string, kafkaPassword?: string) =>
     runFerry(
       'connector',
       // No --source: the connector class follows the server that FERRY_SOURCE_URL reaches.
       ...['--database', scenario.database, '--name', connectorName],
       ...['--topic-prefix', prefix],
       // The schema history through the TLS + SCRAM listener, as Connect's own login on the stack.
-      ...connectKafkaOptions().map((option) => (option === 'connect-secret' ? kafkaPassword : option)),
+      ...connectKafkaOptions(kafkaPassword),
       ...['--db-host', '127.0.0.1', '--db-port', String(stack.mariadb.port)],
       ...['--db-user', 'ferry_cdc', '--db-password', password, '--apply', stack.connectUrl],
     );

@@ -34,10 +34,10 @@ export const stack = {
 };
 
 /** `ferry connector`'s options for the schema history as the stack's Connect reaches Kafka: TLS + SCRAM as connect. */
-export const connectKafkaOptions = () => [
+export const connectKafkaOptions = (password = 'connect-secret') => [
   ...['--kafka-bootstrap', stack.kafkaSaslSslBrokers.join(',')],
   ...['--kafka-security', 'scram-sha-512', '--kafka-ca', join(stack.tlsDir, 'ca.pem')],
-  ...['--kafka-username', 'connect', '--kafka-password', 'connect-secret'],
+  ...['--kafka-username', 'connect', '--kafka-password', password],
 ];
 
 /** A short id that keeps tests' databases, topics, tables and groups apart. */
