@@ -11,6 +11,22 @@ export interface SourcePosition {
   readonly snapshot: false | 'initial' | 'incremental';
   /** Source commit time, epoch milliseconds. */
   readonly committedAtMs: number;
+  /** The transaction's global id, when the source runs with GTIDs (a snapshot read has none). */
+  readonly transaction?: SourceTransaction;
+}
+
+/**
+ * A GTID read: each origin numbers its transactions in commit order, on every server that
+ * replicates them. The origin is a MySQL server's UUID (with its tag, if any), or a MariaDB
+ * replication domain, whose numbering a promoted server carries on.
+ */
+export interface SourceTransaction {
+  /** The GTID as the connector wrote it. */
+  readonly id: string;
+  readonly origin: string;
+  readonly sequence: bigint;
+  /** MySQL 8 stamps a GTID transaction with its commit time in microseconds; MariaDB's is a statement's start, in seconds. */
+  readonly commitClock: 'commit' | 'statement';
 }
 
 /** Where a message came from in Kafka. */

@@ -11,6 +11,12 @@
  */
 export const VERSION_FORMAT = 'v1:';
 
+/**
+ * A change committed later than this, by the source's clock, than one at a later binlog position
+ * is not the connector sending an old change again: the binlog numbering went back.
+ */
+export const REGRESSION_MARGIN_MS = 60_000;
+
 /** The item attribute holding it; reserved: a mapping may not produce it. */
 export const VERSION_ATTRIBUTE = '_ferry_version';
 

@@ -13,6 +13,7 @@ import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
 import { KeyGuard } from './key-guard';
 import type { LostDeleteCheck } from './lost-deletes';
 import type { SchemaWatch } from './schema-watch';
+import { SourceOrderGuard } from './source-order';
 
 export interface BatchProcessorDeps {
   mapping: Mapping;
@@ -37,6 +38,7 @@ export interface BatchProcessorDeps {
  */
 export class BatchProcessor implements BatchHandler {
   private readonly keys: KeyGuard;
+  private readonly order = new SourceOrderGuard();
 
   constructor(private readonly deps: BatchProcessorDeps) {
     this.keys = new KeyGuard(deps.mapping.name, deps.events);
@@ -102,7 +104,10 @@ export class BatchProcessor implements BatchHandler {
       try {
         const decoded = await retryDecode(async () => {
           const d = await decoder.decode(message.value, origin);
-          if (d.kind === 'change') this.keys.check(d.event, await decoder.keyShape(message.key, origin), origin);
+          if (d.kind === 'change') {
+            this.keys.check(d.event, await decoder.keyShape(message.key, origin), origin);
+            this.order.check(d.event, origin);
+          }
           return d;
         });
         if (decoded.kind === 'skip') {

@@ -5,7 +5,7 @@ import { RetriesExhaustedError, SinkWriteError } from '../../core/errors';
 import type { WriteControl, WriteResult } from '../../core/batch';
 import type { FerryEvents } from '../../core/events';
 import { type RetryOptions, createRetry } from '../../core/retry';
-import { VERSION_ATTRIBUTE, VERSION_FORMAT, parseVersion } from '../../core/version';
+import { REGRESSION_MARGIN_MS, VERSION_ATTRIBUTE, VERSION_FORMAT, parseVersion } from '../../core/version';
 import type { AttributeMap, WriteIntent } from '../../core/write-intent';
 import { DELETE_KEY, type DeletesOptions, REMEMBERED_GUARD, deleteId, deleteRecord } from './deletes';
 import { classifyDynamoDbError, isConditionFailure, isThrottle } from './errors';
@@ -186,9 +186,6 @@ export class DynamoDbWriter {
     }
   }
 }
-
-/** A source position later in time but earlier in the binlog by more than this: the numbering went back. */
-const REGRESSION_MARGIN_MS = 60_000;
 
 /**
  * A write lost its condition to `held`, an item or remembered delete. Stale when `held` is newer

@@ -1,4 +1,4 @@
-import type { SourcePosition } from '../../core/change-event';
+import type { SourcePosition, SourceTransaction } from '../../core/change-event';
 import { DecodeError } from '../../core/errors';
 import { type Phase, formatVersion } from '../../core/version';
 
@@ -9,6 +9,36 @@ export interface BinlogSource {
   row?: number | bigint;
   snapshot?: string | boolean;
   ts_ms?: number | bigint;
+  gtid?: string | null;
+}
+
+const MYSQL_GTID = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?::[a-z_][a-z0-9_]{0,31})?):(\d+)$/i;
+const MARIADB_GTID = /^(\d+)-\d+-(\d+)$/;
+
+/**
+ * Reads `source.gtid`: `uuid:seq` or, tagged (MySQL 8.3+), `uuid:tag:seq` from the MySQL
+ * connector; `domain-server-seq` from the MariaDB connector. Text in no known form reads as no
+ * GTID: it only sharpens the failover check (pipeline/source-order), which falls back to time.
+ */
+export function transactionOf(gtid: string | null | undefined): SourceTransaction | undefined {
+  if (!gtid) return undefined;
+  const mysql = MYSQL_GTID.exec(gtid);
+  if (mysql)
+    return {
+      id: gtid,
+      origin: (mysql[1] as string).toLowerCase(),
+      sequence: BigInt(mysql[2] as string),
+      commitClock: 'commit',
+    };
+  const mariadb = MARIADB_GTID.exec(gtid);
+  if (mariadb)
+    return {
+      id: gtid,
+      origin: `domain ${mariadb[1]}`,
+      sequence: BigInt(mariadb[2] as string),
+      commitClock: 'statement',
+    };
+  return undefined;
 }
 
 export const phaseOf = (op: string, snapshot: boolean): Phase => (snapshot ? 0 : op === 'd' ? 1 : 2);
@@ -26,8 +56,8 @@ export function snapshotOf(marker: BinlogSource['snapshot']): SourcePosition['sn
  * primary-key change is one binlog row that Debezium emits as a delete of the old key and a
  * create of the new one, on different partitions: the create must win wherever they touch the
  * same item, so deletes sort before creates at the same row.
- * Positions are only comparable for one source server: after a failover to a server with
- * other binlog files, rebuild the target.
+ * Positions are only comparable for one source server: a failover to a server with other
+ * binlog files is caught by pipeline/source-order (and, across restarts, by the writer).
  */
 export function positionOf(source: BinlogSource, op: string): SourcePosition {
   const fileSequence = source.file ? /\.(\d+)$/.exec(source.file)?.[1] : undefined;
@@ -43,5 +73,6 @@ export function positionOf(source: BinlogSource, op: string): SourcePosition {
     phaseOf(op, snapshot !== false),
     committedAtMs,
   );
-  return { version, snapshot, committedAtMs };
+  const transaction = transactionOf(source.gtid);
+  return transaction ? { version, snapshot, committedAtMs, transaction } : { version, snapshot, committedAtMs };
 }

@@ -1,0 +1,77 @@
+import type { ChangeEvent, KafkaOrigin } from '../core/change-event';
+import { UnorderedChangeError } from '../core/errors';
+import { REGRESSION_MARGIN_MS, parseVersion } from '../core/version';
+
+/** How far a partition has read: the furthest binlog position, the latest commit, each GTID origin's last transaction. */
+interface PartitionRead {
+  offset: bigint;
+  position: string;
+  latestCommitMs: number;
+  /** The version text of the furthest position, for the message. */
+  version: string;
+  sequences: Map<string, bigint>;
+}
+
+// MySQL stamps a GTID transaction with its commit time in microseconds, on the server it began
+// on: two servers' clocks agree far better than a failover takes. MariaDB's time is a statement's
+// start, in seconds, so a long transaction can sit later in the binlog with an earlier time.
+const MARGIN_MS = { commit: 1_000, statement: REGRESSION_MARGIN_MS };
+
+/**
+ * A partition's changes arrive in binlog order, so a streamed change at an earlier binlog
+ * position than one already read is either the connector sending again what it sent before a
+ * restart, or a new change from another server's binlog: a failover (or `RESET MASTER`), after
+ * which binlog positions, and so `_ferry_version`, no longer compare, and the new change would be
+ * dropped as stale. A GTID tells them apart exactly: an origin's transactions are numbered in
+ * commit order, so a transaction numbered past its origin's last one read is new. Without one
+ * (a source without GTIDs, an origin this process has not read), a change committed later than
+ * any read by more than the clock's margin is taken as new. A new change there is
+ * refused, holding the partition: nothing after it is written until the target is rebuilt from a
+ * new snapshot. Snapshot reads are placed by design (see source/debezium/position) and are not
+ * checked; a message read again (a batch retried, a partition reassigned) is not checked twice.
+ * What this process has not read (a restart between the two servers' changes) the writer checks
+ * against each item's stored version (sink/dynamodb/dynamodb-writer, staleOrRefused).
+ */
+export class SourceOrderGuard {
+  private readonly partitions = new Map<string, PartitionRead>();
+
+  /** Throws UnorderedChangeError for a new change sitting earlier in the binlog than one already read. */
+  check(event: ChangeEvent, origin: KafkaOrigin): void {
+    if (event.position.snapshot !== false) return;
+    const parsed = parseVersion(event.position.version);
+    if (parsed === undefined) return;
+    const id = `${origin.topic}[${origin.partition}]`;
+    const offset = BigInt(origin.offset);
+    const read = this.partitions.get(id);
+    const { transaction, committedAtMs, version } = event.position;
+    if (read === undefined) {
+      this.partitions.set(id, {
+        offset,
+        position: parsed.position,
+        latestCommitMs: committedAtMs,
+        version,
+        sequences: transaction ? new Map([[transaction.origin, transaction.sequence]]) : new Map(),
+      });
+      return;
+    }
+    if (offset <= read.offset) return;
+    const last = transaction && read.sequences.get(transaction.origin);
+    if (parsed.position < read.position) {
+      const isNew =
+        transaction !== undefined && last !== undefined
+          ? transaction.sequence > last
+          : committedAtMs > read.latestCommitMs + MARGIN_MS[transaction?.commitClock ?? 'statement'];
+      if (isNew)
+        throw new UnorderedChangeError(
+          `source failed over: ${id}@${origin.offset} is a new change${transaction ? ` (transaction ${transaction.id})` : ''} committed at ${new Date(committedAtMs).toISOString()}, at ${version}, earlier in the binlog than ${read.version} already read; binlog positions of two servers (or of a reset binlog) do not compare, so nothing after it is written. Take a new snapshot into a new topic prefix and rebuild from it (README, Runbook: "A partition blocked on source position went back")`,
+        );
+    } else {
+      read.position = parsed.position;
+      read.version = version;
+    }
+    read.offset = offset;
+    read.latestCommitMs = Math.max(read.latestCommitMs, committedAtMs);
+    if (transaction && (last === undefined || transaction.sequence > last))
+      read.sequences.set(transaction.origin, transaction.sequence);
+  }
+}
