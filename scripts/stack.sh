@@ -269,13 +269,15 @@ scram_users() {
 }
 
 # A local CA, the broker's certificate (127.0.0.1, localhost) and a client certificate (CN=ferry), for
-# the TLS listeners; made once with openssl.
+# the TLS listeners; made once with openssl. The CA also as a PKCS#12 trust store (password ferry-trust).
 make_certificates() {
   local d=$STACK_DIR/tls
-  [[ -f $d/broker-keystore.pem && -f $d/client.pem ]] && return 0
   mkdir -p "$d"
   (
     cd "$d"
+    # Java's trust store of the CA, for clients that read no PEM (Apicurio's registry client in Connect).
+    trust_store() { [[ -f ca.p12 ]] || keytool -importcert -noprompt -alias ferry-ca -file ca.pem -keystore ca.p12 -storetype PKCS12 -storepass ferry-trust; }
+    [[ -f broker-keystore.pem && -f client.pem ]] && { trust_store; exit; }
     openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj '/CN=ferry local CA' -keyout ca.key -out ca.pem
     local name subj ext
     for name in broker client; do
@@ -286,6 +288,7 @@ make_certificates() {
     # Kafka's PEM key store: the key (PKCS#8) and the certificate chain in one file.
     cat broker.key broker.pem ca.pem >broker-keystore.pem
     rm -f ./*.csr ca.srl
+    trust_store
   ) >>"$(log_of kafka)" 2>&1
 }
 

@@ -1,24 +1,8 @@
-import type { KafkaMessage } from 'kafkajs';
 import { Scenario } from '../support/scenario';
-import { kafka, maxBlockedSeconds, scanAll, waitFor } from '../support/stack';
+import { kafka, maxBlockedSeconds, readTopic, scanAll, waitFor } from '../support/stack';
 
 interface Envelope {
   payload: { after: Record<string, unknown>; source: { file: string; pos: number; gtid: string; ts_ms: number } };
-}
-
-/** Every message on a topic so far. */
-async function readAll(topic: string, count: number): Promise<Array<KafkaMessage & { partition: number }>> {
-  const consumer = kafka().consumer({ groupId: `ferry-test-reader-${Date.now()}` });
-  const messages: Array<KafkaMessage & { partition: number }> = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message, partition }) => void messages.push({ ...message, partition }) });
-  try {
-    await waitFor(`${count} messages on ${topic}`, async () => messages.length >= count, 60_000);
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
 }
 
 /**
@@ -49,7 +33,7 @@ describe('e2e > a source that fails over', () => {
     await scenario.db.query(`UPDATE things SET name = 'two' WHERE id = 1`);
     await waitFor('the update', async () => (await nameOf()) === 'two');
 
-    const [, update] = await readAll(scenario.topic('things'), 2);
+    const [, update] = await readTopic(scenario.topic('things'), 2);
     const promoted = JSON.parse(String(update?.value)) as Envelope;
     const { source } = promoted.payload;
     const [domain, , sequence] = source.gtid.split('-');

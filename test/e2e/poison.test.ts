@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config/config';
 import { loadMapping } from '../../src/mapping/load-mapping';
 import { redriveDeadLetters } from '../../src/pipeline/redrive';
 import { runFerry } from '../support/cli';
-import { kafka, scanAll, waitFor } from '../support/stack';
+import { kafka, readTopic, scanAll, waitFor } from '../support/stack';
 import { DLQ_HEADERS } from '../../src/pipeline/dead-letters';
 
 /** Guarantee 4: poison goes to the dead-letter topic with its origin and error; everything else is written. */
@@ -112,17 +112,3 @@ describe('e2e > poison messages', () => {
     await expect(redriving).rejects.toThrow(/redrive stopped at dead letter .*ResourceNotFoundException/);
   }, 120_000);
 });
-
-async function readTopic(topic: string, count: number) {
-  const consumer = kafka().consumer({ groupId: `ferry-test-reader-${Date.now()}` });
-  const messages: Array<{ value: Buffer | null; headers?: Record<string, unknown> }> = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void messages.push(message as never) });
-  try {
-    await waitFor(`${count} messages on ${topic}`, async () => messages.length >= count, 60_000);
-  } finally {
-    await consumer.disconnect();
-  }
-  return messages;
-}

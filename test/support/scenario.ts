@@ -55,9 +55,9 @@ export class Scenario {
     return `${connectorNames(this.id).prefix}.${this.database}.${sourceTable}`;
   }
 
-  /** The stack trace of the connector's failed task, if one failed. */
-  async connectorFailure(): Promise<string | undefined> {
-    const res = await fetch(`${stack.connectUrl}/connectors/${connectorNames(this.id).name}/status`);
+  /** The stack trace of the connector's failed task, if one failed (by default the scenario's connector). */
+  async connectorFailure(name = connectorNames(this.id).name): Promise<string | undefined> {
+    const res = await fetch(`${stack.connectUrl}/connectors/${name}/status`);
     const status = (await res.json()) as { tasks?: Array<{ state: string; trace?: string }> };
     return status.tasks?.find((t) => t.state === 'FAILED')?.trace;
   }

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type AttributeValue, DeleteTableCommand, DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, type KafkaMessage, logLevel } from 'kafkajs';
 import mysql from 'mysql2/promise';
 import { notificationTopic } from '../../src/source/debezium/connector-config';
 import { stopIdleRequestQueuePolling } from '../../src/source/kafka/kafkajs-request-queue';
@@ -62,6 +62,21 @@ export async function waitFor<T>(
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, intervalMs));
   }
+}
+
+/** The first `count` messages on a topic, each with its partition. */
+export async function readTopic(topic: string, count: number): Promise<Array<KafkaMessage & { partition: number }>> {
+  const consumer = kafka().consumer({ groupId: `ferry-test-reader-${uniqueId()}` });
+  const messages: Array<KafkaMessage & { partition: number }> = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message, partition }) => void messages.push({ ...message, partition }) });
+  try {
+    await waitFor(`${count} messages on ${topic}`, async () => messages.length >= count, 60_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  return messages;
 }
 
 export function mariadb(database?: string) {

@@ -236,3 +236,40 @@ describe('source > debezium > the schema history’s Kafka login', () => {
     );
   });
 });
+
+describe('source > debezium > the converters’ registry login', () => {
+  const avro = (registryLogin?: ConnectorSettings['registryLogin']) =>
+    connectorConfig({ ...local, format: 'avro', registryLogin }, inventory).connector.config;
+  const converterKeys = (config: Record<string, string>, side: 'key' | 'value') =>
+    Object.fromEntries(
+      Object.entries(config)
+        .filter(([key]) => key.startsWith(`${side}.converter.apicurio.auth.`) || key.includes('.request.ssl.'))
+        .filter(([key]) => key.startsWith(`${side}.`))
+        .map(([key, value]) => [key.slice(`${side}.converter.`.length), value]),
+    );
+
+  it('gives both converters basic auth and a PKCS#12 trust store, secrets as given', () => {
+    const config = avro({
+      username: 'connect',
+      password: '${file:/etc/kafka-connect/ferry-source.properties:registry.password}',
+      truststore: '/etc/kafka-connect/registry-ca.p12',
+      truststorePassword: 'changeit',
+    });
+    const expected = {
+      'apicurio.auth.username': 'connect',
+      'apicurio.auth.password': '${file:/etc/kafka-connect/ferry-source.properties:registry.password}',
+      'apicurio.registry.request.ssl.truststore.location': '/etc/kafka-connect/registry-ca.p12',
+      'apicurio.registry.request.ssl.truststore.type': 'PKCS12',
+      'apicurio.registry.request.ssl.truststore.password': 'changeit',
+    };
+    expect(converterKeys(config, 'key')).toEqual(expected);
+    expect(converterKeys(config, 'value')).toEqual(expected);
+  });
+
+  it('prints no login without a user, and none for JSON', () => {
+    expect(converterKeys(avro({ password: 'x' }), 'value')).toEqual({});
+    expect(converterKeys(avro(), 'value')).toEqual({});
+    const json = connectorConfig({ ...local, registryLogin: { username: 'u', password: 'p' } }, inventory).connector;
+    expect(Object.keys(json.config).filter((k) => k.includes('apicurio'))).toEqual([]);
+  });
+});

@@ -5,6 +5,7 @@ import { connectClient, describeStatus, waitForNewConnector } from '../../source
 import {
   CONNECT_KAFKA_SECURITY,
   type ConnectKafkaSecurity,
+  type ConnectRegistryLogin,
   connectorConfig,
   defaultServerId,
 } from '../../source/debezium/connector-config';
@@ -22,6 +23,11 @@ export const DEFAULT_PASSWORD = '${file:/etc/kafka-connect/ferry-source.properti
 
 /** Where the schema history's Kafka password comes from by default, as the database password's. */
 export const DEFAULT_KAFKA_PASSWORD = '${file:/etc/kafka-connect/ferry-source.properties:kafka.password}';
+
+/** And the registry's, and its trust store's. */
+export const DEFAULT_REGISTRY_PASSWORD = '${file:/etc/kafka-connect/ferry-source.properties:registry.password}';
+export const DEFAULT_TRUSTSTORE_PASSWORD =
+  '${file:/etc/kafka-connect/ferry-source.properties:registry.truststore.password}';
 
 interface ConnectorOptions {
   source?: string;
@@ -46,6 +52,10 @@ interface ConnectorOptions {
   kafkaUsername?: string;
   kafkaPassword: string;
   registryUrl?: string;
+  registryUsername?: string;
+  registryPassword: string;
+  registryTruststore?: string;
+  registryTruststorePassword: string;
   apply?: string;
   config?: string;
 }
@@ -83,6 +93,12 @@ function connectKafkaSecurity(opts: ConnectorOptions, kafka: KafkaSettings): Con
     username: opts.kafkaUsername,
     password: opts.kafkaPassword,
   };
+}
+
+function describeRegistryLogin(url: string, { username, truststore }: ConnectRegistryLogin): string {
+  const login = username ? `with basic auth as ${username}` : 'without a login (--registry-username for basic auth)';
+  if (!url.startsWith('https:')) return `${url} ${login}`;
+  return `${url} ${login}, trusting ${truststore ?? "the JVM's CAs (--registry-truststore for a PKCS#12 of the CA)"}`;
 }
 
 function describeSecurity({ kind, ca, username }: ConnectKafkaSecurity): string {
@@ -143,6 +159,16 @@ export function connectorCommand(): Command {
       '--registry-url <url>',
       "Apicurio's registry API as Connect reaches it, for avro (default: FERRY_SCHEMA_REGISTRY_URL at /apis/registry/v2)",
     )
+    .option(
+      '--registry-username <user>',
+      "avro: the converters' basic-auth user (default: FERRY_SCHEMA_REGISTRY_USERNAME)",
+    )
+    .option('--registry-password <value>', 'avro: printed as given, like --db-password', DEFAULT_REGISTRY_PASSWORD)
+    .option(
+      '--registry-truststore <file>',
+      "avro: PKCS#12 trust store of the registry's CA on Connect's host (default: the JVM's trusted CAs)",
+    )
+    .option('--registry-truststore-password <value>', 'avro: printed as given', DEFAULT_TRUSTSTORE_PASSWORD)
     .option('--apply <connect-url>', 'also register it with Kafka Connect there, and wait until it runs')
     .option('-c, --config <file>', 'JSON config file')
     .action(async (opts: ConnectorOptions) => {
@@ -158,6 +184,14 @@ export function connectorCommand(): Command {
       const name = opts.name ?? `ferry-${database}-${format}`;
       const signalTable = config.source.signalTable;
       const kafkaSecurity = connectKafkaSecurity(opts, config.kafka);
+      const registryUrl =
+        opts.registryUrl ?? config.schemaRegistry.url.replace(/\/apis\/ccompat\/v\d+\/?$/, '/apis/registry/v2');
+      const registryLogin: ConnectRegistryLogin = {
+        username: opts.registryUsername ?? config.schemaRegistry.username,
+        password: opts.registryPassword,
+        truststore: opts.registryTruststore,
+        truststorePassword: opts.registryTruststorePassword,
+      };
 
       const source = await connectSource(config.source.url);
       try {
@@ -199,14 +233,18 @@ export function connectorCommand(): Command {
             replicationFactor: opts.replicationFactor,
             kafkaBootstrap: opts.kafkaBootstrap ?? config.kafka.brokers.join(','),
             kafkaSecurity,
-            registryUrl:
-              opts.registryUrl ?? config.schemaRegistry.url.replace(/\/apis\/ccompat\/v\d+\/?$/, '/apis/registry/v2'),
+            registryUrl,
+            registryLogin,
             signalTable,
           },
           shapes,
         );
         // stdout is the config alone, ready for `curl -X PUT .../connectors/<name>/config`; what was chosen goes to stderr.
         process.stderr.write(`ferry: the schema history reaches Kafka ${describeSecurity(kafkaSecurity)}\n`);
+        if (format === 'avro')
+          process.stderr.write(
+            `ferry: the converters reach the registry at ${describeRegistryLogin(registryUrl, registryLogin)}\n`,
+          );
         for (const { table, key } of keyed)
           process.stderr.write(`ferry: ${table} has no primary key: keyed by ${describeRowKey(key)}\n`);
         print(json(connector));

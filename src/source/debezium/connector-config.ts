@@ -29,7 +29,33 @@ export interface ConnectorSettings {
   kafkaSecurity: ConnectKafkaSecurity;
   /** Apicurio's registry API as Connect reaches it (avro only). */
   registryUrl: string;
+  /** How the converters log in there (avro only). */
+  registryLogin?: ConnectRegistryLogin;
   signalTable: string;
+}
+
+/** Basic auth and trust for Apicurio's registry client in Connect; secrets printed as given, like the others. */
+export interface ConnectRegistryLogin {
+  username?: string;
+  password?: string;
+  /** A PKCS#12 trust store of the registry's CA on Connect's host (the client reads no PEM); none: the JVM's. */
+  truststore?: string;
+  truststorePassword?: string;
+}
+
+/** Apicurio converter properties (without the `key.converter.`/`value.converter.` prefix) for a login. */
+export function registryClientSecurity(login: ConnectRegistryLogin = {}): Record<string, string> {
+  const { username, password, truststore, truststorePassword } = login;
+  return {
+    ...(username && password ? { 'apicurio.auth.username': username, 'apicurio.auth.password': password } : {}),
+    ...(truststore && truststorePassword
+      ? {
+          'apicurio.registry.request.ssl.truststore.location': truststore,
+          'apicurio.registry.request.ssl.truststore.type': 'PKCS12',
+          'apicurio.registry.request.ssl.truststore.password': truststorePassword,
+        }
+      : {}),
+  };
 }
 
 export const CONNECT_KAFKA_SECURITY = [
@@ -189,6 +215,12 @@ export function connectorConfig(
           [`${side}.converter.apicurio.registry.as-confluent`]: 'true',
           [`${side}.converter.apicurio.registry.headers.enabled`]: 'false',
           [`${side}.converter.apicurio.registry.use-id`]: 'contentId',
+          ...Object.fromEntries(
+            Object.entries(registryClientSecurity(settings.registryLogin)).map(([k, v]) => [
+              `${side}.converter.${k}`,
+              v,
+            ]),
+          ),
         };
   const config: Record<string, string> = {
     'connector.class': CONNECTOR_CLASS[settings.source],
