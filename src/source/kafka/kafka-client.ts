@@ -4,7 +4,7 @@ import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { type KafkaSettings, envName } from '../../config/config';
 import { ConfigError } from '../../core/errors';
 import type { Logger } from '../../observability/logger';
-import { kafkaSetupProblem } from './kafka-errors';
+import { kafkaSetupProblem, mayBeTransient } from './kafka-errors';
 import { stopIdleRequestQueuePolling } from './kafkajs-request-queue';
 import { type MskTokenSigner, mskIamMechanism, mskIamTokens } from './msk-iam';
 
@@ -49,12 +49,34 @@ class SetupCheckedKafka extends Kafka {
 
   private checked<C extends { connect(): Promise<void> }>(client: C): C {
     const connect = client.connect.bind(client);
-    client.connect = () =>
-      connect().catch((err: unknown) => {
-        const problem = kafkaSetupProblem(err);
-        throw problem ? new ConfigError(problem, { cause: err }) : err;
-      });
+    client.connect = () => connectOrExplain(connect);
     return client;
+  }
+}
+
+/** Attempts at a connect() that failed as a restarting broker also makes it fail, before it is read as a setting. */
+const AMBIGUOUS_ATTEMPTS = 3;
+
+const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `connect`; a refused login or a failed handshake becomes a ConfigError naming the setting.
+ * A connection closed in the handshake is tried again first (after 1 s, then 2 s): a broker
+ * restarting closes it too, and that needs no advice.
+ */
+export async function connectOrExplain(connect: () => Promise<void>, sleep = pause): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await connect();
+    } catch (err) {
+      const problem = kafkaSetupProblem(err);
+      if (problem === undefined) throw err;
+      if (mayBeTransient(err) && attempt < AMBIGUOUS_ATTEMPTS) {
+        await sleep(1_000 * attempt);
+        continue;
+      }
+      throw new ConfigError(problem, { cause: err });
+    }
   }
 }
 

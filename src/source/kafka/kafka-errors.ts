@@ -40,3 +40,14 @@ export function kafkaSetupProblem(err: unknown): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A connection closed during or right after the handshake: what a listener of another kind does
+ * (TLS against plaintext, a missing client certificate), and also what a broker that is restarting
+ * does. Only a failure that lasts is read as a setting.
+ */
+export function mayBeTransient(err: unknown): boolean {
+  return chain(err).some(
+    (e) => e.name === 'KafkaJSConnectionClosedError' || /disconnected before secure TLS connection/i.test(e.message),
+  );
+}
