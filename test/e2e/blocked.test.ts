@@ -9,15 +9,7 @@ describe('e2e > a blocked partition', () => {
   afterAll(() => scenario.tearDown());
 
   it('logs the partition, item key and error, raises the gauge, stays ready, and writes once the table is back, whatever the retry limit', async () => {
-    await scenario.setUp(
-      'CREATE TABLE things (id INT PRIMARY KEY, name VARCHAR(20)); INSERT INTO things VALUES (1, "one")',
-    );
-    await scenario.startConnector('json', 'things');
-    const mapping = scenario.writeMapping(
-      'things.ts',
-      `name: 'things-${scenario.id}', key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }), item: (row) => ({ name: row.name }),`,
-      'things',
-    );
+    const mapping = await scenario.startThings();
     // A retry limit does not apply: it would dead-letter every change while the table is missing.
     const worker = await scenario.startWorker(mapping, { FERRY_RETRY_MAX_ATTEMPTS: '2' });
     await waitFor('the snapshot row', async () => (await scanAll(scenario.table)).length === 1);

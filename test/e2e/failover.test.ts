@@ -19,15 +19,7 @@ describe('e2e > a source that fails over', () => {
   afterAll(() => scenario.tearDown());
 
   it('holds the row’s partition at the promoted server’s first change, naming its GTID', async () => {
-    await scenario.setUp(
-      'CREATE TABLE things (id INT PRIMARY KEY, name VARCHAR(20)); INSERT INTO things VALUES (1, "one")',
-    );
-    await scenario.startConnector('json', 'things');
-    const mapping = scenario.writeMapping(
-      'things.ts',
-      `name: 'things-${scenario.id}', key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }), item: (row) => ({ name: row.name }),`,
-      'things',
-    );
+    const mapping = await scenario.startThings();
     const worker = await scenario.startWorker(mapping);
     const nameOf = async () => (await scanAll(scenario.table)).find((i) => i.pk === 'T#1')?.name;
     await scenario.db.query(`UPDATE things SET name = 'two' WHERE id = 1`);

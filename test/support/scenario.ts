@@ -88,6 +88,19 @@ export default defineMapping<any>({
     return path;
   }
 
+  /** A table `things` (id, name) with one row, captured by a JSON connector; returns a mapping of it to `T#<id>` items. */
+  async startThings(): Promise<string> {
+    await this.setUp(
+      'CREATE TABLE things (id INT PRIMARY KEY, name VARCHAR(20)); INSERT INTO things VALUES (1, "one")',
+    );
+    await this.startConnector('json', 'things');
+    return this.writeMapping(
+      'things.ts',
+      `name: 'things-${this.id}', key: (row) => ({ pk: 'T#' + row.id, sk: 'T' }), item: (row) => ({ name: row.name }),`,
+      'things',
+    );
+  }
+
   /** Points in-process CLI commands (runFerry) at this scenario's topics and the local stack. */
   configureCli(): void {
     Object.assign(process.env, {
