@@ -18,6 +18,7 @@ import { ensureDeletesTable } from './sink/dynamodb/deletes';
 import { BatchRebuildWriter } from './sink/dynamodb/batch-writer';
 import { WrittenKeys } from './sink/dynamodb/written-keys';
 import { DynamoDbItemVersions } from './sink/dynamodb/item-versions';
+import { DynamoDbSourceReads } from './sink/dynamodb/source-reads';
 import { LeanDynamoDb } from './sink/dynamodb/lean-client';
 import { ensureTable } from './sink/dynamodb/table-admin';
 import { topicFor } from './source/debezium/connector-config';
@@ -189,6 +190,7 @@ export class Worker {
       lostDeletes: new LostDeleteCheck({ mapping, decoder, items: new DynamoDbItemVersions(dynamo), events }),
       schemas,
       appliedLog: applied.log,
+      sourceReads: new DynamoDbSourceReads(dynamo, config.dynamodb.deletesTable),
       events,
     });
     this.consumer = new ChangeConsumer(

@@ -25,6 +25,8 @@ export function roleActions(role: Role, options: { createTables?: boolean; repai
     WRITES.forEach(([table, actions]) => add(table, actions));
     // A tombstone read without its delete: the item's version is read before anything is decided.
     add('target', ['GetItem']);
+    // Each partition's read, kept for the next process (pipeline/source-order).
+    add('deletes', ['GetItem']);
     if (options.createTables) {
       add('target', ['DescribeTable', 'CreateTable']);
       add('deletes', ['CreateTable', 'UpdateTimeToLive']);
@@ -44,7 +46,7 @@ export function roleActions(role: Role, options: { createTables?: boolean; repai
       'PutItem',
       'DeleteItem',
     ]);
-    add('deletes', ['DescribeTable', 'BatchWriteItem', 'PutItem', 'ConditionCheckItem']);
+    add('deletes', ['DescribeTable', 'BatchWriteItem', 'GetItem', 'PutItem', 'ConditionCheckItem']);
   } else {
     // The item page reads; a retry writes as a redrive does.
     add('target', ['GetItem']);

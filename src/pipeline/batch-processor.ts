@@ -13,7 +13,7 @@ import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
 import { KeyGuard } from './key-guard';
 import type { LostDeleteCheck } from './lost-deletes';
 import type { SchemaWatch } from './schema-watch';
-import { SourceOrderGuard } from './source-order';
+import { SourceOrderGuard, type SourceReads } from './source-order';
 
 export interface BatchProcessorDeps {
   mapping: Mapping;
@@ -28,6 +28,8 @@ export interface BatchProcessorDeps {
   schemas?: Pick<SchemaWatch, 'observe' | 'settle'>;
   /** Records what became of each change, once durable (see applied-log.ts). */
   appliedLog?: Pick<AppliedLog, 'publish'>;
+  /** Where each partition's read is kept for the next process (see source-order.ts). */
+  sourceReads?: SourceReads;
   events?: FerryEvents;
 }
 
@@ -38,10 +40,11 @@ export interface BatchProcessorDeps {
  */
 export class BatchProcessor implements BatchHandler {
   private readonly keys: KeyGuard;
-  private readonly order = new SourceOrderGuard();
+  private readonly order: SourceOrderGuard;
 
   constructor(private readonly deps: BatchProcessorDeps) {
     this.keys = new KeyGuard(deps.mapping.name, deps.events);
+    this.order = new SourceOrderGuard(deps.sourceReads);
   }
 
   async process(
@@ -96,13 +99,15 @@ export class BatchProcessor implements BatchHandler {
     const tombstones: number[] = [];
     let newestCommitMs = 0;
 
-    const retryDecode = createRetry({ shouldStop, signal, onRetry: (error) => blocked(error) });
+    // Decoding, and keeping the partition's read, are retried as everything else: holding the partition.
+    const retry = createRetry({ shouldStop, signal, onRetry: (error) => blocked(error) });
+    await retry(() => this.order.seed(topic, partition));
     for (let index = 0; index < messages.length; index++) {
       const message = messages[index] as SourceMessage;
       const origin = { topic, partition, offset: message.offset };
       let event: ChangeEvent;
       try {
-        const decoded = await retryDecode(async () => {
+        const decoded = await retry(async () => {
           const d = await decoder.decode(message.value, origin);
           if (d.kind === 'change') {
             this.keys.check(d.event, await decoder.keyShape(message.key, origin), origin);
@@ -186,6 +191,8 @@ export class BatchProcessor implements BatchHandler {
           onRetry: (error) => blocked(error),
         },
       );
+
+    await retry(() => this.order.save(topic, partition));
 
     events?.emit('batch.done', {
       mapping: mapping.name,

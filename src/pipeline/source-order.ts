@@ -10,7 +10,27 @@ interface PartitionRead {
   /** The version text of the furthest position, for the message. */
   version: string;
   sequences: Map<string, bigint>;
+  /** When it was last kept (SourceReads.save), epoch ms, and whether it moved since. */
+  savedAtMs: number;
+  moved: boolean;
 }
+
+/** A partition's read as it is kept: the offset checked last, the furthest version, the latest commit, each origin's last sequence. */
+export interface SourceRead {
+  offset: string;
+  version: string;
+  latestCommitMs: number;
+  sequences: Record<string, string>;
+}
+
+/** Where reads are kept between processes (sink/dynamodb/source-reads). */
+export interface SourceReads {
+  load(topic: string, partition: number): Promise<SourceRead | undefined>;
+  save(topic: string, partition: number, read: SourceRead): Promise<void>;
+}
+
+/** A read is kept at most this often per partition: one that lags a little still places a failover. */
+const SAVE_EVERY_MS = 5_000;
 
 // MySQL stamps a GTID transaction with its commit time in microseconds, on the server it began
 // on: two servers' clocks agree far better than a failover takes. MariaDB's time is a statement's
@@ -29,11 +49,49 @@ const MARGIN_MS = { commit: 1_000, statement: REGRESSION_MARGIN_MS };
  * refused, holding the partition: nothing after it is written until the target is rebuilt from a
  * new snapshot. Snapshot reads are placed by design (see source/debezium/position) and are not
  * checked; a message read again (a batch retried, a partition reassigned) is not checked twice.
- * What this process has not read (a restart between the two servers' changes) the writer checks
- * against each item's stored version (sink/dynamodb/dynamodb-writer, staleOrRefused).
+ * A process starting on a partition begins from the read kept last (SourceReads), at most a few
+ * seconds behind, so a failover between a restart's two sides is caught too; the writer checks
+ * each item's stored version as well (sink/dynamodb/dynamodb-writer, staleOrRefused).
  */
 export class SourceOrderGuard {
   private readonly partitions = new Map<string, PartitionRead>();
+  /** Partitions whose kept read this process has asked for: once each. */
+  private readonly seeded = new Set<string>();
+
+  constructor(private readonly reads?: SourceReads) {}
+
+  /** Before a partition's first batch in this process: begins from the read kept last. */
+  async seed(topic: string, partition: number): Promise<void> {
+    const id = `${topic}[${partition}]`;
+    if (this.reads === undefined || this.seeded.has(id)) return;
+    const kept = await this.reads.load(topic, partition);
+    this.seeded.add(id);
+    const parsed = kept && parseVersion(kept.version);
+    if (!kept || !parsed || this.partitions.has(id)) return;
+    this.partitions.set(id, {
+      offset: BigInt(kept.offset),
+      position: parsed.position,
+      latestCommitMs: kept.latestCommitMs,
+      version: kept.version,
+      sequences: new Map(Object.entries(kept.sequences).map(([origin, seq]) => [origin, BigInt(seq)])),
+      savedAtMs: Date.now(),
+      moved: false,
+    });
+  }
+
+  /** After a batch is durable: keeps the partition's read, when it has moved and is due. */
+  async save(topic: string, partition: number, nowMs = Date.now()): Promise<void> {
+    const read = this.partitions.get(`${topic}[${partition}]`);
+    if (this.reads === undefined || !read?.moved || nowMs - read.savedAtMs < SAVE_EVERY_MS) return;
+    await this.reads.save(topic, partition, {
+      offset: read.offset.toString(),
+      version: read.version,
+      latestCommitMs: read.latestCommitMs,
+      sequences: Object.fromEntries([...read.sequences].map(([origin, seq]) => [origin, seq.toString()])),
+    });
+    read.savedAtMs = nowMs;
+    read.moved = false;
+  }
 
   /** Throws UnorderedChangeError for a new change sitting earlier in the binlog than one already read. */
   check(event: ChangeEvent, origin: KafkaOrigin): void {
@@ -51,6 +109,8 @@ export class SourceOrderGuard {
         latestCommitMs: committedAtMs,
         version,
         sequences: transaction ? new Map([[transaction.origin, transaction.sequence]]) : new Map(),
+        savedAtMs: 0,
+        moved: true,
       });
       return;
     }
@@ -70,6 +130,7 @@ export class SourceOrderGuard {
       read.version = version;
     }
     read.offset = offset;
+    read.moved = true;
     read.latestCommitMs = Math.max(read.latestCommitMs, committedAtMs);
     if (transaction && (last === undefined || transaction.sequence > last))
       read.sequences.set(transaction.origin, transaction.sequence);

@@ -17,7 +17,7 @@ describe('deploy > iam', () => {
       {
         Sid: 'FerryWorkerDeletesTable',
         Effect: 'Allow',
-        Action: ['dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', 'dynamodb:PutItem'],
+        Action: ['dynamodb:ConditionCheckItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem'],
         Resource: ['arn:aws:dynamodb:eu-west-1:123456789012:table/ferry-deletes'],
       },
     ]);

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import type { ChangeEvent } from '../../src/core/change-event';
 import { UnorderedChangeError } from '../../src/core/errors';
-import { SourceOrderGuard } from '../../src/pipeline/source-order';
+import { type SourceRead, SourceOrderGuard, type SourceReads } from '../../src/pipeline/source-order';
 import { JsonEnvelopeDecoder } from '../../src/source/debezium/json-decoder';
 import { positionOf, transactionOf } from '../../src/source/debezium/position';
 
@@ -166,6 +166,70 @@ describe('source order > a failover in one partition', () => {
     const otherPartition = { ...(await documentedChange('mysql', { ...(onA[0] as Block), gtid: `${A}:9` }, 2)) };
     const moved = { ...otherPartition, origin: { ...otherPartition.origin, partition: 1 } };
     expect(refusedAt([streamed, read, moved])).toBe(-1);
+  });
+});
+
+describe('source order > kept between processes', () => {
+  /** SourceReads in memory, as the deletes table keeps them: a read only moves forward. */
+  const memory = () => {
+    const kept = new Map<string, SourceRead>();
+    const reads: SourceReads & { saves: number } = {
+      saves: 0,
+      load: async (topic, partition) => kept.get(`${topic}/${partition}`),
+      save: async (topic, partition, read) => {
+        reads.saves++;
+        const before = kept.get(`${topic}/${partition}`);
+        if (!before || BigInt(before.offset) < BigInt(read.offset)) kept.set(`${topic}/${partition}`, read);
+      },
+    };
+    return reads;
+  };
+  const onA = [
+    { file: 'mysql-bin.000003', pos: 484, gtid: `${A}:1`, ts_ms: T },
+    { file: 'mysql-bin.000004', pos: 154, gtid: `${A}:2`, ts_ms: T + 90 },
+  ];
+  const topic = 'mysql.inventory.customers';
+
+  it('a process starting on a partition checks its first change against the read kept before it', async () => {
+    const reads = memory();
+    const before = new SourceOrderGuard(reads);
+    await before.seed(topic, 0);
+    expect(refusedAt(await Promise.all(onA.map((b, i) => documentedChange('mysql', b, i))), before)).toBe(-1);
+    await before.save(topic, 0);
+    expect(reads.saves).toBe(1);
+
+    const promoted = await documentedChange(
+      'mysql',
+      { file: 'mysql-bin.000001', pos: 900, gtid: `${B}:1`, ts_ms: T + 5_000 },
+      2,
+    );
+    const resent = await documentedChange('mysql', onA[1] as Block, 2);
+    const after = new SourceOrderGuard(reads);
+    await after.seed(topic, 0);
+    expect(refusedAt([promoted], after)).toBe(0);
+    // The same message to a process that keeps nothing: nothing to check it against.
+    expect(refusedAt([promoted], new SourceOrderGuard())).toBe(-1);
+    // The connector sending the old server's change again passes, as within one process.
+    const again = new SourceOrderGuard(reads);
+    await again.seed(topic, 0);
+    expect(refusedAt([resent], again)).toBe(-1);
+  });
+
+  it('keeps a read once it moved, at most every five seconds; a kept read never moves back', async () => {
+    const reads = memory();
+    const guard = new SourceOrderGuard(reads);
+    const events = await Promise.all(onA.map((b, i) => documentedChange('mysql', b, i)));
+    refusedAt(events.slice(0, 1), guard);
+    await guard.save(topic, 0, 1_000_000);
+    refusedAt(events.slice(1), guard);
+    await guard.save(topic, 0, 1_003_000);
+    expect(reads.saves).toBe(1);
+    await guard.save(topic, 0, 1_006_000);
+    await guard.save(topic, 0, 1_020_000);
+    expect(reads.saves).toBe(2);
+    expect((await reads.load(topic, 0))?.offset).toBe('1');
+    await reads.save(topic, 0, { offset: '0', version: 'v1:x@0', latestCommitMs: 0, sequences: {} });
+    expect((await reads.load(topic, 0))?.offset).toBe('1');
   });
 });
 
