@@ -1,14 +1,13 @@
 import type { ChangeEvent, KafkaOrigin } from '../core/change-event';
 import { UnorderedChangeError } from '../core/errors';
-import { REGRESSION_MARGIN_MS, parseVersion } from '../core/version';
+import { type ParsedVersion, REGRESSION_MARGIN_MS, parseVersion } from '../core/version';
 
 /** How far a partition has read: the furthest binlog position, the latest commit, each GTID origin's last transaction. */
 interface PartitionRead {
   offset: bigint;
-  position: string;
-  latestCommitMs: number;
-  /** The version text of the furthest position, for the message. */
+  /** The version of the furthest position. */
   version: string;
+  latestCommitMs: number;
   sequences: Map<string, bigint>;
   /** When it was last kept (SourceReads.save), epoch ms, and whether it moved since. */
   savedAtMs: number;
@@ -66,13 +65,11 @@ export class SourceOrderGuard {
     if (this.reads === undefined || this.seeded.has(id)) return;
     const kept = await this.reads.load(topic, partition);
     this.seeded.add(id);
-    const parsed = kept && parseVersion(kept.version);
-    if (!kept || !parsed || this.partitions.has(id)) return;
+    if (!kept || !parseVersion(kept.version) || this.partitions.has(id)) return;
     this.partitions.set(id, {
       offset: BigInt(kept.offset),
-      position: parsed.position,
-      latestCommitMs: kept.latestCommitMs,
       version: kept.version,
+      latestCommitMs: kept.latestCommitMs,
       sequences: new Map(Object.entries(kept.sequences).map(([origin, seq]) => [origin, BigInt(seq)])),
       savedAtMs: Date.now(),
       moved: false,
@@ -105,9 +102,8 @@ export class SourceOrderGuard {
     if (read === undefined) {
       this.partitions.set(id, {
         offset,
-        position: parsed.position,
-        latestCommitMs: committedAtMs,
         version,
+        latestCommitMs: committedAtMs,
         sequences: transaction ? new Map([[transaction.origin, transaction.sequence]]) : new Map(),
         savedAtMs: 0,
         moved: true,
@@ -116,7 +112,8 @@ export class SourceOrderGuard {
     }
     if (offset <= read.offset) return;
     const last = transaction && read.sequences.get(transaction.origin);
-    if (parsed.position < read.position) {
+    // read.version is one of this format: checked as it came in.
+    if (parsed.position < (parseVersion(read.version) as ParsedVersion).position) {
       const isNew =
         transaction !== undefined && last !== undefined
           ? transaction.sequence > last
@@ -125,10 +122,7 @@ export class SourceOrderGuard {
         throw new UnorderedChangeError(
           `source failed over: ${id}@${origin.offset} is a new change${transaction ? ` (transaction ${transaction.id})` : ''} committed at ${new Date(committedAtMs).toISOString()}, at ${version}, earlier in the binlog than ${read.version} already read; binlog positions of two servers (or of a reset binlog) do not compare, so nothing after it is written. Take a new snapshot into a new topic prefix and rebuild from it (README, Runbook: "A partition blocked on source position went back")`,
         );
-    } else {
-      read.position = parsed.position;
-      read.version = version;
-    }
+    } else read.version = version;
     read.offset = offset;
     read.moved = true;
     read.latestCommitMs = Math.max(read.latestCommitMs, committedAtMs);

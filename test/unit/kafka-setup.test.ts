@@ -23,7 +23,9 @@ describe('source > kafka > connect', () => {
   it('tries a connection closed in the handshake again, and says nothing when it then connects', async () => {
     const client = failing(closed(), closed());
     await connectOrExplain(client.connect, sleep);
-    expect([client.calls(), waits]).toEqual([3, [1_000, 2_000]]);
+    expect(client.calls()).toBe(3);
+    expect(waits).toHaveLength(2);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(2_000);
   });
 
   it('reads a closed connection that lasts as a setting, after three attempts', async () => {

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
 import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { type KafkaSettings, envName } from '../../config/config';
-import { ConfigError } from '../../core/errors';
+import { ConfigError, FerryError } from '../../core/errors';
+import { type RetryOptions, createRetry } from '../../core/retry';
 import type { Logger } from '../../observability/logger';
 import { kafkaSetupProblem, mayBeTransient } from './kafka-errors';
 import { stopIdleRequestQueuePolling } from './kafkajs-request-queue';
@@ -54,29 +55,24 @@ class SetupCheckedKafka extends Kafka {
   }
 }
 
-/** Attempts at a connect() that failed as a restarting broker also makes it fail, before it is read as a setting. */
-const AMBIGUOUS_ATTEMPTS = 3;
-
-const pause = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Runs `connect`; a refused login or a failed handshake becomes a ConfigError naming the setting.
- * A connection closed in the handshake is tried again first (after 1 s, then 2 s): a broker
- * restarting closes it too, and that needs no advice.
+ * A connection closed in the handshake is tried again first, three attempts in all, up to 2 s
+ * apart (core/retry's backoff): a broker restarting closes it too, and that needs no advice.
  */
-export async function connectOrExplain(connect: () => Promise<void>, sleep = pause): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await connect();
-    } catch (err) {
-      const problem = kafkaSetupProblem(err);
-      if (problem === undefined) throw err;
-      if (mayBeTransient(err) && attempt < AMBIGUOUS_ATTEMPTS) {
-        await sleep(1_000 * attempt);
-        continue;
-      }
-      throw new ConfigError(problem, { cause: err });
-    }
+export async function connectOrExplain(connect: () => Promise<void>, sleep?: RetryOptions['sleep']): Promise<void> {
+  const retry = createRetry({ maxAttempts: 3, initialDelayMs: 1_000, maxDelayMs: 2_000, sleep });
+  try {
+    await retry(() =>
+      connect().catch((err: unknown) => {
+        throw mayBeTransient(err)
+          ? new FerryError('Kafka closed the connection in the handshake', { retriable: true, cause: err })
+          : err;
+      }),
+    );
+  } catch (err) {
+    const problem = kafkaSetupProblem(err);
+    throw problem ? new ConfigError(problem, { cause: err }) : err;
   }
 }
 
