@@ -1,6 +1,6 @@
-/** Kafka's refusals read as the setting to fix, and a closed connection tried again first. Needs nothing running. */
+/** Kafka's refusals read as the setting to fix, a closed connection and a moving leader tried again first. Needs nothing running. */
 import { ConfigError } from '../../src/core/errors';
-import { connectOrExplain } from '../../src/source/kafka/kafka-client';
+import { connectOrExplain, whileLeadershipMoves } from '../../src/source/kafka/kafka-client';
 
 const named = (name: string, message: string) => Object.assign(new Error(message), { name });
 const closed = () =>
@@ -44,5 +44,44 @@ describe('source > kafka > connect', () => {
     expect([error instanceof ConfigError, refused.calls(), waits]).toEqual([true, 1, []]);
     const other = new Error('connect ECONNREFUSED 127.0.0.1:9092');
     expect(await connectOrExplain(failing(other).connect, sleep).catch((e: unknown) => e)).toBe(other);
+  });
+});
+
+describe('source > kafka > offsets while leadership moves', () => {
+  const waits: number[] = [];
+  const sleep = async (ms: number) => void waits.push(ms);
+  beforeEach(() => (waits.length = 0));
+  // kafkajs's protocol error, as fetchTopicOffsets rejects with it right after partitions are added.
+  const notLeader = () =>
+    Object.assign(named('KafkaJSProtocolError', 'This server is not the leader for that topic-partition'), {
+      type: 'NOT_LEADER_FOR_PARTITION',
+    });
+
+  it('reads again until the partition has its leader', async () => {
+    const attempts: number[] = [];
+    const offsets = await whileLeadershipMoves(async (attempt) => {
+      attempts.push(attempt);
+      if (attempt < 3) throw notLeader();
+      return [{ partition: 0, offset: '7' }];
+    }, sleep);
+    expect(offsets).toEqual([{ partition: 0, offset: '7' }]);
+    expect(attempts).toEqual([1, 2, 3]);
+    expect(waits).toHaveLength(2);
+  });
+
+  it('gives up after six attempts, naming what Kafka said', async () => {
+    const error = await whileLeadershipMoves(async () => {
+      throw notLeader();
+    }, sleep).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/gave up after 6 attempts .*not the leader for that topic-partition/);
+    expect(Math.max(...waits)).toBeLessThanOrEqual(4_000);
+  });
+
+  it('passes any other failure on at once', async () => {
+    const other = Object.assign(named('KafkaJSProtocolError', 'Not authorized to access topics'), {
+      type: 'TOPIC_AUTHORIZATION_FAILED',
+    });
+    expect(await whileLeadershipMoves(() => Promise.reject(other), sleep).catch((e: unknown) => e)).toBe(other);
+    expect(waits).toEqual([]);
   });
 });

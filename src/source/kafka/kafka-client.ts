@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { ConnectionOptions } from 'node:tls';
-import { Kafka, type KafkaConfig, logLevel } from 'kafkajs';
+import { type Admin, Kafka, type KafkaConfig, logLevel } from 'kafkajs';
 import { type KafkaSettings, envName } from '../../config/config';
-import { ConfigError, FerryError } from '../../core/errors';
+import { ConfigError, FerryError, describe } from '../../core/errors';
 import { type RetryOptions, createRetry } from '../../core/retry';
 import type { Logger } from '../../observability/logger';
-import { kafkaSetupProblem, mayBeTransient } from './kafka-errors';
+import { kafkaSetupProblem, leadershipMoving, mayBeTransient } from './kafka-errors';
 import { stopIdleRequestQueuePolling } from './kafkajs-request-queue';
 import { type MskTokenSigner, mskIamMechanism, mskIamTokens } from './msk-iam';
 
@@ -33,7 +33,8 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
 
 /**
  * kafkajs whose clients' connect() turns a refused login or a failed TLS handshake into a
- * ConfigError naming the setting to fix: every command and the worker meet it here, once.
+ * ConfigError naming the setting to fix, and whose admins read a topic's offsets again while a
+ * partition's leadership moves: every command and the worker meet both here, once.
  */
 class SetupCheckedKafka extends Kafka {
   override producer(...args: Parameters<Kafka['producer']>) {
@@ -45,7 +46,29 @@ class SetupCheckedKafka extends Kafka {
   }
 
   override admin(...args: Parameters<Kafka['admin']>) {
-    return this.checked(super.admin(...args));
+    const admin = this.checked(super.admin(...args));
+    const { fetchTopicOffsets, fetchTopicOffsetsByTimestamp } = admin;
+    // kafkajs's admin keeps the leaders it first read: a retry asks on a newly connected one.
+    const anew = async <T>(read: (fresh: Admin) => Promise<T>) => {
+      const fresh = this.checked(super.admin(...args));
+      await fresh.connect();
+      try {
+        return await read(fresh);
+      } finally {
+        await fresh.disconnect();
+      }
+    };
+    admin.fetchTopicOffsets = (topic) =>
+      whileLeadershipMoves((attempt) =>
+        attempt === 1 ? fetchTopicOffsets(topic) : anew((fresh) => fresh.fetchTopicOffsets(topic)),
+      );
+    admin.fetchTopicOffsetsByTimestamp = (topic, at) =>
+      whileLeadershipMoves((attempt) =>
+        attempt === 1
+          ? fetchTopicOffsetsByTimestamp(topic, at)
+          : anew((fresh) => fresh.fetchTopicOffsetsByTimestamp(topic, at)),
+      );
+    return admin;
   }
 
   private checked<C extends { connect(): Promise<void> }>(client: C): C {
@@ -74,6 +97,24 @@ export async function connectOrExplain(connect: () => Promise<void>, sleep?: Ret
     const problem = kafkaSetupProblem(err);
     throw problem ? new ConfigError(problem, { cause: err }) : err;
   }
+}
+
+/**
+ * Runs `read`, again while a partition has no leader or another broker leads it (partitions just
+ * added, a broker restarting): six attempts, up to 4 s apart. Any other failure passes at once.
+ */
+export function whileLeadershipMoves<T>(
+  read: (attempt: number) => Promise<T>,
+  sleep?: RetryOptions['sleep'],
+): Promise<T> {
+  const retry = createRetry({ maxAttempts: 6, initialDelayMs: 250, maxDelayMs: 4_000, sleep });
+  return retry((attempt) =>
+    read(attempt).catch((err: unknown) => {
+      throw leadershipMoving(err)
+        ? new FerryError(`a partition's leadership is moving (${describe(err)})`, { retriable: true, cause: err })
+        : err;
+    }),
+  );
 }
 
 /** TLS for the brokers: off, Node's trusted CAs, or a CA file; with a client certificate for mTLS. */

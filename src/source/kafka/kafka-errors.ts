@@ -2,7 +2,7 @@ import { envName } from '../../config/config';
 import { certificateProblem } from '../../core/tls-errors';
 import { NO_MSK_IAM_TOKEN } from './msk-iam';
 
-type KafkaJsError = Error & { code?: string; broker?: string; cause?: unknown };
+type KafkaJsError = Error & { code?: string; type?: string; broker?: string; cause?: unknown };
 
 function chain(err: unknown): KafkaJsError[] {
   const errors: KafkaJsError[] = [];
@@ -50,4 +50,9 @@ export function mayBeTransient(err: unknown): boolean {
   return chain(err).some(
     (e) => e.name === 'KafkaJSConnectionClosedError' || /disconnected before secure TLS connection/i.test(e.message),
   );
+}
+
+/** Kafka answered that the partition has no leader, or that another broker leads it: it moves on by itself. */
+export function leadershipMoving(err: unknown): boolean {
+  return chain(err).some((e) => e.type === 'LEADER_NOT_AVAILABLE' || e.type === 'NOT_LEADER_FOR_PARTITION');
 }
