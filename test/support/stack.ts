@@ -243,6 +243,15 @@ export async function startWorker(settings: Record<string, string>): Promise<Run
   };
 }
 
+/** Change events the worker has counted, by outcome ("written", "dead-lettered", ...), from /metrics. */
+export async function countedEvents(httpPort: number): Promise<Record<string, number>> {
+  const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
+  const counted: Record<string, number> = {};
+  for (const [, outcome, value] of metrics.matchAll(/^ferry_events_total\{[^}]*outcome="([^"]+)"[^}]*\} (\S+)$/gm))
+    counted[outcome as string] = (counted[outcome as string] ?? 0) + Number(value);
+  return counted;
+}
+
 /** The longest any partition of the worker has been blocked, from /metrics. */
 export async function maxBlockedSeconds(httpPort: number): Promise<number> {
   const metrics = await (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text();
