@@ -3,7 +3,7 @@ import type { ChangeEvent } from '../../src/core/change-event';
 import { formatVersion } from '../../src/core/version';
 import type { WriteIntent } from '../../src/core/write-intent';
 import { BatchRebuildWriter } from '../../src/sink/dynamodb/batch-writer';
-import { WrittenKeys } from '../../src/sink/dynamodb/written-keys';
+import { KnownStates, WrittenKeys } from '../../src/sink/dynamodb/written-keys';
 
 const put = (key: string, pos: number): WriteIntent => {
   const event: ChangeEvent = {
@@ -53,14 +53,35 @@ describe('BatchRebuildWriter', () => {
     expect(dynamo.most()).toBe(2);
   });
 
-  it('writes a key in one chunk at a time: the next chunk reads it only once the first has written it', async () => {
+  it('writes a key in one chunk at a time: the next chunk writes it only once the first has, and knows it without a read', async () => {
     const dynamo = slowDynamoDb();
     const writer = new BatchRebuildWriter(dynamo.port, options, conditional, undefined, new WrittenKeys(12));
     await Promise.all([writer.write([put('a', 1), put('b', 2)]), writer.write([put('a', 3)])]);
     const firstWriteEnd = dynamo.log.indexOf('write a,b end');
-    const secondRead = dynamo.log.findIndex((line) => line.startsWith('read a'));
+    const secondWrite = dynamo.log.indexOf('write a start');
     expect(firstWriteEnd).toBeGreaterThanOrEqual(0);
-    expect(secondRead).toBeGreaterThan(firstWriteEnd);
+    expect(secondWrite).toBeGreaterThan(firstWriteEnd);
+    expect(dynamo.log.filter((line) => line.startsWith('read'))).toEqual([]);
+  });
+
+  it('reads a key again once its chunk failed: what the table holds of it is not known then', async () => {
+    const dynamo = slowDynamoDb();
+    let fail = false;
+    const failing = {
+      send: async (command: unknown) => {
+        if (fail && command instanceof BatchWriteItemCommand)
+          throw Object.assign(new Error('no'), { name: 'ValidationException' });
+        return dynamo.port.send(command);
+      },
+    };
+    const writer = new BatchRebuildWriter(failing, options, conditional);
+    await writer.write([put('a', 1)]);
+    fail = true;
+    await writer.write([put('a', 2)]);
+    fail = false;
+    await writer.write([put('a', 3)]);
+    // Read for the first chunk, not for the second (known), and again for the third: the second failed.
+    expect(dynamo.log.filter((line) => line === 'read a start')).toHaveLength(2);
   });
 
   it('reads every key when it was not given the keys it wrote (a table it did not create)', async () => {
@@ -68,5 +89,18 @@ describe('BatchRebuildWriter', () => {
     const writer = new BatchRebuildWriter(dynamo.port, options, conditional);
     await writer.write([put('a', 1)]);
     expect(dynamo.log.some((line) => line.startsWith('read a'))).toBe(true);
+  });
+});
+
+describe('KnownStates', () => {
+  it('keeps the keys used last, up to its capacity', () => {
+    const known = new KnownStates(2);
+    known.set('a', { item: 'v1' });
+    known.set('b', { deleted: 'v2' });
+    expect(known.get('a')).toEqual({ item: 'v1' });
+    known.set('c', { item: 'v3' });
+    expect([known.get('a'), known.get('b'), known.get('c')]).toEqual([{ item: 'v1' }, undefined, { item: 'v3' }]);
+    known.forget('a');
+    expect(known.get('a')).toBeUndefined();
   });
 });

@@ -17,7 +17,7 @@ import { DELETE_KEY, deleteId, deleteRecord } from './deletes';
 import { type WriterOptions, staleOrRefused, writeRetry } from './dynamodb-writer';
 import { classifyDynamoDbError, isThrottle } from './errors';
 import { versionProjection } from './item-versions';
-import type { WrittenKeys } from './written-keys';
+import { KnownStates, type WrittenKeys } from './written-keys';
 
 /** DynamoDB's limits: 25 writes and 100 reads per request (16 MB either way; items are under 400 KB). */
 const WRITES_PER_REQUEST = 25;
@@ -38,11 +38,14 @@ type Port = Pick<DynamoDBClient, 'send'>;
  * DynamoDB refuses whole (an invalid item among 25) is written again through the conditional
  * writer, which tells the item at fault from the others. When this rebuild created the table,
  * a key it has not written yet is neither there nor remembered as deleted: only the keys it may
- * have written are read (see WrittenKeys).
+ * have written are read (see WrittenKeys). A key it has just written holds what it wrote, which
+ * it keeps for the last ones (KnownStates): not read either.
  */
 export class BatchRebuildWriter implements Sink {
   /** The chunk being written for each item key (keyText): a key is in one chunk at a time. */
   private readonly writing = new Map<string, Promise<unknown>>();
+  /** What the keys written last hold, as this writer wrote them. */
+  private readonly known = new KnownStates();
 
   constructor(
     private readonly client: Port,
@@ -81,12 +84,16 @@ export class BatchRebuildWriter implements Sink {
 
     let held: Map<string, AttributeMap>;
     let remembered: Map<string, AttributeMap>;
-    const { written } = this;
-    let toRead = intents;
-    if (written) {
-      toRead = intents.filter((_i, n) => written.mayHave(keys[n] as string));
-      // Before writing: should this chunk fail and come again, its keys are read then.
-      for (const key of keys) written.add(key);
+    const { written, known } = this;
+    // A key whose state this writer knows, or (into a table it created) has never written, is not read.
+    const knownBefore = keys.map((key) => known.get(key));
+    const toRead = intents.filter(
+      (_i, n) => knownBefore[n] === undefined && (written?.mayHave(keys[n] as string) ?? true),
+    );
+    // Before writing: should this chunk fail and come again, its keys are read then.
+    for (const key of keys) {
+      written?.add(key);
+      known.forget(key);
     }
     try {
       held = await retry(() => this.versions(toRead.map((i) => ({ table: i.table, key: keyOf(i) }))));
@@ -98,6 +105,12 @@ export class BatchRebuildWriter implements Sink {
       if (err instanceof SinkWriteError && !err.retriable) return this.conditional.write(intents, control);
       throw err;
     }
+    // What is known, as a read would have found it.
+    intents.forEach((intent, n) => {
+      const state = knownBefore[n];
+      if (state && 'item' in state) held.set(keys[n] as string, versioned(state.item));
+      else if (state) remembered.set(keyText(deletes, recordKey(intent)), versioned(state.deleted));
+    });
 
     // What the conditional writer says of them: a refusal (another format, a source that went back) blocks there.
     const refused: WriteIntent[] = [];
@@ -181,6 +194,21 @@ export class BatchRebuildWriter implements Sink {
         else throw err;
       }
     });
+    // What the table now holds of each key written: the next change of it needs no read.
+    const refusedNow = new Set(refused);
+    const keyOfIntent = new Map(intents.map((intent, n) => [intent, keys[n] as string]));
+    for (const { intent } of requests) {
+      if (refusedNow.has(intent)) continue;
+      const version = intent.event.position.version;
+      const key = keyOfIntent.get(intent) as string;
+      if (intent.kind === 'put') known.set(key, { item: version });
+      else {
+        const record = remembered.get(keyText(deletes, recordKey(intent)))?.[VERSION_ATTRIBUTE]?.S;
+        if (record === undefined || (record.startsWith(VERSION_FORMAT) && record < version))
+          known.set(key, { deleted: version });
+        else if (record.startsWith(VERSION_FORMAT)) known.set(key, { deleted: record });
+      }
+    }
     if (refused.length > 0) {
       const again = await this.conditional.write(refused, control);
       result.written.push(...again.written);
@@ -243,6 +271,8 @@ export class BatchRebuildWriter implements Sink {
     }
   }
 }
+
+const versioned = (version: string): AttributeMap => ({ [VERSION_ATTRIBUTE]: { S: version } });
 
 /** Whether `held` (an item or a remembered delete) wins over `version`: newer (or, for a delete record, the same), or of another format. */
 function newer(held: AttributeMap, version: string, itemRules: boolean): boolean {
