@@ -380,7 +380,8 @@ export class Trial {
 class LagMonitor {
   max = 0;
   private running = false;
-  private admin?: ReturnType<ReturnType<typeof kafka>['admin']>;
+  /** One connection at a time: read() asks for it twice at once. */
+  private admin?: Promise<ReturnType<ReturnType<typeof kafka>['admin']>>;
 
   start(topic: string, groupId: string): void {
     this.topic = topic;
@@ -401,7 +402,9 @@ class LagMonitor {
 
   async close(): Promise<void> {
     this.running = false;
-    await this.admin?.disconnect().catch(() => undefined);
+    const admin = this.admin;
+    this.admin = undefined;
+    await admin?.then((a) => a.disconnect()).catch(() => undefined);
   }
 
   private topic = '';
@@ -447,11 +450,15 @@ class LagMonitor {
     return (await this.offsets(topic)).reduce((sum, p) => sum + Number(p.high - p.low), 0);
   }
 
-  private async connected() {
+  private connected() {
     if (!this.admin) {
       const admin = kafka().admin();
-      await admin.connect();
-      this.admin = admin;
+      const connecting = admin.connect().then(() => admin);
+      // A failed connect is tried anew next time.
+      connecting.catch(() => {
+        if (this.admin === connecting) this.admin = undefined;
+      });
+      this.admin = connecting;
     }
     return this.admin;
   }

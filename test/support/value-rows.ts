@@ -71,8 +71,29 @@ const decimal = (name: string, precision: number, scale: number): Column => ({
   expect: (v: string) => dynamoNumber(v),
 });
 
-/** FLOAT as MariaDB prints it: the 32-bit value to six significant digits (SELECT shows the same). */
-const mysqlFloatText = (x: number) => String(Number(Math.fround(x).toPrecision(6)));
+/**
+ * FLOAT as MariaDB prints it (SELECT shows the same): the exact 32-bit value rounded to six
+ * significant digits, an exact tie to the even digit as dtoa does. Worked out in integers here.
+ */
+function mysqlFloatText(x: number): string {
+  const f = Math.fround(x);
+  if (f === 0) return '0';
+  // f = mantissa * 2^e exactly; for e < 0 that is mantissa * 5^-e / 10^-e.
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, Math.abs(f));
+  const bits = view.getBigUint64(0);
+  const biased = Number((bits >> 52n) & 0x7ffn);
+  const fraction = bits & ((1n << 52n) - 1n);
+  const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
+  const e = biased === 0 ? -1074 : biased - 1075;
+  const [digits, scale] = e >= 0 ? [mantissa << BigInt(e), 0] : [mantissa * 5n ** BigInt(-e), -e];
+  const drop = Math.max(0, digits.toString().length - 6);
+  const unit = 10n ** BigInt(drop);
+  let kept = digits / unit;
+  const rest = digits % unit;
+  if (drop > 0 && (2n * rest > unit || (2n * rest === unit && kept % 2n === 1n))) kept += 1n;
+  return String(Number(`${f < 0 ? '-' : ''}${kept}e${drop - scale}`));
+}
 
 const datetime = (fsp: number): fc.Arbitrary<string> =>
   fc

@@ -29,6 +29,11 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(mysqlFloat(Math.fround(2.94e-44))).toBe(2.94273e-44);
     expect(mysqlFloat(Math.fround(3.14))).toBe(3.14);
     expect(mysqlFloat(-1.5)).toBe(-1.5);
+    // An exact tie at the seventh digit goes to the even digit, as MariaDB printed them (integration/mariadb-float).
+    expect(mysqlFloat(-327490.5)).toBe(-327490);
+    expect(mysqlFloat(-636930.5)).toBe(-636930);
+    expect(mysqlFloat(327491.5)).toBe(327492);
+    expect(mysqlFloat(12345650)).toBe(12345600);
     expect(valueDecoder({ type: 'float32' })(Math.fround(0.1))).toBe(0.1);
     // JsonConverter names FLOAT32 "float".
     expect(valueDecoder({ type: 'float' })(3.41482013e11)).toBe(3.41482e11);

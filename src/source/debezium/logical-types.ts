@@ -211,7 +211,22 @@ function unsignedLong(raw: Raw): bigint {
  */
 export function mysqlFloat(value: number): number {
   if (!Number.isFinite(value)) return value;
-  return Number(Math.fround(value).toPrecision(6));
+  const exact = Math.fround(value);
+  // An exact tie at the seventh digit (-327490.5): the servers' dtoa rounds it to the even digit,
+  // toPrecision away from zero.
+  const [seven, exponent] = exact.toExponential(6).split('e') as [string, string];
+  if (seven.endsWith('5')) {
+    const digits = exactDigits(exact);
+    if (digits.length === 7 && Number(digits[5]) % 2 === 0) return Number(`${seven.slice(0, -1)}e${exponent}`);
+  }
+  return Number(exact.toPrecision(6));
+}
+
+/** A float's exact decimal digits, without sign, point, or leading and trailing zeros. */
+function exactDigits(x: number): string {
+  // Doubles below 1e21 have at most 100 decimals that matter here: a tie has seven digits in all.
+  const text = Math.abs(x) >= 1e21 ? BigInt(x).toString() : Math.abs(x).toFixed(100);
+  return text.replace('.', '').replace(/^0+|0+$/g, '');
 }
 
 function toSafeInteger(raw: Raw): number | bigint {
