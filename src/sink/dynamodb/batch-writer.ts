@@ -119,10 +119,15 @@ export class BatchRebuildWriter implements Sink {
       if (staleOrRefused(intent, held) === 'stale') result.stale.push(intent);
       else refused.push(intent);
     };
-    const requests: Array<{ intent: WriteIntent; writes: Array<{ table: string; request: WriteRequest }> }> = [];
-    for (const intent of intents) {
+    const requests: Array<{
+      intent: WriteIntent;
+      key: string;
+      writes: Array<{ table: string; request: WriteRequest }>;
+    }> = [];
+    for (const [n, intent] of intents.entries()) {
+      const key = keys[n] as string;
       const version = intent.event.position.version;
-      const item = held.get(keyText(intent.table, keyOf(intent)));
+      const item = held.get(key);
       const record = remembered.get(keyText(deletes, recordKey(intent)));
       if (intent.kind === 'put') {
         // As the conditional writer refuses: an item of a newer position or another format; where
@@ -140,6 +145,7 @@ export class BatchRebuildWriter implements Sink {
         }
         requests.push({
           intent,
+          key,
           writes: [
             {
               table: intent.table,
@@ -164,7 +170,7 @@ export class BatchRebuildWriter implements Sink {
             },
           });
         if (item) writes.push({ table: intent.table, request: { DeleteRequest: { Key: intent.keyAttributes } } });
-        requests.push({ intent, writes });
+        requests.push({ intent, key, writes });
       }
     }
 
@@ -196,11 +202,9 @@ export class BatchRebuildWriter implements Sink {
     });
     // What the table now holds of each key written: the next change of it needs no read.
     const refusedNow = new Set(refused);
-    const keyOfIntent = new Map(intents.map((intent, n) => [intent, keys[n] as string]));
-    for (const { intent } of requests) {
+    for (const { intent, key } of requests) {
       if (refusedNow.has(intent)) continue;
       const version = intent.event.position.version;
-      const key = keyOfIntent.get(intent) as string;
       if (intent.kind === 'put') known.set(key, { item: version });
       else {
         const record = remembered.get(keyText(deletes, recordKey(intent)))?.[VERSION_ATTRIBUTE]?.S;
