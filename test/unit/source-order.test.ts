@@ -295,6 +295,8 @@ const history = fc
                   : sent.block,
               fresh: false,
             });
+        // The resent rows took the new server's next positions: its next transaction comes after them.
+        if (t.restart?.moved && flavor !== 'none') pos += t.restart.last;
       }
     }
     return stream;
