@@ -81,8 +81,9 @@ export class Worker {
     }));
 
     const dynamo = createDynamoDbClient(config.dynamodb);
-    // Writes go through the lean client; the SDK does the rest (tables, reads).
-    this.writes = new LeanDynamoDb(config.dynamodb);
+    // Writes (and a rebuild's batch reads) go through the lean client; the SDK does the rest (tables, reads).
+    const writes = new LeanDynamoDb(config.dynamodb);
+    this.writes = writes;
     if (config.dynamodb.createTables) {
       const outcome = await ensureTable(dynamo, {
         table: mapping.targetTable,
@@ -135,7 +136,7 @@ export class Worker {
     const decoder = createDecoder(config);
     // A rebuild is an operator's run, watched: it is held by what fails, whatever the retry limit.
     const retry = this.purpose === 'deployed' ? retryLimit(config, mapping) : {};
-    const conditional = new DynamoDbWriter(this.writes, { ...writerOptions(config.dynamodb), retry }, events);
+    const conditional = new DynamoDbWriter(writes, { ...writerOptions(config.dynamodb), retry }, events);
     const schemas =
       this.purpose === 'deployed'
         ? new SchemaWatch({
@@ -180,7 +181,7 @@ export class Worker {
         this.purpose === 'deployed'
           ? conditional
           : new BatchRebuildWriter(
-              dynamo,
+              writes,
               writerOptions(config.dynamodb),
               conditional,
               events,

@@ -3,7 +3,13 @@ import { loadConfig } from '../../src/config/config';
 import { createDynamoDbClient } from '../../src/sink/dynamodb/client';
 import { versionGuard } from '../../src/sink/dynamodb/dynamodb-writer';
 import { classifyDynamoDbError, isConditionFailure, isThrottle } from '../../src/sink/dynamodb/errors';
-import { type DynamoDbWrites, LeanDynamoDb, sdkWrites } from '../../src/sink/dynamodb/lean-client';
+import {
+  type DynamoDbBatches,
+  type DynamoDbWrites,
+  LeanDynamoDb,
+  sdkBatches,
+  sdkWrites,
+} from '../../src/sink/dynamodb/lean-client';
 import { dropTable, dynamoDb, stack, uniqueId } from '../support/stack';
 import { type ThrottleProxy, startThrottleProxy } from '../support/throttle-proxy';
 
@@ -15,10 +21,13 @@ describe('integration > lean writes against the SDK', () => {
   const table = `ferry-test-lean-${uniqueId()}`;
   const configFor = (endpoint: string) =>
     loadConfig({ env: { FERRY_DYNAMODB_ENDPOINT: endpoint, FERRY_DYNAMODB_REQUEST_TIMEOUT_MS: '3000' } }).dynamodb;
-  const clients = (endpoint: string): Array<[string, DynamoDbWrites]> => [
-    ['sdk', sdkWrites(createDynamoDbClient(configFor(endpoint)))],
-    ['lean', new LeanDynamoDb(configFor(endpoint))],
-  ];
+  const clients = (endpoint: string): Array<[string, DynamoDbWrites & DynamoDbBatches]> => {
+    const sdk = createDynamoDbClient(configFor(endpoint));
+    return [
+      ['sdk', { ...sdkWrites(sdk), ...sdkBatches(sdk) }],
+      ['lean', new LeanDynamoDb(configFor(endpoint))],
+    ];
+  };
   const { raw } = dynamoDb();
 
   beforeAll(async () => {
@@ -56,10 +65,10 @@ describe('integration > lean writes against the SDK', () => {
       )
     ).Item;
   /** What a failure looks like to the writer: its name, status, class and the item it carries. */
-  const outcome = async (call: Promise<void>) => {
+  const outcome = async (call: Promise<unknown>) => {
     try {
-      await call;
-      return 'ok';
+      const answer = await call;
+      return answer === undefined ? 'ok' : answer;
     } catch (err) {
       const e = err as {
         name: string;
@@ -125,6 +134,81 @@ describe('integration > lean writes against the SDK', () => {
     expect(results.sdk?.[9]).toBe('deleted');
   });
 
+  it("batches (a rebuild's writes and reads): the same answers and the same errors", async () => {
+    const results: Record<string, unknown[]> = {};
+    for (const [name, client] of clients(stack.dynamoDbEndpoint)) {
+      const key = (pk: string) => ({ pk: { S: pk }, sk: { S: 'ROW' } });
+      const [a, b, gone] = ['a', 'b', 'gone'].map((k) => `${name}-batch-${k}`) as [string, string, string];
+      const byPk = (items: Array<Record<string, { S?: string }>> = []) =>
+        items
+          .map(({ pk, ...rest }) => ({ pk: pk?.S?.replace(`${name}-`, ''), ...rest }))
+          .sort((x, y) => String(x.pk).localeCompare(String(y.pk)));
+      const read = async (keys: string[], projection = false) => {
+        const answer = await client.batchGetItem({
+          RequestItems: {
+            [table]: {
+              Keys: keys.map(key),
+              ConsistentRead: true,
+              ...(projection
+                ? { ProjectionExpression: 'pk, #v', ExpressionAttributeNames: { '#v': '_ferry_version' } }
+                : {}),
+            },
+          },
+        });
+        return { items: byPk(answer.Responses?.[table]), unprocessed: answer.UnprocessedKeys };
+      };
+      results[name] = [
+        await outcome(
+          client.batchWriteItem({
+            RequestItems: {
+              [table]: [
+                { PutRequest: { Item: item(a, 'v1:1') } },
+                { PutRequest: { Item: item(b, 'v1:2') } },
+                { PutRequest: { Item: item(gone, 'v1:3') } },
+              ],
+            },
+          }),
+        ),
+        await outcome(client.batchWriteItem({ RequestItems: { [table]: [{ DeleteRequest: { Key: key(gone) } }] } })),
+        // Bytes, numbers, sets and maps come back as they went; a key not there is left out.
+        await read([a, b, gone]),
+        await read([a, gone], true),
+        // Invalid: the same key twice in one request; an empty key value; a key of the wrong type; no table.
+        await outcome(
+          client.batchWriteItem({
+            RequestItems: { [table]: [{ PutRequest: { Item: item(a, 'v1:4') } }, { DeleteRequest: { Key: key(a) } }] },
+          }),
+        ),
+        await outcome(
+          client.batchWriteItem({ RequestItems: { [table]: [{ PutRequest: { Item: item('', 'v1:5') } }] } }),
+        ),
+        await outcome(
+          client.batchGetItem({ RequestItems: { [table]: { Keys: [{ pk: { N: '1' }, sk: { S: 'ROW' } }] } } }),
+        ),
+        await outcome(
+          client.batchWriteItem({
+            RequestItems: { [`${table}-missing`]: [{ PutRequest: { Item: item(a, 'v1:6') } }] },
+          }),
+        ),
+        await outcome(client.batchGetItem({ RequestItems: { [`${table}-missing`]: { Keys: [key(a)] } } })),
+        (({ pk: _pk, ...rest }) => rest)((await get(a)) ?? {}),
+      ];
+    }
+    expect(results.lean).toEqual(results.sdk);
+    // And they are what the rebuild's writer expects.
+    expect(results.sdk?.[0]).toMatchObject({ UnprocessedItems: {} });
+    expect(results.sdk?.[2]).toMatchObject({ items: [{ pk: 'batch-a' }, { pk: 'batch-b' }], unprocessed: {} });
+    expect((results.sdk?.[2] as { items: Array<{ bytes: unknown }> }).items[0]?.bytes).toEqual({
+      B: new Uint8Array([0, 1, 254, 255]),
+    });
+    expect(results.sdk?.[3]).toEqual({ items: [{ pk: 'batch-a', _ferry_version: { S: 'v1:1' } }], unprocessed: {} });
+    for (const n of [4, 5]) expect(results.sdk?.[n]).toMatchObject({ name: 'ValidationException', retriable: false });
+    expect(results.sdk?.[6]).toMatchObject({ name: 'ValidationException', retriable: true });
+    for (const n of [7, 8])
+      expect(results.sdk?.[n]).toMatchObject({ name: 'ResourceNotFoundException', retriable: true });
+    expect(results.sdk?.[9]).toMatchObject({ _ferry_version: { S: 'v1:1' } });
+  });
+
   describe('behind a proxy that throttles every write', () => {
     let proxy: ThrottleProxy;
     beforeAll(async () => (proxy = await startThrottleProxy(stack.dynamoDbEndpoint, 1)));
@@ -133,14 +217,20 @@ describe('integration > lean writes against the SDK', () => {
     it('both see a throttle, retriable', async () => {
       const seen = [];
       for (const [, client] of clients(proxy.url))
-        seen.push(await outcome(client.putItem({ TableName: table, Item: item('throttled', 'v1:1') })));
+        seen.push([
+          await outcome(client.putItem({ TableName: table, Item: item('throttled', 'v1:1') })),
+          await outcome(
+            client.batchWriteItem({ RequestItems: { [table]: [{ PutRequest: { Item: item('throttled', 'v1:1') } }] } }),
+          ),
+        ]);
       expect(seen[1]).toEqual(seen[0]);
-      expect(seen[0]).toMatchObject({
-        name: 'ProvisionedThroughputExceededException',
-        throttle: true,
-        retriable: true,
-        status: 400,
-      });
+      for (const answer of seen[0] ?? [])
+        expect(answer).toMatchObject({
+          name: 'ProvisionedThroughputExceededException',
+          throttle: true,
+          retriable: true,
+          status: 400,
+        });
     }, 30_000);
   });
 });

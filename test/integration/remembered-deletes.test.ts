@@ -3,14 +3,14 @@
  * in (a redriven letter, an evicted worker's last write, a replay), and however two writers
  * interleave, the item ends as its newest change left it.
  */
-import { BatchGetItemCommand, CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import fc from 'fast-check';
 import type { ChangeEvent, Operation } from '../../src/core/change-event';
 import { type Phase, formatVersion } from '../../src/core/version';
 import type { WriteIntent } from '../../src/core/write-intent';
 import { ensureDeletesTable, deleteId } from '../../src/sink/dynamodb/deletes';
 import { DynamoDbWriter, type WriterOptions } from '../../src/sink/dynamodb/dynamodb-writer';
-import { LeanDynamoDb } from '../../src/sink/dynamodb/lean-client';
+import { type DynamoDbBatches, LeanDynamoDb } from '../../src/sink/dynamodb/lean-client';
 import { BatchRebuildWriter } from '../../src/sink/dynamodb/batch-writer';
 import { WrittenKeys } from '../../src/sink/dynamodb/written-keys';
 import { loadConfig } from '../../src/config/config';
@@ -25,12 +25,9 @@ const options: WriterOptions = {
   deletes: { table: deletesTable, rememberDays: 30 },
   retry: { initialDelayMs: 5, maxDelayMs: 20 },
 };
-// The worker's writer: the lean client, against DynamoDB Local.
-const writer = () =>
-  new DynamoDbWriter(
-    new LeanDynamoDb(loadConfig({ env: { FERRY_DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint } }).dynamodb),
-    options,
-  );
+// The worker's client and writer (the lean client), against DynamoDB Local.
+const lean = () => new LeanDynamoDb(loadConfig({ env: { FERRY_DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint } }).dynamodb);
+const writer = () => new DynamoDbWriter(lean(), options);
 /** Source commit times follow binlog positions, a second apart. */
 const START_MS = Date.parse('2026-11-01T00:00:00Z');
 
@@ -211,7 +208,7 @@ describe('remembered deletes (DynamoDB Local)', () => {
 });
 
 describe("a rebuild's batch writer (DynamoDB Local)", () => {
-  const batchWriter = () => new BatchRebuildWriter(raw, options, writer());
+  const batchWriter = () => new BatchRebuildWriter(lean(), options, writer());
 
   it.each([
     ['reading the versions of every key', 'b', () => batchWriter()],
@@ -219,7 +216,7 @@ describe("a rebuild's batch writer (DynamoDB Local)", () => {
     [
       'into a table it created, reading only the keys it may have written',
       'f',
-      () => new BatchRebuildWriter(raw, options, writer(), undefined, new WrittenKeys()),
+      () => new BatchRebuildWriter(lean(), options, writer(), undefined, new WrittenKeys()),
     ],
   ])(
     'ends every item as its newest change left it, in any arrival order and any chunking, %s',
@@ -255,15 +252,14 @@ describe("a rebuild's batch writer (DynamoDB Local)", () => {
 
   it('into a table it created, reads no versions of keys it has not written yet, nor of keys it has just written', async () => {
     const reads: string[][] = [];
-    const counting = {
-      send: (command: unknown) => {
-        if (command instanceof BatchGetItemCommand)
-          reads.push(
-            Object.values(command.input.RequestItems ?? {}).flatMap((r) =>
-              (r.Keys ?? []).map((k) => JSON.stringify(k)),
-            ),
-          );
-        return raw.send(command as never);
+    const client = lean();
+    const counting: DynamoDbBatches = {
+      batchWriteItem: (input) => client.batchWriteItem(input),
+      batchGetItem: (input) => {
+        reads.push(
+          Object.values(input.RequestItems ?? {}).flatMap((r) => (r.Keys ?? []).map((k) => JSON.stringify(k))),
+        );
+        return client.batchGetItem(input);
       },
     };
     const w = new BatchRebuildWriter(counting, options, writer(), undefined, new WrittenKeys());

@@ -1,8 +1,9 @@
-import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import type { BatchGetItemCommandInput, BatchWriteItemCommandInput } from '@aws-sdk/client-dynamodb';
 import type { ChangeEvent } from '../../src/core/change-event';
 import { formatVersion } from '../../src/core/version';
 import type { WriteIntent } from '../../src/core/write-intent';
 import { BatchRebuildWriter } from '../../src/sink/dynamodb/batch-writer';
+import type { DynamoDbBatches } from '../../src/sink/dynamodb/lean-client';
 import { KnownStates, WrittenKeys } from '../../src/sink/dynamodb/written-keys';
 
 const put = (key: string, pos: number): WriteIntent => {
@@ -22,23 +23,29 @@ function slowDynamoDb() {
   const log: string[] = [];
   let inFlight = 0;
   let most = 0;
-  const port = {
-    send: async (command: unknown) => {
-      const keys =
-        command instanceof BatchWriteItemCommand
-          ? Object.values(command.input.RequestItems ?? {}).flatMap((w) => w.map((r) => r.PutRequest?.Item?.pk?.S))
-          : Object.values((command as BatchGetItemCommand).input.RequestItems ?? {}).flatMap((r) =>
-              (r.Keys ?? []).map((k) => k.pk?.S),
-            );
-      const kind = command instanceof BatchWriteItemCommand ? 'write' : 'read';
-      most = Math.max(most, ++inFlight);
-      log.push(`${kind} ${keys.join(',')} start`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-      log.push(`${kind} ${keys.join(',')} end`);
-      inFlight--;
-      return kind === 'write' ? { UnprocessedItems: {} } : { Responses: {}, UnprocessedKeys: {} };
-    },
+  const answer = async (kind: 'write' | 'read', keys: unknown[]) => {
+    most = Math.max(most, ++inFlight);
+    log.push(`${kind} ${keys.join(',')} start`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    log.push(`${kind} ${keys.join(',')} end`);
+    inFlight--;
   };
+  const port = {
+    batchWriteItem: async (input: BatchWriteItemCommandInput) => {
+      await answer(
+        'write',
+        Object.values(input.RequestItems ?? {}).flatMap((w) => w.map((r) => r.PutRequest?.Item?.pk?.S)),
+      );
+      return { UnprocessedItems: {} };
+    },
+    batchGetItem: async (input: BatchGetItemCommandInput) => {
+      await answer(
+        'read',
+        Object.values(input.RequestItems ?? {}).flatMap((r) => (r.Keys ?? []).map((k) => k.pk?.S)),
+      );
+      return { Responses: {}, UnprocessedKeys: {} };
+    },
+  } satisfies DynamoDbBatches;
   return { port, log, most: () => most };
 }
 
@@ -67,12 +74,12 @@ describe('BatchRebuildWriter', () => {
   it('reads a key again once its chunk failed: what the table holds of it is not known then', async () => {
     const dynamo = slowDynamoDb();
     let fail = false;
-    const failing = {
-      send: async (command: unknown) => {
-        if (fail && command instanceof BatchWriteItemCommand)
-          throw Object.assign(new Error('no'), { name: 'ValidationException' });
-        return dynamo.port.send(command);
+    const failing: DynamoDbBatches = {
+      batchWriteItem: async (input) => {
+        if (fail) throw Object.assign(new Error('no'), { name: 'ValidationException' });
+        return dynamo.port.batchWriteItem(input);
       },
+      batchGetItem: (input) => dynamo.port.batchGetItem(input),
     };
     const writer = new BatchRebuildWriter(failing, options, conditional);
     await writer.write([put('a', 1)]);

@@ -179,6 +179,44 @@ describe('sink > dynamodb > lean client', () => {
     c.destroy();
   });
 
+  it("reads a batch's answer: bytes handed back unprocessed or read come back as bytes; a body not JSON is held", async () => {
+    const c = client();
+    answer = () => ({
+      status: 200,
+      body: JSON.stringify({
+        UnprocessedItems: {
+          t: [{ PutRequest: { Item: { pk: { B: 'AQL/' } } } }, { DeleteRequest: { Key: { pk: { S: 'a' } } } }],
+        },
+      }),
+    });
+    const written = await c.batchWriteItem({ RequestItems: { t: [{ PutRequest: { Item: { pk: { S: 'x' } } } }] } });
+    expect(written.UnprocessedItems).toEqual({
+      t: [
+        { PutRequest: { Item: { pk: { B: new Uint8Array([1, 2, 255]) } } } },
+        { DeleteRequest: { Key: { pk: { S: 'a' } } } },
+      ],
+    });
+    answer = () => ({
+      status: 200,
+      body: JSON.stringify({
+        Responses: { t: [{ pk: { B: 'AQL/' }, v: { L: [{ B: 'aGk=' }] } }] },
+        UnprocessedKeys: { t: { Keys: [{ pk: { B: 'aGk=' } }], ConsistentRead: true } },
+      }),
+    });
+    expect(await c.batchGetItem({ RequestItems: { t: { Keys: [{ pk: { B: new Uint8Array([1]) } }] } } })).toEqual({
+      Responses: {
+        t: [{ pk: { B: new Uint8Array([1, 2, 255]) }, v: { L: [{ B: new Uint8Array(Buffer.from('hi')) }] } }],
+      },
+      UnprocessedKeys: { t: { Keys: [{ pk: { B: new Uint8Array(Buffer.from('hi')) } }], ConsistentRead: true } },
+    });
+    // A 200 that is not DynamoDB's answer (something in between): not about the items, so not dead-lettered.
+    answer = () => ({ status: 200, body: '<html>captive portal</html>' });
+    const err = await c.batchGetItem({ RequestItems: { t: { Keys: [] } } }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'UnreadableAnswer', message: expect.stringContaining('captive portal') });
+    expect(classifyDynamoDbError(err, 't')).toMatchObject({ systemic: true });
+    c.destroy();
+  });
+
   it('reaches the regional endpoint, its FIPS variant, China, or the one configured', () => {
     expect(endpointOf({ region: 'eu-west-1', fips: false }).href).toBe('https://dynamodb.eu-west-1.amazonaws.com/');
     expect(endpointOf({ region: 'us-east-1', fips: true }).href).toBe('https://dynamodb-fips.us-east-1.amazonaws.com/');

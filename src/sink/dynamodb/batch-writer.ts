@@ -1,12 +1,4 @@
-import {
-  BatchGetItemCommand,
-  type BatchGetItemCommandOutput,
-  type BatchWriteItemCommandOutput,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  type KeysAndAttributes,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+import type { KeysAndAttributes, WriteRequest } from '@aws-sdk/client-dynamodb';
 import type { Sink, WriteControl, WriteResult } from '../../core/batch';
 import { mapConcurrent } from '../../core/concurrency';
 import { SinkWriteError } from '../../core/errors';
@@ -17,6 +9,7 @@ import { DELETE_KEY, deleteId, deleteRecord } from './deletes';
 import { type WriterOptions, staleOrRefused, writeRetry } from './dynamodb-writer';
 import { classifyDynamoDbError, isThrottle } from './errors';
 import { versionProjection } from './item-versions';
+import type { DynamoDbBatches } from './lean-client';
 import { KnownStates, type WrittenKeys } from './written-keys';
 
 /** DynamoDB's limits: 25 writes and 100 reads per request (16 MB either way; items are under 400 KB). */
@@ -24,8 +17,6 @@ const WRITES_PER_REQUEST = 25;
 const READS_PER_REQUEST = 100;
 /** Batch requests in flight for one chunk. */
 const REQUESTS_IN_FLIGHT = 8;
-
-type Port = Pick<DynamoDBClient, 'send'>;
 
 /**
  * Writes a rebuild's shadow table with BatchWriteItem, which carries no conditions. That is safe
@@ -48,7 +39,7 @@ export class BatchRebuildWriter implements Sink {
   private readonly known = new KnownStates();
 
   constructor(
-    private readonly client: Port,
+    private readonly client: DynamoDbBatches,
     private readonly options: WriterOptions,
     /** The conditional writer, for what a batch cannot say item by item. */
     private readonly conditional: Sink,
@@ -239,9 +230,8 @@ export class BatchRebuildWriter implements Sink {
       }
       for (let attempt = 0; Object.keys(request).length > 0; attempt++) {
         if (attempt > 0) await backoff(attempt);
-        const answer = await this.send<BatchGetItemCommandOutput>(
-          new BatchGetItemCommand({ RequestItems: request }),
-          Object.keys(request)[0],
+        const answer = await this.send(Object.keys(request)[0], () =>
+          this.client.batchGetItem({ RequestItems: request }),
         );
         for (const [table, items] of Object.entries(answer.Responses ?? {}))
           for (const item of items) {
@@ -258,20 +248,19 @@ export class BatchRebuildWriter implements Sink {
     let pending = byTable;
     for (let attempt = 0; Object.keys(pending).length > 0; attempt++) {
       if (attempt > 0) await backoff(attempt);
-      const answer = await this.send<BatchWriteItemCommandOutput>(
-        new BatchWriteItemCommand({ RequestItems: pending }),
-        Object.keys(pending)[0],
+      const answer = await this.send(Object.keys(pending)[0], () =>
+        this.client.batchWriteItem({ RequestItems: pending }),
       );
       pending = answer.UnprocessedItems ?? {};
     }
   }
 
-  private async send<T>(command: { input: unknown }, table = '?'): Promise<T> {
+  private async send<T>(table: string | undefined, call: () => Promise<T>): Promise<T> {
     try {
-      return (await this.client.send(command as never)) as T;
+      return await call();
     } catch (err) {
-      if (isThrottle(err)) this.events?.emit('sink.throttled', { table });
-      throw classifyDynamoDbError(err, table);
+      if (isThrottle(err)) this.events?.emit('sink.throttled', { table: table ?? '?' });
+      throw classifyDynamoDbError(err, table ?? '?');
     }
   }
 }

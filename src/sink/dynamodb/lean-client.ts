@@ -1,12 +1,22 @@
 import http from 'node:http';
 import https from 'node:https';
 import type {
+  BatchGetItemCommandInput,
+  BatchGetItemCommandOutput,
+  BatchWriteItemCommandInput,
+  BatchWriteItemCommandOutput,
   DeleteItemCommandInput,
   DynamoDBClient,
   PutItemCommandInput,
   TransactWriteItemsCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import { DeleteItemCommand, PutItemCommand, TransactWriteItemsCommand } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  PutItemCommand,
+  TransactWriteItemsCommand,
+} from '@aws-sdk/client-dynamodb';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import type { DynamoDbConfig } from '../../config/config';
 import { type AwsCredentials, SigV4Signer } from './sigv4';
@@ -23,6 +33,26 @@ export const sdkWrites = (client: Pick<DynamoDBClient, 'send'>): DynamoDbWrites 
   putItem: async (input) => void (await client.send(new PutItemCommand(input))),
   deleteItem: async (input) => void (await client.send(new DeleteItemCommand(input))),
   transactWriteItems: async (input) => void (await client.send(new TransactWriteItemsCommand(input))),
+});
+
+/** What a rebuild's batch writer sends, and the parts of the answers it reads. */
+export interface DynamoDbBatches {
+  batchWriteItem(input: BatchWriteItemCommandInput): Promise<Pick<BatchWriteItemCommandOutput, 'UnprocessedItems'>>;
+  batchGetItem(
+    input: BatchGetItemCommandInput,
+  ): Promise<Pick<BatchGetItemCommandOutput, 'Responses' | 'UnprocessedKeys'>>;
+}
+
+/** The same batches through the SDK: what the lean client is contract-tested against. */
+export const sdkBatches = (client: Pick<DynamoDBClient, 'send'>): DynamoDbBatches => ({
+  batchWriteItem: async (input) => {
+    const { UnprocessedItems } = await client.send(new BatchWriteItemCommand(input));
+    return { UnprocessedItems };
+  },
+  batchGetItem: async (input) => {
+    const { Responses, UnprocessedKeys } = await client.send(new BatchGetItemCommand(input));
+    return { Responses, UnprocessedKeys };
+  },
 });
 
 /** An error answer from DynamoDB, shaped as the SDK's service exceptions are. */
@@ -91,7 +121,7 @@ const isLocal = (url: URL) => /^(127\.0\.0\.1|localhost|\[::1\])$/.test(url.host
  * only status and, on an error, the body. Retries stay with ferry's writer; credentials come from
  * the SDK's default chain (static ones for a local endpoint), refreshed before they expire.
  */
-export class LeanDynamoDb implements DynamoDbWrites {
+export class LeanDynamoDb implements DynamoDbWrites, DynamoDbBatches {
   private readonly url: URL;
   private readonly agent: http.Agent;
   private readonly signer: SigV4Signer;
@@ -129,30 +159,58 @@ export class LeanDynamoDb implements DynamoDbWrites {
     return this.call('TransactWriteItems', input);
   }
 
+  async batchWriteItem(
+    input: BatchWriteItemCommandInput,
+  ): Promise<Pick<BatchWriteItemCommandOutput, 'UnprocessedItems'>> {
+    const answer = await this.call('BatchWriteItem', input, true);
+    const unprocessed = isObject(answer.UnprocessedItems) ? answer.UnprocessedItems : {};
+    return {
+      UnprocessedItems: mapValues(unprocessed, (requests) => (requests as unknown[]).map(writeRequestDecoded)),
+    } as Pick<BatchWriteItemCommandOutput, 'UnprocessedItems'>;
+  }
+
+  async batchGetItem(
+    input: BatchGetItemCommandInput,
+  ): Promise<Pick<BatchGetItemCommandOutput, 'Responses' | 'UnprocessedKeys'>> {
+    const answer = await this.call('BatchGetItem', input, true);
+    const responses = isObject(answer.Responses) ? answer.Responses : {};
+    const unprocessed = isObject(answer.UnprocessedKeys) ? answer.UnprocessedKeys : {};
+    return {
+      Responses: mapValues(responses, (items) => (items as Array<Record<string, unknown>>).map(binaryDecoded)),
+      UnprocessedKeys: mapValues(unprocessed, (entry) => {
+        const keys = (entry as { Keys?: Array<Record<string, unknown>> }).Keys ?? [];
+        return { ...(entry as object), Keys: keys.map(binaryDecoded) };
+      }),
+    } as Pick<BatchGetItemCommandOutput, 'Responses' | 'UnprocessedKeys'>;
+  }
+
   /** Closes idle connections. */
   destroy(): void {
     this.agent.destroy();
   }
 
-  private call(operation: string, input: object): Promise<void> {
+  private call(operation: string, input: object): Promise<void>;
+  private call(operation: string, input: object, answer: true): Promise<Record<string, unknown>>;
+  private call(operation: string, input: object, answer = false): Promise<unknown> {
     try {
       // No await while the credentials in hand are good: a promise less per write.
       const held = this.credentials.now();
       return held
-        ? this.send(operation, input, held)
-        : this.credentials.fetch().then((c) => this.send(operation, input, c));
+        ? this.send(operation, input, held, answer)
+        : this.credentials.fetch().then((c) => this.send(operation, input, c, answer));
     } catch (err) {
       // A body that cannot be serialized fails as a rejection, like any other failure.
       return Promise.reject(err);
     }
   }
 
-  private send(operation: string, input: object, credentials: AwsCredentials): Promise<void> {
+  /** Resolves with the answer's body when `answer` is asked for (the batches), otherwise reads only the status. */
+  private send(operation: string, input: object, credentials: AwsCredentials, answer: boolean): Promise<unknown> {
     // The replacer costs a call per key: only an input holding bytes needs it.
     const body = hasBytes(input) ? JSON.stringify(input, binaryAsBase64) : JSON.stringify(input);
     const headers = this.signer.sign(this.url.host, `DynamoDB_20120810.${operation}`, body, credentials);
     headers['content-length'] = String(Buffer.byteLength(body));
-    return new Promise<void>((resolve, reject) => {
+    return new Promise<unknown>((resolve, reject) => {
       const req = this.request(
         {
           protocol: this.url.protocol,
@@ -166,16 +224,31 @@ export class LeanDynamoDb implements DynamoDbWrites {
         },
         (res) => {
           const status = res.statusCode ?? 0;
-          if (status === 200) {
+          res.on('error', reject);
+          if (status === 200 && !answer) {
             res.resume();
-            res.on('end', resolve);
-            res.on('error', reject);
+            res.on('end', () => resolve(undefined));
             return;
           }
           const chunks: Buffer[] = [];
           res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', reject);
-          res.on('end', () => reject(serviceError(status, Buffer.concat(chunks).toString('utf8'))));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (status !== 200) return reject(serviceError(status, text));
+            try {
+              resolve(JSON.parse(text));
+            } catch {
+              // Not DynamoDB's answer (something between answered): not about the items, held until it is.
+              reject(
+                new DynamoDbServiceError(
+                  'UnreadableAnswer',
+                  `${operation} answered 200 with a body that is not JSON: ${text.slice(0, 200)}`,
+                  status,
+                  {},
+                ),
+              );
+            }
+          });
         },
       );
       // A request with no answer by then fails (and is retried): a half-open connection cannot stall.
@@ -227,6 +300,19 @@ function binaryDecoded(item: Record<string, unknown>): Record<string, unknown> {
     return v;
   };
   return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, value(v)]));
+}
+
+const mapValues = (record: Record<string, unknown>, f: (value: unknown) => unknown) =>
+  Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
+
+/** A write request handed back unprocessed, its bytes as bytes again (so it is sent again as it was). */
+function writeRequestDecoded(request: unknown): unknown {
+  if (!isObject(request)) return request;
+  const put = request.PutRequest;
+  const del = request.DeleteRequest;
+  if (isObject(put) && isObject(put.Item)) return { PutRequest: { ...put, Item: binaryDecoded(put.Item) } };
+  if (isObject(del) && isObject(del.Key)) return { DeleteRequest: { ...del, Key: binaryDecoded(del.Key) } };
+  return request;
 }
 
 /** Whether the value holds bytes anywhere (a B or BS attribute value). */
