@@ -64,13 +64,16 @@ class ObservedDecoder implements EnvelopeDecoder {
     private readonly onChange: (origin: KafkaOrigin, committedAtMs: number) => void,
   ) {}
 
-  async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
-    const decoded = await this.inner.decode(value, origin);
-    if (decoded.kind === 'change') this.onChange(origin, decoded.event.position.committedAtMs);
-    return decoded;
+  decode(value: Buffer | null, origin: KafkaOrigin): Decoded | Promise<Decoded> {
+    const seen = (decoded: Decoded) => {
+      if (decoded.kind === 'change') this.onChange(origin, decoded.event.position.committedAtMs);
+      return decoded;
+    };
+    const decoded = this.inner.decode(value, origin);
+    return decoded instanceof Promise ? decoded.then(seen) : seen(decoded);
   }
 
-  keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null> {
+  keyShape(key: Buffer | null, origin: KafkaOrigin): string | null | Promise<string | null> {
     return this.inner.keyShape(key, origin);
   }
 }

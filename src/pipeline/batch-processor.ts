@@ -1,12 +1,12 @@
 import type { BatchHandler, Sink, SourceBatch, SourceMessage, WriteControl } from '../core/batch';
-import type { ChangeEvent, Operation } from '../core/change-event';
+import type { ChangeEvent, KafkaOrigin, Operation } from '../core/change-event';
 import type { FerryEvents, Outcome } from '../core/events';
 import { RetryAbortedError, createRetry } from '../core/retry';
 import type { WriteIntent } from '../core/write-intent';
 import { applyMapping } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import type { ItemRules } from '../mapping/prepare-item';
-import type { EnvelopeDecoder } from '../source/debezium/envelope';
+import type { Decoded, EnvelopeDecoder } from '../source/debezium/envelope';
 import type { AppliedLog, ChunkChange } from './applied-log';
 import { coalesce } from './coalesce';
 import type { DeadLetter, DeadLetterPublisher } from './dead-letters';
@@ -89,7 +89,7 @@ export class BatchProcessor implements BatchHandler {
   ): Promise<void> {
     const { topic, partition, messages } = batch;
     const { shouldStop, signal } = control;
-    const { mapping, itemRules, decoder, sink, deadLetters, lostDeletes, schemas, appliedLog, events } = this.deps;
+    const { mapping, itemRules, sink, deadLetters, lostDeletes, schemas, appliedLog, events } = this.deps;
     const letters: DeadLetter[] = [];
     // Kept only for the applied-changes log: each message in order, with what the mapping made of it.
     const changes: ChunkChange[] | undefined = appliedLog ? [] : undefined;
@@ -107,14 +107,17 @@ export class BatchProcessor implements BatchHandler {
       const origin = { topic, partition, offset: message.offset };
       let event: ChangeEvent;
       try {
-        const decoded = await retry(async () => {
-          const d = await decoder.decode(message.value, origin);
-          if (d.kind === 'change') {
-            this.keys.check(d.event, await decoder.keyShape(message.key, origin), origin);
-            this.order.check(d.event, origin);
-          }
-          return d;
-        });
+        // Without a wait when the decoder needs none; otherwise retried, this first attempt as the retry's first.
+        let first: Decoded | Promise<Decoded>;
+        try {
+          first = this.decodeOnce(message, origin);
+        } catch (error) {
+          first = Promise.reject(error);
+        }
+        const decoded =
+          first instanceof Promise
+            ? await retry(async (attempt) => (attempt === 1 ? first : this.decodeOnce(message, origin)))
+            : first;
         if (decoded.kind === 'skip') {
           if (decoded.reason === 'tombstone') tombstones.push(index);
           outcomes.set(message, { op: 'none', outcome: 'skipped' });
@@ -206,6 +209,25 @@ export class BatchProcessor implements BatchHandler {
       lastOffset: messages.at(-1)?.offset ?? '-1',
       highWatermark: batch.highWatermark,
     });
+  }
+
+  /** Decodes a message and checks its key and its place in the source's order: synchronous when the decoder is. */
+  private decodeOnce(message: SourceMessage, origin: KafkaOrigin): Decoded | Promise<Decoded> {
+    const { decoder } = this.deps;
+    const checked = (d: Decoded, shape: string | null): Decoded => {
+      if (d.kind === 'change') {
+        this.keys.check(d.event, shape, origin);
+        this.order.check(d.event, origin);
+      }
+      return d;
+    };
+    const withKey = (d: Decoded): Decoded | Promise<Decoded> => {
+      if (d.kind !== 'change') return d;
+      const shape = decoder.keyShape(message.key, origin);
+      return shape instanceof Promise ? shape.then((s) => checked(d, s)) : checked(d, shape);
+    };
+    const decoded = decoder.decode(message.value, origin);
+    return decoded instanceof Promise ? decoded.then(withKey) : withKey(decoded);
   }
 }
 

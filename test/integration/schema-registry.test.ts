@@ -11,7 +11,8 @@ const origin = { topic: 't', partition: 0, offset: '7' };
 describe('schema registry', () => {
   it('blocks (retriable) on a URL that is not a Confluent-compatible registry, naming the setting', async () => {
     const wrong = stack.registryUrl; // the server, without the ccompat path
-    const error = await new AvroEnvelopeDecoder({ url: wrong }).decode(message(1), origin).catch((e: unknown) => e);
+    const decoder = new AvroEnvelopeDecoder({ url: wrong });
+    const error = await Promise.resolve(decoder.decode(message(1), origin)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FerryError);
     expect(error).not.toBeInstanceOf(DecodeError);
     expect((error as FerryError).retriable).toBe(true);
@@ -19,9 +20,8 @@ describe('schema registry', () => {
   });
 
   it('dead-letters a message whose schema id the right registry does not hold', async () => {
-    const error = await new AvroEnvelopeDecoder({ url: `${stack.registryUrl}/apis/ccompat/v7` })
-      .decode(message(2_000_000_000), origin)
-      .catch((e: unknown) => e);
+    const decoder = new AvroEnvelopeDecoder({ url: `${stack.registryUrl}/apis/ccompat/v7` });
+    const error = await Promise.resolve(decoder.decode(message(2_000_000_000), origin)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DecodeError);
     expect((error as FerryError).retriable).toBe(false);
     expect((error as Error).message).toMatch(/schema id 2000000000 is not in the registry/);

@@ -1,5 +1,5 @@
 import { FerryEvents, type FerryEventMap } from '../../src/core/events';
-import { ItemError, SinkWriteError, UnorderedChangeError } from '../../src/core/errors';
+import { DecodeError, FerryError, ItemError, SinkWriteError, UnorderedChangeError } from '../../src/core/errors';
 import { RetryAbortedError } from '../../src/core/retry';
 import type { WriteIntent } from '../../src/core/write-intent';
 import { compileMapping } from '../../src/mapping/define-mapping';
@@ -95,6 +95,59 @@ describe('pipeline > batch processor', () => {
     expect(seen[0]?.[1]).toMatchObject({ topic: 'db.things', partition: 3, key: { pk: 'T#7' } });
     const since = (seen[0]?.[1] as { sinceMs: number }).sinceMs;
     expect(seen.every(([, p]) => (p as { sinceMs: number }).sinceMs === since)).toBe(true);
+  });
+
+  it("decodes a chunk without yielding when the decoder answers at once; a failed first answer is the retry's first", async () => {
+    const calls: string[] = [];
+    let unavailable = 2;
+    const sync: EnvelopeDecoder = {
+      decode: (value, origin) => {
+        calls.push(`${origin.partition}/${origin.offset}`);
+        const row = JSON.parse(String(value)) as { id: number; x: unknown };
+        // Thrown, not rejected: a registry outage on the first two tries of offset 1, then a row it cannot read.
+        if (origin.partition === 0 && origin.offset === '1' && unavailable-- > 0)
+          throw new FerryError('registry unavailable', { retriable: true });
+        if (row.x === 'unreadable') throw new DecodeError('not a change');
+        return { kind: 'change', event: changes.insert('db.things', row) };
+      },
+      keyShape: () => 'id',
+    };
+    const sink = new MemorySink();
+    const letters: DeadLetter[] = [];
+    const blocked: unknown[] = [];
+    const events = new FerryEvents();
+    events.on('partition.blocked', (p) => blocked.push(p.error));
+    const processor = new BatchProcessor({
+      mapping,
+      itemRules: { numberOverflow: 'error' },
+      decoder: sync,
+      sink,
+      deadLetters: { publish: async (batch) => void letters.push(...batch) },
+      events,
+    });
+    const chunk = (partition: number) =>
+      processor.process({
+        topic: 'db.things',
+        partition,
+        highWatermark: '100',
+        messages: [0, 1, 2, 3].map((o) => message(o, { id: partition * 10 + o, x: o === 3 ? 'unreadable' : o })),
+      });
+    // Offset 1 of partition 0 fails twice, then decodes; partition 1's offset 1 decodes at once.
+    await Promise.all([chunk(0), chunk(1)]);
+    // Partition 1's chunk decodes whole, between partition 0's failed attempt and its retry.
+    expect(calls).toEqual(['0/0', '0/1', '1/0', '1/1', '1/2', '1/3', '0/1', '0/1', '0/2', '0/3']);
+    expect(blocked).toHaveLength(2);
+    expect(
+      sink
+        .items('things')
+        .map((i) => i.pk?.S)
+        .sort(),
+    ).toEqual(['T#0', 'T#1', 'T#10', 'T#11', 'T#12', 'T#2']);
+    // A row it cannot read is tried once and dead-lettered, in either partition.
+    expect(letters.map((l) => [l.origin.partition, l.origin.offset, l.error instanceof DecodeError])).toEqual([
+      [1, '3', true],
+      [0, '3', true],
+    ]);
   });
 
   it('emits nothing about blocking when the batch flows', async () => {

@@ -145,8 +145,8 @@ export function mappingCommand(setCode: (code: number) => void): Command {
             from,
             onBatch: async (partition, messages) => {
               for (const m of messages) {
-                const decoded = await decoder
-                  .decode(m.value, { topic: ctx.topic, partition, offset: m.offset })
+                const decoded = await Promise.resolve()
+                  .then(() => decoder.decode(m.value, { topic: ctx.topic, partition, offset: m.offset }))
                   .catch(() => undefined);
                 if (!decoded || decoded.kind === 'skip') continue;
                 events++;

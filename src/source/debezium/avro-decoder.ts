@@ -61,6 +61,8 @@ interface WriterSchema {
 
 export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordDecoder {
   private readonly schemas = new Map<number, Promise<WriterSchema>>();
+  /** The schemas fetched and compiled: a message of one of them decodes without a wait. */
+  private readonly ready = new Map<number, WriterSchema>();
 
   private readonly registry: RegistryHttp;
 
@@ -68,28 +70,28 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
     this.registry = new RegistryHttp(settings);
   }
 
-  async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
+  decode(value: Buffer | null, origin: KafkaOrigin): Decoded | Promise<Decoded> {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
+    const ready = value.length >= 5 && value[0] === 0 ? this.ready.get(value.readInt32BE(1)) : undefined;
+    if (ready) {
+      try {
+        return decodeWith(ready, value, origin);
+      } catch (err) {
+        throw this.explain(err, origin);
+      }
+    }
     return this.registryCall(origin, async () => {
       if (value.length < 5 || value[0] !== 0) throw new DecodeError('not in the Confluent wire format (magic byte 0)');
-      const { type, decodeRow, rowSchema } = await this.writerSchema(value.readInt32BE(1));
-      const payload = type.fromBuffer(value.subarray(5)) as EnvelopePayload;
-      return toChangeEvent(
-        {
-          ...payload,
-          before: payload.before ? decodeRow(payload.before) : null,
-          after: payload.after ? decodeRow(payload.after) : null,
-        },
-        origin,
-        rowSchema,
-      );
+      return decodeWith(await this.writerSchema(value.readInt32BE(1)), value, origin);
     });
   }
 
-  async keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null> {
+  keyShape(key: Buffer | null, origin: KafkaOrigin): string | null | Promise<string | null> {
     if (key === null || key.length === 0) return null;
     // A key in another format (a string converter) still identifies its row: it cannot be read, not absent.
     if (key.length < 5 || key[0] !== 0) return '(not Avro)';
+    const ready = this.ready.get(key.readInt32BE(1));
+    if (ready) return ready.keyShape;
     return this.registryCall(origin, async () => (await this.writerSchema(key.readInt32BE(1))).keyShape);
   }
 
@@ -118,16 +120,20 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
     try {
       return await call();
     } catch (err) {
-      // A refused login or an untrusted certificate: every message would fail alike.
-      if (err instanceof FerryError && err.systemic) throw err;
-      if (isRegistryUnavailable(err)) {
-        throw new FerryError(`schema registry ${this.registry.url} unavailable: ${(err as Error).message}`, {
-          retriable: true,
-          cause: err,
-        });
-      }
-      throw wrapDecodeError(err, origin);
+      throw this.explain(err, origin);
     }
+  }
+
+  private explain(err: unknown, origin: KafkaOrigin): Error {
+    // A refused login or an untrusted certificate: every message would fail alike.
+    if (err instanceof FerryError && err.systemic) return err;
+    if (isRegistryUnavailable(err)) {
+      return new FerryError(`schema registry ${this.registry.url} unavailable: ${(err as Error).message}`, {
+        retriable: true,
+        cause: err,
+      });
+    }
+    return wrapDecodeError(err, origin);
   }
 
   /** The writer schema's Avro type and row decoder, from its raw text (avsc drops the connect.* attributes). */
@@ -143,7 +149,9 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
         if (!res.ok)
           throw Object.assign(new Error(`HTTP ${res.status} for schema ${id}`), { registryUnavailable: true });
         const text = ((await res.json()) as { schema: string }).schema;
-        return compile(JSON.parse(text) as AvroType);
+        const compiled = compile(JSON.parse(text) as AvroType);
+        this.ready.set(id, compiled);
+        return compiled;
       });
       schema.catch(() => this.schemas.delete(id));
       this.schemas.set(id, schema);
@@ -164,6 +172,20 @@ export class AvroEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
         { registryUnavailable: true },
       );
   }
+}
+
+/** A Debezium envelope in the Confluent wire format, with its writer schema. */
+function decodeWith({ type, decodeRow, rowSchema }: WriterSchema, value: Buffer, origin: KafkaOrigin): Decoded {
+  const payload = type.fromBuffer(value.subarray(5)) as EnvelopePayload;
+  return toChangeEvent(
+    {
+      ...payload,
+      before: payload.before ? decodeRow(payload.before) : null,
+      after: payload.after ? decodeRow(payload.after) : null,
+    },
+    origin,
+    rowSchema,
+  );
 }
 
 function compile(avro: AvroType): WriterSchema {

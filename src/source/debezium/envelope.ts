@@ -65,15 +65,19 @@ export function toChangeEvent(payload: EnvelopePayload, origin: KafkaOrigin, sch
   return schema === undefined ? { kind: 'change', event } : { kind: 'change', event, schema };
 }
 
-/** Decodes one Kafka message; the format (JSON or Avro) lives behind this. */
+/**
+ * Decodes one Kafka message; the format (JSON or Avro) lives behind this. The answers are
+ * synchronous when nothing must be fetched (a schema already read): the pipeline then decodes a
+ * chunk without yielding between messages.
+ */
 export interface EnvelopeDecoder {
-  decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded>;
+  decode(value: Buffer | null, origin: KafkaOrigin): Decoded | Promise<Decoded>;
   /**
    * The Kafka key's shape: its field names ("id", "tenant,code"), or "(string)" and the like for
    * a key that is not a struct. null when the key cannot identify a row: absent (a table without
    * a primary key), JSON null, or a struct without fields.
    */
-  keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null>;
+  keyShape(key: Buffer | null, origin: KafkaOrigin): string | null | Promise<string | null>;
 }
 
 /** Reads a Kafka key as the row of its columns, decoded as a change's row is (a tombstone carries nothing else). */

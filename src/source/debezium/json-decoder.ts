@@ -39,7 +39,7 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
   /** The last schema-bearing message's bytes up to its payload, and that schema compiled. */
   private last?: { head: Buffer; compiled: CompiledSchema };
 
-  async decode(value: Buffer | null, origin: KafkaOrigin): Promise<Decoded> {
+  decode(value: Buffer | null, origin: KafkaOrigin): Decoded {
     if (value === null || value.length === 0) return { kind: 'skip', reason: 'tombstone' };
     try {
       // A topic repeats one schema: when the bytes before the payload are the last message's, parse only the payload.
@@ -57,7 +57,7 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
     }
   }
 
-  async keyShape(key: Buffer | null, origin: KafkaOrigin): Promise<string | null> {
+  keyShape(key: Buffer | null, origin: KafkaOrigin): string | null {
     if (key === null || key.length === 0) return null;
     try {
       const text = key.toString('utf8');
