@@ -213,21 +213,24 @@ export class BatchProcessor implements BatchHandler {
 
   /** Decodes a message and checks its key and its place in the source's order: synchronous when the decoder is. */
   private decodeOnce(message: SourceMessage, origin: KafkaOrigin): Decoded | Promise<Decoded> {
-    const { decoder } = this.deps;
-    const checked = (d: Decoded, shape: string | null): Decoded => {
-      if (d.kind === 'change') {
-        this.keys.check(d.event, shape, origin);
-        this.order.check(d.event, origin);
-      }
-      return d;
-    };
-    const withKey = (d: Decoded): Decoded | Promise<Decoded> => {
-      if (d.kind !== 'change') return d;
-      const shape = decoder.keyShape(message.key, origin);
-      return shape instanceof Promise ? shape.then((s) => checked(d, s)) : checked(d, shape);
-    };
-    const decoded = decoder.decode(message.value, origin);
-    return decoded instanceof Promise ? decoded.then(withKey) : withKey(decoded);
+    const decoded = this.deps.decoder.decode(message.value, origin);
+    return decoded instanceof Promise
+      ? decoded.then((d) => this.withKeyChecked(d, message, origin))
+      : this.withKeyChecked(decoded, message, origin);
+  }
+
+  private withKeyChecked(decoded: Decoded, message: SourceMessage, origin: KafkaOrigin): Decoded | Promise<Decoded> {
+    if (decoded.kind !== 'change') return decoded;
+    const shape = this.deps.decoder.keyShape(message.key, origin);
+    return shape instanceof Promise
+      ? shape.then((s) => this.checked(decoded, s, origin))
+      : this.checked(decoded, shape, origin);
+  }
+
+  private checked(decoded: Decoded & { kind: 'change' }, shape: string | null, origin: KafkaOrigin): Decoded {
+    this.keys.check(decoded.event, shape, origin);
+    this.order.check(decoded.event, origin);
+    return decoded;
   }
 }
 

@@ -191,15 +191,16 @@ function parseObject(text: string): unknown {
 }
 
 function hasUnsafeInteger(payload: { before?: unknown; after?: unknown }, columns: ReadonlySet<string>): boolean {
-  const unsafe = (row: unknown) => {
-    if (row === null || typeof row !== 'object') return false;
-    for (const c of columns) {
-      const v = (row as Record<string, unknown>)[c];
-      if (typeof v === 'number' && !Number.isSafeInteger(v)) return true;
-    }
-    return false;
-  };
-  return unsafe(payload.before) || unsafe(payload.after);
+  return unsafeIn(payload.before, columns) || unsafeIn(payload.after, columns);
+}
+
+function unsafeIn(row: unknown, columns: ReadonlySet<string>): boolean {
+  if (row === null || typeof row !== 'object') return false;
+  for (const c of columns) {
+    const v = (row as Record<string, unknown>)[c];
+    if (typeof v === 'number' && !Number.isSafeInteger(v)) return true;
+  }
+  return false;
 }
 
 /**
