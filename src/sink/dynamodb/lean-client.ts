@@ -206,8 +206,7 @@ export class LeanDynamoDb implements DynamoDbWrites, DynamoDbBatches {
 
   /** Resolves with the answer's body when `answer` is asked for (the batches), otherwise reads only the status. */
   private send(operation: string, input: object, credentials: AwsCredentials, answer: boolean): Promise<unknown> {
-    // The replacer costs a call per key: only an input holding bytes needs it.
-    const body = hasBytes(input) ? JSON.stringify(input, binaryAsBase64) : JSON.stringify(input);
+    const body = jsonBody(input);
     const headers = this.signer.sign(this.url.host, `DynamoDB_20120810.${operation}`, body, credentials);
     headers['content-length'] = String(Buffer.byteLength(body));
     return new Promise<unknown>((resolve, reject) => {
@@ -265,6 +264,17 @@ export class LeanDynamoDb implements DynamoDbWrites, DynamoDbBatches {
   }
 }
 
+/**
+ * The request's JSON, binary attribute values (B, BS) in base64 as the protocol wants them. Bytes
+ * serialize as objects (`"B":{...}`, `"BS":[{...}]`), which nothing else in DynamoDB's JSON does
+ * but a map attribute named B or BS (a quote inside a string is escaped, so those are keys): only
+ * then is it serialized again with the replacer, which costs a call per key.
+ */
+export function jsonBody(input: object): string {
+  const plain = JSON.stringify(input);
+  return plain.includes('"B":{') || plain.includes('"BS":[{') ? JSON.stringify(input, binaryAsBase64) : plain;
+}
+
 /** Binary attribute values (B, BS) travel as base64 in DynamoDB's JSON protocol. */
 function binaryAsBase64(this: Record<string, unknown>, key: string, value: unknown): unknown {
   // A Buffer has been through its toJSON by now: the holder still has the bytes.
@@ -313,13 +323,4 @@ function writeRequestDecoded(request: unknown): unknown {
   if (isObject(put) && isObject(put.Item)) return { PutRequest: { ...put, Item: binaryDecoded(put.Item) } };
   if (isObject(del) && isObject(del.Key)) return { DeleteRequest: { ...del, Key: binaryDecoded(del.Key) } };
   return request;
-}
-
-/** Whether the value holds bytes anywhere (a B or BS attribute value). */
-function hasBytes(value: unknown): boolean {
-  if (value instanceof Uint8Array) return true;
-  if (value === null || typeof value !== 'object') return false;
-  if (Array.isArray(value)) return value.some(hasBytes);
-  for (const key in value) if (hasBytes((value as Record<string, unknown>)[key])) return true;
-  return false;
 }
