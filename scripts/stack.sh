@@ -54,8 +54,19 @@ port_of() {
 log_of() { echo "$STACK_DIR/$1/$1.log"; }
 pid_file() { echo "$STACK_DIR/$1/$1.pid"; }
 
-# A pid counts as ours only if it is alive and its command line points into $STACK_DIR.
-is_ours() { [[ -n ${1:-} ]] && kill -0 "$1" 2>/dev/null && tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$STACK_DIR/"; }
+# A pid counts as ours only if it is alive and its command line points into $STACK_DIR. A process
+# in the middle of an exec (setsid, then the server) can show an empty command line for a moment:
+# a live pid is looked at three times before it is called someone else's.
+is_ours() {
+  local i
+  [[ -n ${1:-} ]] || return 1
+  for ((i = 0; i < 3; i++)); do
+    kill -0 "$1" 2>/dev/null || return 1
+    tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null | grep -qF "$STACK_DIR/" && return 0
+    sleep 0.2
+  done
+  return 1
+}
 
 running_pid() {
   local f pid
