@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { configSchema } from '../../src/config/config';
 import { createKafka } from '../../src/source/kafka/kafka-client';
-import { stack } from '../support/stack';
+import { stack, uniqueId } from '../support/stack';
 
 describe('the Kafka client (local broker)', () => {
   it('sets no timers on idle connections (kafkajs 2.2.4 re-armed one every millisecond)', async () => {
@@ -21,6 +21,27 @@ describe('the Kafka client (local broker)', () => {
       timers.mockRestore();
     } finally {
       await producer.disconnect();
+      await admin.disconnect();
+    }
+  });
+
+  it('logs no error when a topic it creates is there already; a creation that fails throws, naming why', async () => {
+    const settings = configSchema.parse({ mapping: 'm', kafka: { brokers: stack.kafkaBrokers } }).kafka;
+    const lines: Array<{ level: number; msg: string }> = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+    const admin = createKafka(settings, logger).admin();
+    await admin.connect();
+    const topic = `ferry-test-exists-${uniqueId()}`;
+    try {
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })).toBe(true);
+      expect(await admin.createTopics({ topics: [{ topic, numPartitions: 1 }] })).toBe(false);
+      expect(lines.filter((l) => l.level >= 50)).toEqual([]);
+      // One broker cannot hold three replicas: that fails, to the caller.
+      await expect(
+        admin.createTopics({ topics: [{ topic: `${topic}-x`, numPartitions: 1, replicationFactor: 3 }] }),
+      ).rejects.toThrow(/replication factor|Topic creation errors/i);
+    } finally {
+      await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
       await admin.disconnect();
     }
   });

@@ -24,11 +24,21 @@ export function createKafka(settings: KafkaSettings, logger: Logger): Kafka {
       () =>
       ({ level, log }) => {
         const { message, ...extra } = log;
-        const method = level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
-        logger[method]({ kafka: extra }, `kafka: ${message}`);
+        logger[kafkaLogMethod(level, message)]({ kafka: extra }, `kafka: ${message}`);
       },
   };
   return new SetupCheckedKafka(config);
+}
+
+/**
+ * The level a kafkajs log line is logged at. kafkajs logs every error answer as an error before
+ * its caller sees it, and creating a topic that exists answers TOPIC_ALREADY_EXISTS, which
+ * createTopics then treats as done (`false`): that line is not an error; a creation that did
+ * fail throws to ferry's caller, which reports it.
+ */
+export function kafkaLogMethod(level: logLevel, message: string): 'error' | 'warn' | 'debug' {
+  if (message.startsWith('Response CreateTopics')) return 'debug';
+  return level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : 'debug';
 }
 
 /**
