@@ -81,7 +81,7 @@ export class Worker {
     }));
 
     const dynamo = createDynamoDbClient(config.dynamodb);
-    // Writes (and a rebuild's batch reads) go through the lean client; the SDK does the rest (tables, reads).
+    // Writes and a rebuild's batches go through the lean client; the SDK does the rest (tables, single reads).
     const writes = new LeanDynamoDb(config.dynamodb);
     this.writes = writes;
     if (config.dynamodb.createTables) {

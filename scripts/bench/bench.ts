@@ -145,7 +145,6 @@ function serverCpu(name: 'dynamodb' | 'kafka'): number {
   }
 }
 
-/** Measures the stack servers' CPU over a window. */
 /** The CPU DynamoDB Local and Kafka use from now until the returned function is called. */
 function stackCpu() {
   const dynamodbBefore = serverCpu('dynamodb');

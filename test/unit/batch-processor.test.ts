@@ -32,7 +32,13 @@ const message = (offset: number, row: object): SourceMessage => ({
   offset: String(offset),
 });
 
-function harness(sink: Sink, numberOverflow: 'error' | 'string' = 'error') {
+function harness(
+  sink: Sink,
+  {
+    numberOverflow = 'error',
+    decoding = decoder,
+  }: { numberOverflow?: 'error' | 'string'; decoding?: EnvelopeDecoder } = {},
+) {
   const events = new FerryEvents();
   const letters: DeadLetter[] = [];
   const seen: Array<[keyof FerryEventMap, unknown]> = [];
@@ -41,14 +47,15 @@ function harness(sink: Sink, numberOverflow: 'error' | 'string' = 'error') {
   const processor = new BatchProcessor({
     mapping,
     itemRules: { numberOverflow },
-    decoder,
+    decoder: decoding,
     sink,
     deadLetters: { publish: async (batch) => void letters.push(...batch) },
     events,
   });
-  const run = (messages: SourceMessage[]) =>
-    processor.process({ topic: 'db.things', partition: 3, highWatermark: '100', messages });
-  return { run, letters, seen };
+  const runOn = (partition: number, messages: SourceMessage[]) =>
+    processor.process({ topic: 'db.things', partition, highWatermark: '100', messages });
+  const run = (messages: SourceMessage[]) => runOn(3, messages);
+  return { run, runOn, letters, seen };
 }
 
 describe('pipeline > batch processor', () => {
@@ -66,7 +73,7 @@ describe('pipeline > batch processor', () => {
 
   it("stores such a number as text under numberOverflow 'string'", async () => {
     const sink = new MemorySink();
-    const { run, letters } = harness(sink, 'string');
+    const { run, letters } = harness(sink, { numberOverflow: 'string' });
     await run([message(0, { id: 1, x: 1e300 })]);
     expect(letters).toEqual([]);
     expect(sink.items('things')[0]).toMatchObject({ x: { S: '1e+300' } });
@@ -113,30 +120,17 @@ describe('pipeline > batch processor', () => {
       keyShape: () => 'id',
     };
     const sink = new MemorySink();
-    const letters: DeadLetter[] = [];
-    const blocked: unknown[] = [];
-    const events = new FerryEvents();
-    events.on('partition.blocked', (p) => blocked.push(p.error));
-    const processor = new BatchProcessor({
-      mapping,
-      itemRules: { numberOverflow: 'error' },
-      decoder: sync,
-      sink,
-      deadLetters: { publish: async (batch) => void letters.push(...batch) },
-      events,
-    });
+    const { runOn, letters, seen } = harness(sink, { decoding: sync });
     const chunk = (partition: number) =>
-      processor.process({
-        topic: 'db.things',
+      runOn(
         partition,
-        highWatermark: '100',
-        messages: [0, 1, 2, 3].map((o) => message(o, { id: partition * 10 + o, x: o === 3 ? 'unreadable' : o })),
-      });
+        [0, 1, 2, 3].map((o) => message(o, { id: partition * 10 + o, x: o === 3 ? 'unreadable' : o })),
+      );
     // Offset 1 of partition 0 fails twice, then decodes; partition 1's offset 1 decodes at once.
     await Promise.all([chunk(0), chunk(1)]);
     // Partition 1's chunk decodes whole, between partition 0's failed attempt and its retry.
     expect(calls).toEqual(['0/0', '0/1', '1/0', '1/1', '1/2', '1/3', '0/1', '0/1', '0/2', '0/3']);
-    expect(blocked).toHaveLength(2);
+    expect(seen.filter(([name]) => name === 'partition.blocked')).toHaveLength(2);
     expect(
       sink
         .items('things')

@@ -255,12 +255,12 @@ export class BatchRebuildWriter implements Sink {
     }
   }
 
-  private async send<T>(table: string | undefined, call: () => Promise<T>): Promise<T> {
+  private async send<T>(table = '?', call: () => Promise<T>): Promise<T> {
     try {
       return await call();
     } catch (err) {
-      if (isThrottle(err)) this.events?.emit('sink.throttled', { table: table ?? '?' });
-      throw classifyDynamoDbError(err, table ?? '?');
+      if (isThrottle(err)) this.events?.emit('sink.throttled', { table });
+      throw classifyDynamoDbError(err, table);
     }
   }
 }

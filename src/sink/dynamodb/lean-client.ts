@@ -299,6 +299,9 @@ function serviceError(status: number, text: string): DynamoDbServiceError {
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
+const mapValues = (record: Record<string, unknown>, f: (value: unknown) => unknown) =>
+  Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
+
 /** An item as the SDK gives it back: binary values (base64 in the protocol) as bytes. */
 function binaryDecoded(item: Record<string, unknown>): Record<string, unknown> {
   const value = (v: unknown): unknown => {
@@ -309,11 +312,8 @@ function binaryDecoded(item: Record<string, unknown>): Record<string, unknown> {
     if (Array.isArray(v.L)) return { L: v.L.map(value) };
     return v;
   };
-  return Object.fromEntries(Object.entries(item).map(([k, v]) => [k, value(v)]));
+  return mapValues(item, value);
 }
-
-const mapValues = (record: Record<string, unknown>, f: (value: unknown) => unknown) =>
-  Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 
 /** A write request handed back unprocessed, its bytes as bytes again (so it is sent again as it was). */
 function writeRequestDecoded(request: unknown): unknown {
