@@ -24,6 +24,7 @@ import { ensureTable } from './sink/dynamodb/table-admin';
 import { topicFor } from './source/debezium/connector-config';
 import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
+import { waitForChangeTopic } from './source/kafka/change-topic';
 import { recordAudit } from './source/kafka/audit';
 import { createKafka } from './source/kafka/kafka-client';
 import { ensureLogTopic } from './source/kafka/log-topic';
@@ -40,6 +41,8 @@ export class Worker {
   private producer?: Producer;
   private server?: Server;
   private writes?: LeanDynamoDb;
+  /** Aborted by stop(): a start still waiting for its topic ends there. */
+  private readonly stopping = new AbortController();
   private closeMetrics?: () => void;
   private readonly probes = consumerProbes(this.events);
   private fail!: (err: Error) => void;
@@ -119,6 +122,12 @@ export class Worker {
           { topic: dlqTopic, retention: dlq.retention, setting: `${config.dlq.retentionHours} h` },
           'the dead-letter topic keeps letters for another time than FERRY_DLQ_RETENTION_HOURS says; ferry leaves an existing topic as it is (change its retention.ms with kafka-configs if that is what you want)',
         );
+      const topicReady = await waitForChangeTopic(
+        admin,
+        { topic, sourceTable: mapping.sourceTable, signal: this.stopping.signal },
+        logger,
+      );
+      if (!topicReady) return;
       if (this.purpose === 'deployed') {
         await ensureSchemaTopic(admin, config.kafka.topicPrefix);
         // The change feed describes the live table: a rebuild's shadow table is not in it.
@@ -229,6 +238,7 @@ export class Worker {
 
   /** Stops consuming (in-flight work is finished or abandoned, written work committed), then closes. */
   async stop(): Promise<void> {
+    this.stopping.abort();
     await this.consumer?.stop();
     await this.producer?.disconnect();
     this.writes?.destroy();

@@ -52,10 +52,7 @@ export async function followSnapshot(
     await new Promise((r) => setTimeout(r, 1000));
   }
   const progress: SnapshotProgress = { chunks: 0 };
-  const consumer = kafka.consumer({
-    groupId: throwawayGroupId(),
-    allowAutoTopicCreation: false,
-  });
+  const consumer = kafka.consumer({ groupId: throwawayGroupId() });
   try {
     await consumer.connect();
     // The topic holds few records: read it all and keep this snapshot's.

@@ -98,10 +98,7 @@ export async function firstRecords(
   const wanted = new Set(partitions.filter((p) => BigInt(p.end) > BigInt(p.start)).map((p) => p.partition));
   const found = new Map<number, NonNullable<PartitionHistory['first']>>();
   if (wanted.size === 0) return found;
-  const consumer = kafka.consumer({
-    groupId: throwawayGroupId(),
-    allowAutoTopicCreation: false,
-  });
+  const consumer = kafka.consumer({ groupId: throwawayGroupId() });
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });

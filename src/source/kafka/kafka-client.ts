@@ -51,8 +51,9 @@ class SetupCheckedKafka extends Kafka {
     return this.checked(super.producer(...args));
   }
 
-  override consumer(...args: Parameters<Kafka['consumer']>) {
-    return this.checked(super.consumer(...args));
+  /** A ferry consumer never creates the topic it reads: Debezium does, with its partitions (see change-topic). */
+  override consumer(config: Parameters<Kafka['consumer']>[0]) {
+    return this.checked(super.consumer({ ...config, allowAutoTopicCreation: false }));
   }
 
   override admin(...args: Parameters<Kafka['admin']>) {

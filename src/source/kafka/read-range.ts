@@ -56,7 +56,7 @@ export async function readRange(
   let count = 0;
   let failed = false;
   let stopped = false;
-  const consumer = kafka.consumer({ groupId, allowAutoTopicCreation: false });
+  const consumer = kafka.consumer({ groupId });
   try {
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
