@@ -21,7 +21,8 @@ import { DynamoDbItemVersions } from './sink/dynamodb/item-versions';
 import { DynamoDbSourceReads } from './sink/dynamodb/source-reads';
 import { LeanDynamoDb } from './sink/dynamodb/lean-client';
 import { ensureTable } from './sink/dynamodb/table-admin';
-import { topicFor } from './source/debezium/connector-config';
+import { heartbeatTopic, topicFor } from './source/debezium/connector-config';
+import { CaptureWatch } from './source/debezium/capture-watch';
 import { createDecoder } from './source/debezium/create-decoder';
 import { ChangeConsumer } from './source/kafka/change-consumer';
 import { waitForChangeTopic } from './source/kafka/change-topic';
@@ -41,6 +42,7 @@ export class Worker {
   private producer?: Producer;
   private server?: Server;
   private writes?: LeanDynamoDb;
+  private capture?: CaptureWatch;
   /** Aborted by stop(): a start still waiting for its topic ends there. */
   private readonly stopping = new AbortController();
   private closeMetrics?: () => void;
@@ -222,6 +224,16 @@ export class Worker {
       this.fail(err);
     });
     await this.consumer.start();
+    // A live table's worker watches that changes are still captured; a rebuild reads what is there.
+    if (this.purpose === 'deployed') {
+      this.capture = new CaptureWatch(
+        () => kafka.admin(),
+        { topic: heartbeatTopic(config.kafka.topicPrefix) },
+        logger,
+        events,
+      );
+      this.capture.start();
+    }
     logger.info(
       {
         mapping: mapping.name,
@@ -239,6 +251,7 @@ export class Worker {
   /** Stops consuming (in-flight work is finished or abandoned, written work committed), then closes. */
   async stop(): Promise<void> {
     this.stopping.abort();
+    await this.capture?.close();
     await this.consumer?.stop();
     await this.producer?.disconnect();
     this.writes?.destroy();

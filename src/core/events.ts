@@ -131,6 +131,8 @@ export interface FerryEventMap {
     error: string;
     message: string;
   };
+  /** The connector's heartbeat topic grew at seenAtMs (or the watch started then, before any): see source/debezium/capture-watch. */
+  'capture.heartbeat': { topic: string; seenAtMs: number };
   'consumer.state': { state: 'connected' | 'joined' | 'stopped' | 'crashed'; detail?: string };
 }
 

@@ -129,7 +129,20 @@ export function createMetrics(
     },
   });
 
+  // When the connector last wrote a heartbeat, as the worker saw it (see source/debezium/capture-watch).
+  const heartbeatSeen = new Map<string, number>();
+  new Gauge({
+    name: 'ferry_capture_heartbeat_age_seconds',
+    help: "Seconds since the Debezium connector's heartbeat topic last grew (counted from the worker's start until the first): a stopped connector writes no heartbeat",
+    labelNames: ['topic'],
+    registers: [registry],
+    collect() {
+      for (const [topic, seenAtMs] of heartbeatSeen) this.set({ topic }, Math.max(0, Date.now() - seenAtMs) / 1000);
+    },
+  });
+
   const unsubscribe = [
+    events.on('capture.heartbeat', ({ topic, seenAtMs }) => heartbeatSeen.set(topic, seenAtMs)),
     events.on('partition.blocked', ({ topic, partition, sinceMs }) =>
       blockedSince.set(`${topic}\u0000${partition}`, sinceMs),
     ),

@@ -136,6 +136,9 @@ export const HISTORY_SETTINGS = { minCompactionLagMs: 604_800_000, deleteRetenti
 /** Where Debezium writes its notifications (snapshot progress) for a topic prefix. */
 export const notificationTopic = (topicPrefix: string) => `${topicPrefix}.notifications`;
 
+/** Where the connector writes its heartbeats (Debezium's default topic.heartbeat.prefix, which ferry connector keeps). */
+export const heartbeatTopic = (topicPrefix: string) => `__debezium-heartbeat.${topicPrefix}`;
+
 /** Where Debezium puts a table's changes: `<prefix>.<db>.<table>`. */
 export const topicFor = (topicPrefix: string, mapping: Pick<Mapping, 'sourceTable'>) =>
   `${topicPrefix}.${mapping.sourceTable}`;
