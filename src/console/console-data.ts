@@ -56,6 +56,8 @@ export interface MappingOverview {
   eventsFrom: 'workers' | 'offsets' | null;
   /** Mean source-commit-to-DynamoDB-ack seconds of the changes written since the last sample. */
   freshnessSeconds: number | null;
+  /** Since the connector's last heartbeat, the freshest a worker saw; null when no worker says. */
+  heartbeatAgeSeconds: number | null;
   letters: { total: number; failedAgain: number; byClass: Array<{ errorClass: string; count: number; last: string }> };
   blocked: Array<BlockedPartition & { worker: string }>;
   workers: Array<{ url: string; error?: string }>;
@@ -188,6 +190,7 @@ export class ConsoleData {
       eventsPerSecond: null,
       eventsFrom: null,
       freshnessSeconds: null,
+      heartbeatAgeSeconds: null,
       letters: { total: 0, failedAgain: 0, byClass: [] },
       blocked: [],
       workers: [],
@@ -224,6 +227,10 @@ export class ConsoleData {
         eventsPerSecond: fromWorkers ?? fromOffsets,
         eventsFrom: fromWorkers !== null ? 'workers' : fromOffsets !== null ? 'offsets' : null,
         freshnessSeconds: this.freshness(live),
+        heartbeatAgeSeconds: live.reduce<number | null>(
+          (min, s) => (s.heartbeatAgeSeconds === undefined ? min : Math.min(min ?? Infinity, s.heartbeatAgeSeconds)),
+          null,
+        ),
         letters: {
           total: counts.total,
           failedAgain: counts.failedAgain,

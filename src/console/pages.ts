@@ -1,5 +1,6 @@
 import { html } from 'hono/html';
 import { json } from '../cli/output';
+import { CAPTURE_QUIET_MS } from '../source/debezium/capture-watch';
 import type { ActionResult, ItemView, LetterDryRun, MappingOverview } from './console-data';
 import type { LetterState } from './follow';
 import type { Cursor, LetterRow } from './letters';
@@ -69,6 +70,7 @@ export function overviewPage(ctx: PageContext, rows: MappingOverview[]): Html {
           <th>lag per partition</th>
           <th>events/s</th>
           <th>freshness</th>
+          <th>capture</th>
           <th>dead letters</th>
           <th>blocked partitions</th>
         </tr>
@@ -76,7 +78,9 @@ export function overviewPage(ctx: PageContext, rows: MappingOverview[]): Html {
       </table>
       <p class="muted">
         Events/s and freshness compare this view with the previous one (reload to sample again); — means not known yet.
-        Lag and members come from Kafka; freshness and blocked partitions from the workers' /metrics and /status.
+        Lag and members come from Kafka; freshness, capture and blocked partitions from the workers' /metrics and
+        /status. Capture is how long ago the Debezium connector last wrote a heartbeat: over 3 minutes, capture has
+        probably stopped (README runbook "The connector stopped").
       </p>`,
   );
 }
@@ -86,7 +90,7 @@ function overviewRow(r: MappingOverview): Html {
   if (r.error && !entry.mapping)
     return html`<tr data-mapping="${entry.name}">
       <td>${entry.name}<br /><span class="muted">${entry.path}</span></td>
-      <td colspan="6" class="err">${r.error}</td>
+      <td colspan="7" class="err">${r.error}</td>
     </tr>`;
   return html`<tr data-mapping="${entry.name}">
     <td>
@@ -115,6 +119,15 @@ function overviewRow(r: MappingOverview): Html {
       ${num(r.eventsPerSecond, 1)}${r.eventsFrom ? html` <span class="muted">(${r.eventsFrom})</span>` : ''}
     </td>
     <td>${r.freshnessSeconds === null ? '—' : `${num(r.freshnessSeconds, 2)} s`}</td>
+    <td data-testid="capture">
+      ${
+        r.heartbeatAgeSeconds === null
+          ? '—'
+          : r.heartbeatAgeSeconds * 1000 > CAPTURE_QUIET_MS
+            ? html`<span class="err">no heartbeat for ${num(r.heartbeatAgeSeconds)} s: stopped?</span>`
+            : `heartbeat ${num(r.heartbeatAgeSeconds)} s ago`
+      }
+    </td>
     <td data-testid="letters">
       <a href="${lettersUrl(entry.name)}">${r.letters.total}</a>
       ${r.letters.failedAgain > 0 ? html` <span class="tag again">${r.letters.failedAgain} failed again</span>` : ''}

@@ -8,26 +8,34 @@ export interface WorkerSample {
   /** Sum of ferry_events_total over its labels. */
   eventsTotal?: number;
   freshness?: { sum: number; count: number };
+  /** ferry_capture_heartbeat_age_seconds: since the connector's last heartbeat, as this worker saw it. */
+  heartbeatAgeSeconds?: number;
   error?: string;
 }
 
 /** The few series the console shows, from Prometheus' text format. */
-export function parseMetrics(text: string): Pick<WorkerSample, 'eventsTotal' | 'freshness'> {
+export function parseMetrics(text: string): Pick<WorkerSample, 'eventsTotal' | 'freshness' | 'heartbeatAgeSeconds'> {
   let eventsTotal: number | undefined;
+  let heartbeatAgeSeconds: number | undefined;
   let sum: number | undefined;
   let count: number | undefined;
   for (const line of text.split('\n')) {
     const match =
-      /^(ferry_events_total|ferry_freshness_seconds_sum|ferry_freshness_seconds_count)(?:\{[^}]*\})? (\S+)/.exec(line);
+      /^(ferry_events_total|ferry_freshness_seconds_sum|ferry_freshness_seconds_count|ferry_capture_heartbeat_age_seconds)(?:\{[^}]*\})? (\S+)/.exec(
+        line,
+      );
     if (!match) continue;
     const value = Number(match[2]);
     if (match[1] === 'ferry_events_total') eventsTotal = (eventsTotal ?? 0) + value;
+    else if (match[1] === 'ferry_capture_heartbeat_age_seconds')
+      heartbeatAgeSeconds = Math.min(heartbeatAgeSeconds ?? Infinity, value);
     else if (match[1] === 'ferry_freshness_seconds_sum') sum = (sum ?? 0) + value;
     else count = (count ?? 0) + value;
   }
   return {
     ...(eventsTotal !== undefined ? { eventsTotal } : {}),
     ...(sum !== undefined && count !== undefined ? { freshness: { sum, count } } : {}),
+    ...(heartbeatAgeSeconds !== undefined ? { heartbeatAgeSeconds } : {}),
   };
 }
 

@@ -86,6 +86,7 @@ describe('e2e > console', () => {
     // A second sample gives a rate from the worker's counters.
     await page.reload();
     await expect(overview.locator('[data-testid=events-per-second]').textContent()).resolves.toMatch(/\d.*\(workers\)/);
+    await expect(overview.locator('[data-testid=capture]').textContent()).resolves.toMatch(/heartbeat \d+ s ago/);
     if (screenshots) {
       mkdirSync(screenshots, { recursive: true });
       await page.screenshot({ path: join(screenshots, 'console-overview.png') });

@@ -114,8 +114,9 @@ describe('console > letters', () => {
 });
 
 describe('console > workers', () => {
-  it('reads events and freshness from /metrics', () => {
+  it('reads events, freshness and the heartbeat age from /metrics', () => {
     const text = [
+      'ferry_capture_heartbeat_age_seconds{topic="__debezium-heartbeat.shop"} 12.5',
       '# HELP ferry_events_total x',
       'ferry_events_total{mapping="m",table="t",op="create",outcome="written"} 10',
       'ferry_events_total{mapping="m",table="t",op="update",outcome="stale"} 5',
@@ -123,7 +124,11 @@ describe('console > workers', () => {
       'ferry_freshness_seconds_count{mapping="m"} 7',
       'ferry_freshness_seconds_bucket{mapping="m",le="1"} 7',
     ].join('\n');
-    expect(parseMetrics(text)).toEqual({ eventsTotal: 15, freshness: { sum: 3.5, count: 7 } });
+    expect(parseMetrics(text)).toEqual({
+      eventsTotal: 15,
+      freshness: { sum: 3.5, count: 7 },
+      heartbeatAgeSeconds: 12.5,
+    });
     expect(parseMetrics('')).toEqual({});
   });
 

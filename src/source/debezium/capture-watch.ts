@@ -3,6 +3,9 @@ import { describe } from '../../core/errors';
 import type { FerryEvents } from '../../core/events';
 import type { Logger } from '../../observability/logger';
 
+/** No heartbeat for this long: capture has probably stopped (the worker logs it, the console shows it). */
+export const CAPTURE_QUIET_MS = 180_000;
+
 export interface CaptureWatchOptions {
   /** The connector's heartbeat topic (heartbeatTopic). */
   topic: string;
@@ -40,7 +43,7 @@ export class CaptureWatch {
     private readonly events: FerryEvents,
   ) {
     this.pollMs = options.pollMs ?? 15_000;
-    this.quietMs = options.quietMs ?? 180_000;
+    this.quietMs = options.quietMs ?? CAPTURE_QUIET_MS;
   }
 
   start(): void {
