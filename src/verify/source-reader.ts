@@ -10,6 +10,9 @@ import { type Column, type TableShape, qualifiedName } from '../source/mysql/tab
 export { connectSource } from '../source/mysql/connection';
 export { type Column, type TableShape, describeTable } from '../source/mysql/table-shape';
 
+/** float(10,3): FLOAT(M,D), which the server rounds to D decimals and shows so. */
+const FIXED_FLOAT = /^float\(\d+,\d+\)/i;
+
 const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
 /** The select expression that reads a column as text ferry can decode exactly. */
@@ -33,8 +36,9 @@ function selectExpression(c: Column): string {
       return `CAST(${col} AS CHAR) AS ${col}`;
     case 'bit':
       return `CAST(${col} AS UNSIGNED) AS ${col}`;
-    case 'geometry':
     case 'point':
+      return `ST_SRID(${col}) AS ${quote(`${c.name}.srid`)}, CAST(ST_X(${col}) AS CHAR) AS ${quote(`${c.name}.x`)}, CAST(ST_Y(${col}) AS CHAR) AS ${quote(`${c.name}.y`)}, ST_AsWKB(${col}) AS ${col}`;
+    case 'geometry':
     case 'linestring':
     case 'polygon':
       return `ST_SRID(${col}) AS ${quote(`${c.name}.srid`)}, ST_AsWKB(${col}) AS ${col}`;
@@ -71,13 +75,21 @@ function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
     // Only MySQL reports JSON (MariaDB's is LONGTEXT): its text, as ferry decodes MySQL's JSON.
     case 'json':
       return compactJson(raw as string);
+    // FLOAT(M,D) as the server shows it, with D decimals; a FLOAT to six digits (see logical-types).
     case 'float':
-      return mysqlFloat(Number(raw));
-    case 'geometry':
+      return FIXED_FLOAT.test(c.columnType) ? Number(raw) : mysqlFloat(Number(raw));
+    // SRID 0 (none) is null, as Debezium sends it.
     case 'point':
+      return {
+        srid: Number(row[`${c.name}.srid`]) || null,
+        wkb: raw as Uint8Array,
+        x: Number(row[`${c.name}.x`]),
+        y: Number(row[`${c.name}.y`]),
+      };
+    case 'geometry':
     case 'linestring':
     case 'polygon':
-      return { srid: row[`${c.name}.srid`] ?? null, wkb: raw as Uint8Array };
+      return { srid: Number(row[`${c.name}.srid`]) || null, wkb: raw as Uint8Array };
     default:
       return raw;
   }

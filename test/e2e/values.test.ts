@@ -1,3 +1,6 @@
+import { runFerry } from '../support/cli';
+import { Scenario } from '../support/scenario';
+import { countedEvents, scanAll, waitFor } from '../support/stack';
 import { valueRoundTrip } from '../support/value-round-trip';
 
 /**
@@ -23,5 +26,55 @@ describe('e2e > values real tables hold', () => {
     }
     // Kept as text, nothing is refused: verify finds zero divergence.
     expect(report.modes.string.deadLetters).toBe(0);
+  }, 300_000);
+});
+
+/**
+ * A table created after the connector started: Debezium types its columns from the CREATE TABLE
+ * it parsed in the binlog, not from SHOW CREATE TABLE as in a snapshot. A BOOLEAN then arrives as
+ * true/false and FLOAT(M,D) as the stored 32-bit value in a double: ferry gives them as a
+ * snapshot and a SELECT show them, and verify agrees. A row whose newest change cannot be an
+ * item is unmappable, and the item its older version left is not extra.
+ */
+describe('e2e > values of a table the connector learned from its DDL', () => {
+  const scenario = new Scenario();
+  afterAll(() => scenario.tearDown());
+
+  it('carries BOOLEAN, FLOAT(M,D), FLOAT(p) and POINT as the server shows them; verify finds nothing else', async () => {
+    const { id, table } = scenario;
+    await scenario.setUp('CREATE TABLE seed (id INT PRIMARY KEY); INSERT INTO seed VALUES (1)');
+    await scenario.startConnector('json', 'seed');
+    await scenario.db.query(`CREATE TABLE vals (id INT PRIMARY KEY, b BOOLEAN NOT NULL, b2 BOOL, f FLOAT(10,3),
+      f10 FLOAT(10), f30 FLOAT(30), p POINT, d DOUBLE)`);
+    await scenario.db.query(`INSERT INTO vals VALUES
+      (1, TRUE, FALSE, 0.1, 1234567.125, 1234567.125, ST_GeomFromText('POINT(1.5 -2.25)'), 1),
+      (2, FALSE, NULL, '524288.063', 0.1, 0.1, NULL, 2),
+      (3, TRUE, TRUE, -0.0625, -3.4e38, 2.5, ST_GeomFromText('POINT(0 0)'), 3)`);
+    // Row 3's newest change cannot be an item (a DynamoDB Number ends at 9.99E+125): its item stays as it was.
+    await scenario.db.query('UPDATE vals SET d = 1e300 WHERE id = 3');
+    const mapping = scenario.writeMapping(
+      'vals.ts',
+      `name: 'vals-${id}', key: (row) => ({ pk: 'V#' + row.id, sk: 'V' }), item: (row) => ({ ...row }),`,
+      'vals',
+    );
+    const worker = await scenario.startWorker(mapping);
+    await waitFor(`table ${table} to hold 3 items`, async () => (await scanAll(table)).length === 3, 90_000);
+    await waitFor(
+      'the dead letter of row 3',
+      async () => (await countedEvents(worker.httpPort))['dead-lettered'] === 1,
+    );
+    const items = Object.fromEntries((await scanAll(table)).map((i) => [i.id as number, i]));
+    const number = (v: unknown) => Number(String(v));
+    expect([items[1]?.b, items[1]?.b2, items[2]?.b, items[2]?.b2, items[3]?.b2].map(number)).toEqual([1, 0, 0, NaN, 1]);
+    // FLOAT(10,3): 0.1, 524288.0625 as the server shows it (.062), -0.0625 stored as -0.062.
+    expect([items[1]?.f, items[2]?.f, items[3]?.f].map(number)).toEqual([0.1, 524288.062, -0.062]);
+    // FLOAT(10) is a FLOAT (six digits), FLOAT(30) a DOUBLE.
+    expect([items[1]?.f10, items[2]?.f10, items[1]?.f30].map(number)).toEqual([1234570, 0.1, 1234567.125]);
+    const point = items[1]?.p as { x: unknown; y: unknown; srid: unknown };
+    expect([number(point.x), number(point.y), point.srid]).toEqual([1.5, -2.25, null]);
+
+    scenario.configureCli();
+    const verified = await runFerry('verify', '--mapping', mapping);
+    expect(verified.out).toMatch(/3 source rows .* -> 2 items; 0 missing, 0 extra, 0 different, 1 unmappable/);
   }, 300_000);
 });

@@ -75,7 +75,14 @@ const decimal = (name: string, precision: number, scale: number): Column => ({
  * FLOAT as MariaDB prints it (SELECT shows the same): the exact 32-bit value rounded to six
  * significant digits, an exact tie to the even digit as dtoa does. Worked out in integers here.
  */
-function mysqlFloatText(x: number): string {
+const mysqlFloatText = (x: number): string => roundedFloat(x, (digits) => Math.max(0, digits.length - 6));
+
+/** FLOAT(M,D) as MariaDB prints it: the exact 32-bit value to D decimals, a tie to the even digit. */
+const fixedFloatText = (x: number, decimals: number): string =>
+  roundedFloat(x, (_digits, scale) => Math.max(0, scale - decimals));
+
+/** The 32-bit value of x, its exact decimal digits less the `drop` last ones, rounded half to even. */
+function roundedFloat(x: number, drop: (digits: string, scale: number) => number): string {
   const f = Math.fround(x);
   if (f === 0) return '0';
   // f = mantissa * 2^e exactly; for e < 0 that is mantissa * 5^-e / 10^-e.
@@ -87,13 +94,31 @@ function mysqlFloatText(x: number): string {
   const mantissa = biased === 0 ? fraction : fraction | (1n << 52n);
   const e = biased === 0 ? -1074 : biased - 1075;
   const [digits, scale] = e >= 0 ? [mantissa << BigInt(e), 0] : [mantissa * 5n ** BigInt(-e), -e];
-  const drop = Math.max(0, digits.toString().length - 6);
-  const unit = 10n ** BigInt(drop);
+  const dropped = drop(digits.toString(), scale);
+  const unit = 10n ** BigInt(dropped);
   let kept = digits / unit;
   const rest = digits % unit;
-  if (drop > 0 && (2n * rest > unit || (2n * rest === unit && kept % 2n === 1n))) kept += 1n;
-  return String(Number(`${f < 0 ? '-' : ''}${kept}e${drop - scale}`));
+  if (dropped > 0 && (2n * rest > unit || (2n * rest === unit && kept % 2n === 1n))) kept += 1n;
+  return String(Number(`${f < 0 ? '-' : ''}${kept}e${dropped - scale}`));
 }
+
+/** A POINT in MariaDB's own geometry format (SRID, then WKB), which a parameter can carry. */
+function pointValue(x: number, y: number): Buffer {
+  const value = Buffer.alloc(25);
+  value.writeUInt32LE(0, 0); // SRID 0: none
+  value.writeUInt8(1, 4); // little-endian WKB
+  value.writeUInt32LE(1, 5); // a Point
+  value.writeDoubleLE(x, 9);
+  value.writeDoubleLE(y, 17);
+  return value;
+}
+
+/**
+ * The ten days the Gregorian reform skipped: Debezium's snapshot reads them through Java's
+ * calendar, which has no such days, ten days later (README, "How column values arrive"). Not
+ * generated: the suite would fail once in a few hundred runs on a limitation ferry documents.
+ */
+const inReformGap = (text: string) => text.slice(0, 10) >= '1582-10-05' && text.slice(0, 10) <= '1582-10-14';
 
 const datetime = (fsp: number): fc.Arbitrary<string> =>
   fc
@@ -101,7 +126,8 @@ const datetime = (fsp: number): fc.Arbitrary<string> =>
       fc.integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31, 23, 59, 59) }),
       fc.integer({ min: 0, max: 999_999 }),
     )
-    .map(([ms, micros]) => sqlDateTime(ms, micros, fsp));
+    .map(([ms, micros]) => sqlDateTime(ms, micros, fsp))
+    .filter((text) => !inReformGap(text));
 
 function sqlDateTime(ms: number, micros: number, fsp: number): string {
   const d = new Date(Math.floor(ms / 1000) * 1000);
@@ -182,6 +208,31 @@ export const COLUMNS: Column[] = [
     expect: (v: number) => dynamoNumber(mysqlFloatText(v)),
   },
   {
+    // A FLOAT the server rounds to three decimals as it stores it, and shows so.
+    name: 'c_float_fixed',
+    sql: 'FLOAT(10,3)',
+    value: fc
+      .oneof(fc.constantFrom(524288063, -524288063, 9999999999, 1), fc.integer({ min: -9999999999, max: 9999999999 }))
+      .map((n) => (n / 1000).toFixed(3)),
+    expect: (v: string) => dynamoNumber(fixedFloatText(Number(v), 3)),
+  },
+  {
+    name: 'c_point',
+    sql: 'POINT',
+    value: fc
+      .tuple(fc.integer({ min: -180e6, max: 180e6 }), fc.integer({ min: -90e6, max: 90e6 }))
+      .map(([x, y]) => pointValue(x / 1e6, y / 1e6)),
+    // SRID 0 (none) is null; the WKB without MariaDB's SRID prefix; x and y for a point.
+    expect: (v: Buffer) => ({
+      M: {
+        srid: { NULL: true },
+        wkb: { B: v.subarray(4) },
+        x: dynamoNumber(String(v.readDoubleLE(9))) as AttributeValue,
+        y: dynamoNumber(String(v.readDoubleLE(17))) as AttributeValue,
+      },
+    }),
+  },
+  {
     name: 'c_double',
     sql: 'DOUBLE',
     value: fc.oneof(
@@ -208,7 +259,8 @@ export const COLUMNS: Column[] = [
       fc.constantFrom('1000-01-01', '9999-12-31', ZERO_DATE),
       fc
         .integer({ min: Date.UTC(1000, 0, 1), max: Date.UTC(9999, 11, 31) })
-        .map((ms) => sqlDateTime(ms, 0, 0).slice(0, 10)),
+        .map((ms) => sqlDateTime(ms, 0, 0).slice(0, 10))
+        .filter((text) => !inReformGap(text)),
     ),
     expect: (v: string) => (v === ZERO_DATE ? null : S(v)),
   },

@@ -4,7 +4,7 @@
  */
 import { DecodeError } from '../../src/core/errors';
 import { toConnect } from '../../src/source/debezium/avro-decoder';
-import { isoZonedTimestamp, mysqlFloat, valueDecoder } from '../../src/source/debezium/logical-types';
+import { fixedFloat, isoZonedTimestamp, mysqlFloat, valueDecoder } from '../../src/source/debezium/logical-types';
 
 describe('source > debezium > logical types seen in real messages', () => {
   it('renders a TIMESTAMP with six fractional digits, however Debezium trimmed it', () => {
@@ -37,6 +37,51 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(valueDecoder({ type: 'float32' })(Math.fround(0.1))).toBe(0.1);
     // JsonConverter names FLOAT32 "float".
     expect(valueDecoder({ type: 'float' })(3.41482013e11)).toBe(3.41482e11);
+  });
+
+  // The schemas as Debezium 3.4 sent them for a table created after the connector started (bool_probe on the local stack).
+  const source = (type: string, more: Record<string, string> = {}) => ({
+    '__debezium.source.column.type': type,
+    ...Object.fromEntries(Object.entries(more).map(([k, v]) => [`__debezium.source.column.${k}`, v])),
+  });
+
+  it('gives a column declared BOOLEAN or BOOL 1 or 0, as a snapshot reads its TINYINT(1); BIT(1) stays boolean', () => {
+    for (const type of ['BOOLEAN', 'BOOL']) {
+      const decode = valueDecoder({ type: 'boolean', parameters: source(type) });
+      expect(decode(true)).toBe(1);
+      expect(decode(false)).toBe(0);
+    }
+    expect(valueDecoder({ type: 'boolean', parameters: source('BIT', { length: '1' }) })(true)).toBe(true);
+    // Without the source type (a connector without ferry's settings) nothing tells them apart.
+    expect(valueDecoder({ type: 'boolean' })(true)).toBe(true);
+  });
+
+  it('gives FLOAT(M,D) its D decimals and FLOAT(p) what its storage holds, as the server shows them', () => {
+    // FLOAT(10,3): the server stored 0.1 as the 32-bit 0.10000000149011612 and shows 0.100.
+    const fixed = valueDecoder({ type: 'double', parameters: source('FLOAT', { length: '10', scale: '3' }) });
+    expect(fixed(0.10000000149011612)).toBe(0.1);
+    expect(fixed(1234567.125)).toBe(1234567.125);
+    expect(fixed(-0.06199999898672104)).toBe(-0.062);
+    expect(fixed(10000000)).toBe(10000000);
+    // Exact ties go to the even digit, as MariaDB showed these (probed on the local stack).
+    expect(fixed(524288.0625)).toBe(524288.062);
+    expect(fixed(-524288.0625)).toBe(-524288.062);
+    expect(fixed(524288.1875)).toBe(524288.188);
+    expect(fixed(262144.03125)).toBe(262144.031);
+    expect(fixedFloat(2.5, 0)).toBe(2);
+    expect(fixedFloat(3.5, 0)).toBe(4);
+    const none = valueDecoder({ type: 'double', parameters: source('FLOAT', { length: '5', scale: '0' }) });
+    expect(none(-3)).toBe(-3);
+    // FLOAT(10) is a FLOAT; FLOAT(30) a DOUBLE.
+    expect(valueDecoder({ type: 'double', parameters: source('FLOAT', { length: '10' }) })(1234567.125)).toBe(1234570);
+    expect(valueDecoder({ type: 'double', parameters: source('FLOAT', { length: '30' }) })(1234567.125)).toBe(
+      1234567.125,
+    );
+    // A DOUBLE, and a double without its source type, are exact.
+    expect(valueDecoder({ type: 'double', parameters: source('DOUBLE') })(0.10000000149011612)).toBe(
+      0.10000000149011612,
+    );
+    expect(valueDecoder({ type: 'double' })(0.10000000149011612)).toBe(0.10000000149011612);
   });
 
   it("reads MySQL's zero TIMESTAMP (sent as the epoch, which no real TIMESTAMP can be) as NULL", () => {

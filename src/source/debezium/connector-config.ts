@@ -136,6 +136,11 @@ export const HISTORY_SETTINGS = { minCompactionLagMs: 604_800_000, deleteRetenti
 /** Where Debezium writes its notifications (snapshot progress) for a topic prefix. */
 export const notificationTopic = (topicPrefix: string) => `${topicPrefix}.notifications`;
 
+/** Debezium's regexes of `<db>.<table>.<type>`, each matched whole. */
+export const PROPAGATED_SOURCE_TYPES = ['BIGINT UNSIGNED', 'BOOLEAN', 'BOOL', 'FLOAT']
+  .map((t) => `.+\\.${t}`)
+  .join(',');
+
 /** Where the connector writes its heartbeats (Debezium's default topic.heartbeat.prefix, which ferry connector keeps). */
 export const heartbeatTopic = (topicPrefix: string) => `__debezium-heartbeat.${topicPrefix}`;
 
@@ -267,7 +272,8 @@ export function connectorConfig(
     'decimal.handling.mode': 'precise',
     'time.precision.mode': 'adaptive_time_microseconds',
     'bigint.unsigned.handling.mode': 'precise',
-    'datatype.propagate.source.type': '.+\\.BIGINT UNSIGNED',
+    // The source types the decoder needs: BIGINT UNSIGNED, BOOLEAN (a TINYINT(1)), FLOAT(M,D) (see logical-types).
+    'datatype.propagate.source.type': PROPAGATED_SOURCE_TYPES,
     'binary.handling.mode': 'bytes',
     ...(settings.format === 'avro'
       ? { 'schema.name.adjustment.mode': 'avro', 'field.name.adjustment.mode': 'avro' }

@@ -10,7 +10,9 @@ import { DecodeError } from '../../core/errors';
  *   '2024-03-01T13:45:00.123456' for DATETIME(4-6) (no zone: MySQL stores none),
  *   TIMESTAMP '2024-03-01T13:45:00.123456Z' (UTC, always six fractional digits), YEAR -> number;
  * - JSON -> its text, ENUM -> string, SET -> string[], BIT(n>1) -> bigint, BIT(1) -> boolean,
- *   binary -> Uint8Array, geometry -> { srid, wkb } (plus x, y for points).
+ *   binary -> Uint8Array, geometry -> { srid, wkb } (plus x, y for points);
+ * - FLOAT as the server shows it (mysqlFloat; FLOAT(M,D) to D decimals), BOOLEAN as 1 or 0 (see
+ *   floatColumn and the boolean case: both need the source type, which ferry connector propagates).
  */
 export type Decimal = NumberValue;
 export const Decimal = NumberValue;
@@ -35,6 +37,7 @@ const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
 /** Set by Debezium's `column.propagate.source.type` / `datatype.propagate.source.type`. */
 const SOURCE_TYPE = '__debezium.source.column.type';
 const UNSIGNED_BIGINT = /^BIGINT UNSIGNED\b/i;
+const BOOLEAN_WORD = /^BOOL(EAN)?$/i;
 
 export type ValueDecoder = (raw: Raw) => unknown;
 
@@ -88,7 +91,8 @@ export function rowDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): (r
 }
 
 export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): ValueDecoder {
-  const unsignedBigint = UNSIGNED_BIGINT.test(schema.parameters?.[SOURCE_TYPE] ?? '');
+  const sourceType = schema.parameters?.[SOURCE_TYPE] ?? '';
+  const unsignedBigint = UNSIGNED_BIGINT.test(sourceType);
   switch (schema.name) {
     case DECIMAL: {
       const scale = Number(schema.parameters?.scale ?? 0);
@@ -149,6 +153,14 @@ export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): 
     case 'float': // JsonConverter's name for FLOAT32
     case 'float32':
       return (raw) => mysqlFloat(raw as number);
+    case 'double': // JsonConverter's name for FLOAT64
+    case 'float64':
+      return sourceType.toUpperCase() === 'FLOAT' ? floatColumn(schema.parameters ?? {}) : (raw) => raw;
+    case 'boolean':
+      // BOOLEAN and BOOL are TINYINT(1). Debezium types them boolean only when it parsed the word in a
+      // DDL statement (a snapshot reads SHOW CREATE TABLE, which says tinyint(1), and gets numbers):
+      // 1 or 0 either way. (It has already made any other value true.) BIT(1) stays boolean.
+      return BOOLEAN_WORD.test(sourceType) ? (raw) => (raw ? 1 : 0) : (raw) => raw;
     case 'bytes':
       return (raw) => toBytes(raw);
     case 'struct': {
@@ -201,6 +213,33 @@ const toDecimal = (value: bigint, scale: number): Decimal => Decimal.from(format
 function unsignedLong(raw: Raw): bigint {
   const value = BigInt(typeof raw === 'bigint' || typeof raw === 'number' ? raw : String(raw));
   return value < 0n ? value + (1n << 64n) : value;
+}
+
+/**
+ * A column declared FLOAT(M,D) or FLOAT(p), which Debezium sends as a double. FLOAT(M,D) holds a
+ * 32-bit value the server rounded to D decimals when it stored it, and shows with D decimals: so
+ * does ferry (0.10000000149011612 is 0.1, as a snapshot and a SELECT read it). FLOAT(p) up to 24 is
+ * a FLOAT (mysqlFloat); above, a DOUBLE, exact.
+ */
+function floatColumn(parameters: Record<string, string>): ValueDecoder {
+  const scale = parameters['__debezium.source.column.scale'];
+  const length = Number(parameters['__debezium.source.column.length'] ?? 0);
+  if (scale !== undefined) return (raw) => fixedFloat(raw as number, Number(scale));
+  return length <= 24 ? (raw) => mysqlFloat(raw as number) : (raw) => raw;
+}
+
+/**
+ * A FLOAT(M,D) value as the servers show it: its 32-bit value to D decimals, an exact tie
+ * (524288.0625 to three) to the even digit as their dtoa does (524288.062), where toFixed goes up.
+ */
+export function fixedFloat(value: number, decimals: number): number {
+  const exact = Math.fround(value);
+  // FLOAT(M,D) has D <= 30, and its ties have D + 1 decimals: 30 more show whether it is one.
+  const text = Math.abs(exact).toFixed(decimals + 30);
+  const kept = text.slice(0, -30);
+  if (/^50*$/.test(text.slice(-30)) && Number(kept.replace('.', '').at(-1)) % 2 === 0)
+    return exact < 0 ? -Number(kept) : Number(kept);
+  return Number(exact.toFixed(decimals));
 }
 
 /**
