@@ -140,6 +140,20 @@ describe('source > debezium > connector config', () => {
     ]);
   });
 
+  it('refuses a column whose CREATE TABLE Debezium cannot parse, and names those it carries wrong at times', () => {
+    const typed = (name: string, dataType: string): Column => ({ ...column(name), dataType, columnType: dataType });
+    const hosts = table('hosts', { primaryKey: ['id'], columns: [column('id'), typed('addr', 'inet6')] });
+    const devices = table('devices', { primaryKey: ['uid'], columns: [typed('uid', 'uuid'), column('n')] });
+    expect(refusal(() => connectorConfig(local, [...inventory, hosts, devices]))).toMatch(
+      /^inventory\.hosts\.addr is INET6, whose CREATE TABLE Debezium 3\.4 cannot parse: .*leave the table out \(--tables\)/,
+    );
+    const { cautions } = connectorConfig(local, [...inventory, devices]);
+    expect(cautions).toEqual([
+      expect.stringMatching(/^inventory\.devices\.uid is a MariaDB UUID: .*BINARY\(16\) or CHAR\(36\)/),
+    ]);
+    expect(connectorConfig(local, inventory).cautions).toEqual([]);
+  });
+
   it('refuses a --key it cannot use: nullable, for a table with a key, or a table not captured', () => {
     const keyed = (table: string, columns: string[]) => ({ ...local, keys: new Map([[table, columns]]) });
     expect(refusal(() => connectorConfig(keyed('inventory.legacy', ['note']), [table('legacy')]))).toMatch(

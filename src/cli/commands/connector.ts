@@ -214,7 +214,7 @@ export function connectorCommand(): Command {
         const tables = named ?? existing.filter((t) => t !== signalTable);
         const shapes = [];
         for (const table of tables) shapes.push(await describeTable(source, `${database}.${table}`));
-        const { connector, keyed } = connectorConfig(
+        const { connector, keyed, cautions } = connectorConfig(
           {
             source: kind,
             format,
@@ -247,6 +247,7 @@ export function connectorCommand(): Command {
           );
         for (const { table, key } of keyed)
           process.stderr.write(`ferry: ${table} has no primary key: keyed by ${describeRowKey(key)}\n`);
+        for (const caution of cautions) process.stderr.write(`ferry: ${caution}\n`);
         print(json(connector));
         if (opts.apply) {
           const connect = connectClient(opts.apply);

@@ -171,12 +171,13 @@ function checkNumber(value: string, option: string, min: number, max: number): v
  * UNSIGNED, microsecond temporals, the signalling table, topic partitions and prefix, heartbeats,
  * schema history and converters; and, for every table without a primary key, its row key in
  * message.key.columns (source/mysql/row-key). Refuses, naming every such table and the fix, when
- * a table has no key ferry can use.
+ * a table has no key ferry can use or a column whose DDL Debezium cannot parse; `cautions` names
+ * the columns Debezium carries wrong at times (README, "How column values arrive").
  */
 export function connectorConfig(
   settings: ConnectorSettings,
   tables: readonly TableShape[],
-): { connector: ConnectorConfig; keyed: KeyedTable[] } {
+): { connector: ConnectorConfig; keyed: KeyedTable[]; cautions: string[] } {
   checkNumber(settings.port, '--db-port', 1, 65_535);
   checkNumber(settings.serverId, '--server-id', 1, 4_294_967_295);
   checkNumber(settings.partitions, '--partitions', 1, 100_000);
@@ -187,8 +188,17 @@ export function connectorConfig(
 
   const keyed: Array<KeyedTable & { shape: TableShape }> = [];
   const refusals: string[] = [];
+  const cautions: string[] = [];
   for (const shape of [...tables].sort((a, b) => a.table.localeCompare(b.table))) {
     const table = qualifiedName(shape);
+    for (const c of shape.columns.filter((c) => c.dataType === 'inet6'))
+      refusals.push(
+        `${table}.${c.name} is INET6, whose CREATE TABLE Debezium 3.4 cannot parse: the connector would stop for the whole database. Change the column's type (VARBINARY(16), VARCHAR(39)) or leave the table out (--tables); README runbook "The connector stopped"`,
+      );
+    for (const c of shape.columns.filter((c) => c.dataType === 'uuid'))
+      cautions.push(
+        `${table}.${c.name} is a MariaDB UUID: Debezium 3.4 streams one whose last bytes are zero with them moved to the front (1 random UUID in 256), so as a key it names another item; BINARY(16) or CHAR(36) carry it exactly`,
+      );
     try {
       const key = rowKey(shape, settings.keys.get(table), { whenOwnKey: 'refuse', namedBy: '--key' });
       if (key.origin.kind === 'primary key') continue;
@@ -296,7 +306,11 @@ export function connectorConfig(
     ...converter('key'),
     ...converter('value'),
   };
-  return { connector: { name: settings.name, config }, keyed: keyed.map(({ table, key }) => ({ table, key })) };
+  return {
+    connector: { name: settings.name, config },
+    keyed: keyed.map(({ table, key }) => ({ table, key })),
+    cautions,
+  };
 }
 
 /** A binlog client id from the connector's name: two connectors named apart get different ids. */
