@@ -96,7 +96,7 @@ export default defineMapping<${type}>({
   const key = `{ pk: '${shape.table.toUpperCase()}#${sampleKey}', sk: '${shape.table.toUpperCase()}' }`;
   const test = `import { changes, ferryMatchers, runMapping } from 'ferry/testing';
 import mapping, { type ${type} } from './${shape.table}';
-${needsDecimal ? "import { Decimal } from 'ferry';\n" : ''}
+${sampleRow.includes('Decimal.from(') ? "import { Decimal } from 'ferry';\n" : ''}
 expect.extend(ferryMatchers);
 
 const row: ${type} = {

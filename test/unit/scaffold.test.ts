@@ -49,3 +49,23 @@ describe('mapping new > the scaffolded sample row', () => {
     expect(test).toContain("toPut({ pk: 'VISITS#2024-03-01#order-ref', sk: 'VISITS' })");
   });
 });
+
+describe('mapping new > imports', () => {
+  const shapeWith = (nullable: boolean): TableShape => ({
+    db: 'shop',
+    table: 'prices',
+    columns: [column('id', 'int'), { ...column('amount', 'decimal'), nullable }],
+    primaryKey: ['id'],
+    uniqueKeys: [],
+  });
+
+  it('imports Decimal into the test only when its sample row makes one (a lint would refuse it unused)', () => {
+    const notNull = scaffoldMapping(shapeWith(false), rowKey(shapeWith(false)));
+    expect(notNull.test).toContain("import { Decimal } from 'ferry';");
+    expect(notNull.test).toContain("amount: Decimal.from('1.00'),");
+    const nullable = scaffoldMapping(shapeWith(true), rowKey(shapeWith(true)));
+    expect(nullable.test).not.toContain('import { Decimal }');
+    // The row type names it either way.
+    expect(nullable.module).toContain('type Decimal');
+  });
+});
