@@ -78,10 +78,11 @@ export class CaptureWatch {
         .sort()
         .join(',');
     } catch (err) {
+      // Unread is not stopped: judged at the next read (the worker says what keeps Kafka away).
       this.logger.debug({ topic, err: describe(err) }, 'reading the heartbeat topic failed');
       await this.admin?.disconnect().catch(() => undefined);
       this.admin = undefined;
-      return this.judge();
+      return;
     }
     if (this.ends !== undefined && ends !== this.ends) {
       this.seenAtMs = Date.now();
