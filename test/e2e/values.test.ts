@@ -45,11 +45,11 @@ describe('e2e > values of a table the connector learned from its DDL', () => {
     await scenario.setUp('CREATE TABLE seed (id INT PRIMARY KEY); INSERT INTO seed VALUES (1)');
     await scenario.startConnector('json', 'seed');
     await scenario.db.query(`CREATE TABLE vals (id INT PRIMARY KEY, b BOOLEAN NOT NULL, b2 BOOL, f FLOAT(10,3),
-      f10 FLOAT(10), f30 FLOAT(30), p POINT, d DOUBLE)`);
+      f10 FLOAT(10), f30 FLOAT(30), p POINT, d DOUBLE, fu FLOAT(10,3) UNSIGNED)`);
     await scenario.db.query(`INSERT INTO vals VALUES
-      (1, TRUE, FALSE, 0.1, 1234567.125, 1234567.125, ST_GeomFromText('POINT(1.5 -2.25)'), 1),
-      (2, FALSE, NULL, '524288.063', 0.1, 0.1, NULL, 2),
-      (3, TRUE, TRUE, -0.0625, -3.4e38, 2.5, ST_GeomFromText('POINT(0 0)'), 3)`);
+      (1, TRUE, FALSE, 0.1, 1234567.125, 1234567.125, ST_GeomFromText('POINT(1.5 -2.25)'), 1, 0.1),
+      (2, FALSE, NULL, '524288.063', 0.1, 0.1, NULL, 2, 2.5),
+      (3, TRUE, TRUE, -0.0625, -3.4e38, 2.5, ST_GeomFromText('POINT(0 0)'), 3, 0)`);
     // Row 3's newest change cannot be an item (a DynamoDB Number ends at 9.99E+125): its item stays as it was.
     await scenario.db.query('UPDATE vals SET d = 1e300 WHERE id = 3');
     const mapping = scenario.writeMapping(
@@ -68,6 +68,7 @@ describe('e2e > values of a table the connector learned from its DDL', () => {
     expect([items[1]?.b, items[1]?.b2, items[2]?.b, items[2]?.b2, items[3]?.b2].map(number)).toEqual([1, 0, 0, NaN, 1]);
     // FLOAT(10,3): 0.1, 524288.0625 as the server shows it (.062), -0.0625 stored as -0.062.
     expect([items[1]?.f, items[2]?.f, items[3]?.f].map(number)).toEqual([0.1, 524288.062, -0.062]);
+    expect([items[1]?.fu, items[2]?.fu].map(number)).toEqual([0.1, 2.5]);
     // FLOAT(10) is a FLOAT (six digits), FLOAT(30) a DOUBLE.
     expect([items[1]?.f10, items[2]?.f10, items[1]?.f30].map(number)).toEqual([1234570, 0.1, 1234567.125]);
     const point = items[1]?.p as { x: unknown; y: unknown; srid: unknown };

@@ -70,6 +70,12 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(fixed(262144.03125)).toBe(262144.031);
     expect(fixedFloat(2.5, 0)).toBe(2);
     expect(fixedFloat(3.5, 0)).toBe(4);
+    // FLOAT(10,3) UNSIGNED, as Debezium names it.
+    const unsigned = valueDecoder({
+      type: 'double',
+      parameters: source('FLOAT UNSIGNED', { length: '10', scale: '3' }),
+    });
+    expect(unsigned(0.10000000149011612)).toBe(0.1);
     const none = valueDecoder({ type: 'double', parameters: source('FLOAT', { length: '5', scale: '0' }) });
     expect(none(-3)).toBe(-3);
     // FLOAT(10) is a FLOAT; FLOAT(30) a DOUBLE.

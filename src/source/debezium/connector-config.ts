@@ -137,7 +137,7 @@ export const HISTORY_SETTINGS = { minCompactionLagMs: 604_800_000, deleteRetenti
 export const notificationTopic = (topicPrefix: string) => `${topicPrefix}.notifications`;
 
 /** Debezium's regexes of `<db>.<table>.<type>`, each matched whole. */
-export const PROPAGATED_SOURCE_TYPES = ['BIGINT UNSIGNED', 'BOOLEAN', 'BOOL', 'FLOAT']
+export const PROPAGATED_SOURCE_TYPES = ['BIGINT UNSIGNED', 'BOOLEAN', 'BOOL', 'FLOAT', 'FLOAT UNSIGNED']
   .map((t) => `.+\\.${t}`)
   .join(',');
 

@@ -38,6 +38,7 @@ const DECIMAL = 'org.apache.kafka.connect.data.Decimal';
 const SOURCE_TYPE = '__debezium.source.column.type';
 const UNSIGNED_BIGINT = /^BIGINT UNSIGNED\b/i;
 const BOOLEAN_WORD = /^BOOL(EAN)?$/i;
+const FLOAT_TYPE = /^FLOAT( UNSIGNED)?$/i;
 
 export type ValueDecoder = (raw: Raw) => unknown;
 
@@ -155,7 +156,7 @@ export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): 
       return (raw) => mysqlFloat(raw as number);
     case 'double': // JsonConverter's name for FLOAT64
     case 'float64':
-      return sourceType.toUpperCase() === 'FLOAT' ? floatColumn(schema.parameters ?? {}) : (raw) => raw;
+      return FLOAT_TYPE.test(sourceType) ? floatColumn(schema.parameters ?? {}) : (raw) => raw;
     case 'boolean':
       // BOOLEAN and BOOL are TINYINT(1). Debezium types them boolean only when it parsed the word in a
       // DDL statement (a snapshot reads SHOW CREATE TABLE, which says tinyint(1), and gets numbers):
