@@ -191,9 +191,9 @@ export function connectorConfig(
   const cautions: string[] = [];
   for (const shape of [...tables].sort((a, b) => a.table.localeCompare(b.table))) {
     const table = qualifiedName(shape);
-    for (const c of shape.columns.filter((c) => c.dataType === 'inet6'))
+    for (const c of shape.columns.filter((c) => c.dataType === 'inet4' || c.dataType === 'inet6'))
       refusals.push(
-        `${table}.${c.name} is INET6, whose CREATE TABLE Debezium 3.4 cannot parse: the connector would stop for the whole database. Change the column's type (VARBINARY(16), VARCHAR(39)) or leave the table out (--tables); README runbook "The connector stopped"`,
+        `${table}.${c.name} is ${c.dataType.toUpperCase()}, whose CREATE TABLE Debezium 3.4 cannot parse: the connector would stop for the whole database, even with the table left out (it parses every table's). Change the column's type (VARBINARY(16), VARCHAR(39)); README runbook "The connector stopped"`,
       );
     for (const c of shape.columns.filter((c) => c.dataType === 'uuid'))
       cautions.push(
