@@ -65,6 +65,17 @@ export type LetterOutcome = Partial<Record<Outcome | 'expired', number>>;
 /** Calls `run` for each letter to redrive, in order; resolves when every one has been run. */
 export type LetterFeed = (run: (partition: number, letter: KafkaMessage) => Promise<void>) => Promise<unknown>;
 
+/** A redrive that ran no letter. */
+export const emptyReport = (): RedriveReport => ({
+  messages: 0,
+  written: 0,
+  stale: 0,
+  filtered: 0,
+  'dead-lettered': 0,
+  skipped: 0,
+  expired: 0,
+});
+
 export const letterId = (partition: number, offset: string) => `${partition}/${offset}`;
 
 export interface RedriveOptions {
@@ -117,15 +128,7 @@ export async function runDeadLetters(
 ): Promise<RedriveReport> {
   const topic = deadLetterTopic(config.kafka.topicPrefix, mapping.name);
   const events = new FerryEvents();
-  const report: RedriveReport = {
-    messages: 0,
-    written: 0,
-    stale: 0,
-    filtered: 0,
-    'dead-lettered': 0,
-    skipped: 0,
-    expired: 0,
-  };
+  const report = emptyReport();
   const rememberedSinceMs = Date.now() - config.dynamodb.rememberDeletesDays * 86_400_000;
   let current: LetterOutcome = {};
   events.on('batch.done', ({ outcomes }) =>

@@ -235,6 +235,31 @@ describe('cli > operator and developer commands', () => {
     ).toBe(3);
   });
 
+  it('a table with no change topic yet: commands that read it name the topic, exit 2; dlq has no letters, exit 0', async () => {
+    const ghost = scenario.writeMapping('ghost.ts', accountsMapping(`ghost-${scenario.id}`), 'not_captured_yet');
+    const topic = scenario.topic('not_captured_yet');
+    for (const args of [['offsets', 'show'], ['offsets', 'reset', '--to', 'earliest'], ['rebuild']]) {
+      const result = await ferry(...args, '--mapping', ghost);
+      expect([args.join(' '), result.code, result.err]).toEqual([
+        args.join(' '),
+        2,
+        `ferry: the change topic ${topic} does not exist yet: Debezium creates it with the first change of ${scenario.database}.not_captured_yet it captures; check that the connector runs and captures ${scenario.database}.not_captured_yet (ferry connector), and FERRY_KAFKA_TOPIC_PREFIX\n`,
+      ]);
+    }
+    const noLetters = `no dead letters: ${scenario.connector?.prefix}.dlq.ghost-${scenario.id} does not exist (a worker of ghost-${scenario.id} creates it when it starts)\n`;
+    for (const args of [
+      ['dlq', 'list'],
+      ['dlq', 'show'],
+      ['dlq', 'redrive'],
+    ])
+      expect(await ferry(...args, '--mapping', ghost)).toMatchObject({ code: 0, out: noLetters });
+    expect((await ferryJson('dlq', 'list', '--mapping', ghost)).json).toMatchObject({ total: 0, topic: null });
+    // Asking created neither topic.
+    expect(
+      (await scenario.topics()).filter((t) => t.includes('not_captured_yet') || t.includes(`dlq.ghost-${scenario.id}`)),
+    ).toEqual([]);
+  });
+
   it('bad input: one line naming the problem, a non-zero exit, nothing changed', async () => {
     const unknown = await ferry('offsets', 'show', '--mapping', 'no-such-mapping');
     expect([unknown.code, unknown.err]).toEqual([

@@ -45,4 +45,23 @@ describe('the Kafka client (local broker)', () => {
       await admin.disconnect();
     }
   });
+
+  it("names a missing topic when its offsets are asked for (kafkajs's answer names none), creating nothing", async () => {
+    const settings = configSchema.parse({ mapping: 'm', kafka: { brokers: stack.kafkaBrokers } }).kafka;
+    // kafkajs asks again for seconds by default: once is enough here.
+    const admin = createKafka(settings, pino({ level: 'silent' })).admin({ retry: { retries: 0 } });
+    await admin.connect();
+    const topic = `ferry-test-missing-${uniqueId()}`;
+    try {
+      await expect(admin.fetchTopicOffsets(topic)).rejects.toThrow(
+        expect.objectContaining({ name: 'MissingTopicError', message: `topic ${topic} does not exist` }),
+      );
+      await expect(admin.fetchTopicOffsetsByTimestamp(topic, Date.now())).rejects.toThrow(
+        `topic ${topic} does not exist`,
+      );
+      expect(await admin.listTopics()).not.toContain(topic);
+    } finally {
+      await admin.disconnect();
+    }
+  }, 60_000);
 });

@@ -1,5 +1,5 @@
 import { createLogger } from '../../src/observability/logger';
-import { waitForChangeTopic } from '../../src/source/kafka/change-topic';
+import { requireChangeTopic, waitForChangeTopic } from '../../src/source/kafka/change-topic';
 
 describe('source > kafka > waiting for the change topic', () => {
   const logger = createLogger('silent', 2);
@@ -43,5 +43,17 @@ describe('source > kafka > waiting for the change topic', () => {
     );
     setTimeout(() => stopping.abort(), 10);
     await expect(waiting).resolves.toBe(false);
+  });
+
+  it('refuses a command on a missing change topic, naming it, the table and what to check', async () => {
+    await expect(requireChangeTopic({ listTopics: async () => ['p.db.t'] }, 'p.db.t', 'db.t')).resolves.toBeUndefined();
+    await expect(requireChangeTopic({ listTopics: async () => ['other'] }, 'p.db.t', 'db.t')).rejects.toThrow(
+      expect.objectContaining({
+        name: 'ConfigError',
+        message: expect.stringMatching(
+          /^the change topic p\.db\.t does not exist yet: .*captures db\.t \(ferry connector\), and FERRY_KAFKA_TOPIC_PREFIX$/,
+        ),
+      }),
+    );
   });
 });

@@ -1,7 +1,13 @@
 import { Command } from 'commander';
 import type { KafkaMessage } from 'kafkajs';
 import { deadLetterTopic } from '../../pipeline/dead-letters';
-import { type DeadLetterView, redriveDeadLetters, redriveGroup, viewDeadLetter } from '../../pipeline/redrive';
+import {
+  type DeadLetterView,
+  emptyReport,
+  redriveDeadLetters,
+  redriveGroup,
+  viewDeadLetter,
+} from '../../pipeline/redrive';
 import { describeDuration, topicPolicy } from '../../source/kafka/history';
 import { groupOffsets } from '../../source/kafka/offsets';
 import { readRange } from '../../source/kafka/read-range';
@@ -22,10 +28,19 @@ const withMapping = (cmd: Command) =>
     .option('-c, --config <file>', 'JSON config file')
     .option('--json', 'machine-readable output');
 
-async function readLetters(ctx: CommandContext): Promise<DeadLetterView[]> {
+/** The dead-letter topic, or undefined before a worker of the mapping first started (it creates it): no letters. */
+async function letterTopic(ctx: CommandContext): Promise<string | undefined> {
+  const topic = deadLetterTopic(ctx.config.kafka.topicPrefix, ctx.mapping.name);
+  return (await (await ctx.admin()).listTopics()).includes(topic) ? topic : undefined;
+}
+
+const noLetterTopic = (ctx: CommandContext) =>
+  `no dead letters: ${deadLetterTopic(ctx.config.kafka.topicPrefix, ctx.mapping.name)} does not exist (a worker of ${ctx.mapping.name} creates it when it starts)`;
+
+async function readLetters(ctx: CommandContext, topic: string): Promise<DeadLetterView[]> {
   const letters: DeadLetterView[] = [];
   await readRange(ctx.kafka(), {
-    topic: deadLetterTopic(ctx.config.kafka.topicPrefix, ctx.mapping.name),
+    topic,
     onBatch: async (partition, messages: KafkaMessage[]) =>
       void letters.push(...messages.map((m) => viewDeadLetter(partition, m))),
   });
@@ -41,8 +56,12 @@ export function dlqCommand(setCode: (code: number) => void): Command {
     .action(async (opts: Opts) => {
       const ctx = await commandContext(opts);
       try {
-        const letters = await readLetters(ctx);
-        const topic = deadLetterTopic(ctx.config.kafka.topicPrefix, ctx.mapping.name);
+        const topic = await letterTopic(ctx);
+        if (!topic)
+          return print(
+            opts.json ? json({ topic: null, total: 0, notRedriven: 0, byErrorClass: [] }) : noLetterTopic(ctx),
+          );
+        const letters = await readLetters(ctx, topic);
         const pending = (await groupOffsets(await ctx.admin(), redriveGroup(ctx.groupId), topic)).reduce(
           (sum, p) => sum + p.lag,
           0,
@@ -89,7 +108,8 @@ export function dlqCommand(setCode: (code: number) => void): Command {
     .action(async (opts: Opts & { limit: string }) => {
       const ctx = await commandContext(opts);
       try {
-        const letters = (await readLetters(ctx)).slice(-Number(opts.limit));
+        const topic = await letterTopic(ctx);
+        const letters = topic ? (await readLetters(ctx, topic)).slice(-Number(opts.limit)) : [];
         if (opts.json) return print(json(letters));
         for (const l of letters) {
           print(
@@ -100,7 +120,7 @@ export function dlqCommand(setCode: (code: number) => void): Command {
             `  value: ${l.value === null ? '(null)' : l.value.length > 300 ? `${l.value.slice(0, 300)}…` : l.value}`,
           );
         }
-        if (letters.length === 0) print('(no dead letters)');
+        if (letters.length === 0) print(topic ? '(no dead letters)' : noLetterTopic(ctx));
       } finally {
         await ctx.close();
       }
@@ -112,6 +132,8 @@ export function dlqCommand(setCode: (code: number) => void): Command {
     .action(async (opts: Opts & { dryRun?: boolean }) => {
       const ctx = await commandContext(opts);
       try {
+        if (!(await letterTopic(ctx)))
+          return print(opts.json ? json({ dryRun: opts.dryRun === true, ...emptyReport() }) : noLetterTopic(ctx));
         const bar = progressBar(!opts.json, 'redriving');
         const report = await redriveDeadLetters(ctx.kafka(), ctx.config, ctx.mapping, ctx.groupId, {
           dryRun: opts.dryRun === true,

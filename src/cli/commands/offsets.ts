@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { groupMembers, groupOffsets, parseResetTarget, resetGroupOffsets } from '../../source/kafka/offsets';
 import { auditTopic, recordAudit } from '../../source/kafka/audit';
+import { requireChangeTopic } from '../../source/kafka/change-topic';
 import { createDecoder } from '../../source/debezium/create-decoder';
 import { type History, describeGaps, describePolicy, topicHistory } from '../../source/kafka/history';
 import { type CommandContext, commandContext } from '../context';
@@ -22,6 +23,7 @@ export function offsetsCommand(): Command {
       const ctx = await commandContext(opts);
       try {
         const admin = await ctx.admin();
+        await requireChangeTopic(admin, ctx.topic, ctx.mapping.sourceTable);
         const [partitions, members, history] = await Promise.all([
           groupOffsets(admin, ctx.groupId, ctx.topic),
           groupMembers(admin, ctx.groupId),
@@ -74,6 +76,7 @@ export function offsetsCommand(): Command {
       const ctx = await commandContext(opts);
       try {
         const admin = await ctx.admin();
+        await requireChangeTopic(admin, ctx.topic, ctx.mapping.sourceTable);
         const dryRun = opts.dryRun === true;
         // Rewinding keeps the target's rows; it re-applies only what the topic still holds.
         const history = target.kind === 'earliest' ? await historyOf(ctx) : undefined;

@@ -11,6 +11,7 @@ import { connectSource } from '../../source/mysql/connection';
 import { requestSnapshot } from '../../source/mysql/snapshot-signal';
 import { groupOffsets, parseResetTarget, resetGroupOffsets } from '../../source/kafka/offsets';
 import { recordAudit } from '../../source/kafka/audit';
+import { requireChangeTopic } from '../../source/kafka/change-topic';
 import { Worker } from '../../worker';
 import { commandContext } from '../context';
 import { json, print } from '../output';
@@ -80,6 +81,7 @@ export function rebuildCommand(): Command {
       let worker: Worker | undefined;
       try {
         const admin = await ctx.admin();
+        await requireChangeTopic(admin, ctx.topic, ctx.mapping.sourceTable);
         // The shadow table starts empty: it gets exactly what the topic still holds from the start point on.
         const history = await topicHistory(ctx.kafka(), admin, {
           topic: ctx.topic,

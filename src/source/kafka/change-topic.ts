@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Admin } from 'kafkajs';
+import { ConfigError } from '../../core/errors';
 import type { Logger } from '../../observability/logger';
 
 export interface ChangeTopicWait {
@@ -29,11 +30,25 @@ export async function waitForChangeTopic(admin: Pick<Admin, 'listTopics'>, wait:
     if (Date.now() - loggedAt >= logEveryMs) {
       logger.warn(
         { topic, sourceTable },
-        `the change topic ${topic} does not exist yet: Debezium creates it with the first change of ${sourceTable} it captures. Waiting; if this lasts, check that the connector runs and captures ${sourceTable} (ferry connector), and FERRY_KAFKA_TOPIC_PREFIX`,
+        `${changeTopicMissing(topic, sourceTable)}. Waiting; if this lasts, check ${whatToCheck(sourceTable)}`,
       );
       loggedAt = Date.now();
     }
     // A stop ends the pause at once (its rejection), and the loop then returns false.
     await sleep(pollMs, undefined, { signal }).catch(() => undefined);
   }
+}
+
+const changeTopicMissing = (topic: string, sourceTable: string) =>
+  `the change topic ${topic} does not exist yet: Debezium creates it with the first change of ${sourceTable} it captures`;
+const whatToCheck = (sourceTable: string) =>
+  `that the connector runs and captures ${sourceTable} (ferry connector), and FERRY_KAFKA_TOPIC_PREFIX`;
+
+/**
+ * For commands that read the change topic: its absence, said with what creates it and what to
+ * check (kafkajs's own answer names no topic). Asked with the topic list, which creates nothing.
+ */
+export async function requireChangeTopic(admin: Pick<Admin, 'listTopics'>, topic: string, sourceTable: string) {
+  if ((await admin.listTopics()).includes(topic)) return;
+  throw new ConfigError(`${changeTopicMissing(topic, sourceTable)}; check ${whatToCheck(sourceTable)}`);
 }

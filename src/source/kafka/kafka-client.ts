@@ -5,7 +5,7 @@ import { type KafkaSettings, envName } from '../../config/config';
 import { ConfigError, FerryError, describe } from '../../core/errors';
 import { type RetryOptions, createRetry } from '../../core/retry';
 import type { Logger } from '../../observability/logger';
-import { kafkaSetupProblem, leadershipMoving, mayBeTransient } from './kafka-errors';
+import { kafkaSetupProblem, leadershipMoving, mayBeTransient, missingTopic } from './kafka-errors';
 import { stopIdleRequestQueuePolling } from './kafkajs-request-queue';
 import { type MskTokenSigner, mskIamMechanism, mskIamTokens } from './msk-iam';
 
@@ -70,14 +70,20 @@ class SetupCheckedKafka extends Kafka {
       }
     };
     admin.fetchTopicOffsets = (topic) =>
-      whileLeadershipMoves((attempt) =>
-        attempt === 1 ? fetchTopicOffsets(topic) : anew((fresh) => fresh.fetchTopicOffsets(topic)),
+      namingMissingTopic(
+        topic,
+        whileLeadershipMoves((attempt) =>
+          attempt === 1 ? fetchTopicOffsets(topic) : anew((fresh) => fresh.fetchTopicOffsets(topic)),
+        ),
       );
     admin.fetchTopicOffsetsByTimestamp = (topic, at) =>
-      whileLeadershipMoves((attempt) =>
-        attempt === 1
-          ? fetchTopicOffsetsByTimestamp(topic, at)
-          : anew((fresh) => fresh.fetchTopicOffsetsByTimestamp(topic, at)),
+      namingMissingTopic(
+        topic,
+        whileLeadershipMoves((attempt) =>
+          attempt === 1
+            ? fetchTopicOffsetsByTimestamp(topic, at)
+            : anew((fresh) => fresh.fetchTopicOffsetsByTimestamp(topic, at)),
+        ),
       );
     return admin;
   }
@@ -87,6 +93,15 @@ class SetupCheckedKafka extends Kafka {
     client.connect = () => connectOrExplain(connect);
     return client;
   }
+}
+
+/** The topic does not exist: kafkajs's answer ("This server does not host this topic-partition") names none. */
+export class MissingTopicError extends ConfigError {}
+
+async function namingMissingTopic<T>(topic: string, read: Promise<T>): Promise<T> {
+  return read.catch((err: unknown) => {
+    throw missingTopic(err) ? new MissingTopicError(`topic ${topic} does not exist`, { cause: err }) : err;
+  });
 }
 
 /**

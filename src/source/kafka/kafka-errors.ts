@@ -56,3 +56,8 @@ export function mayBeTransient(err: unknown): boolean {
 export function leadershipMoving(err: unknown): boolean {
   return chain(err).some((e) => e.type === 'LEADER_NOT_AVAILABLE' || e.type === 'NOT_LEADER_FOR_PARTITION');
 }
+
+/** Kafka answered that it has no such topic (or partition). */
+export function missingTopic(err: unknown): boolean {
+  return chain(err).some((e) => e.type === 'UNKNOWN_TOPIC_OR_PARTITION');
+}
