@@ -119,6 +119,18 @@ export interface FerryEventMap {
     /** none: harmless; alert: an operator snapshots; snapshot: the worker asked Debezium for one. */
     action: 'none' | 'alert' | 'snapshot';
   };
+  /**
+   * A change of another table on the mapping's topic, skipped: Debezium gives tables one topic
+   * when their names differ only in characters a topic name cannot hold ("order items", "order_items").
+   */
+  'source.other-table': {
+    mapping: string;
+    sourceTable: string;
+    table: string;
+    topic: string;
+    partition: number;
+    offset: string;
+  };
   /** The worker asked Debezium for an incremental snapshot of the table (onSchemaChange: 'snapshot'). */
   'source.snapshot-requested': { mapping: string; table: string; signal: string };
   'sink.throttled': { table: string };

@@ -23,17 +23,9 @@ export function columnType(c: Column): string {
       case 'bit':
         return c.precision === 1 ? 'boolean' : 'bigint';
       case 'enum':
-        return (
-          enumValues(c.columnType)
-            .map((v) => `'${v}'`)
-            .join(' | ') || 'string'
-        );
+        return enumValues(c.columnType).map(text).join(' | ') || 'string';
       case 'set':
-        return `Array<${
-          enumValues(c.columnType)
-            .map((v) => `'${v}'`)
-            .join(' | ') || 'string'
-        }>`;
+        return `Array<${enumValues(c.columnType).map(text).join(' | ') || 'string'}>`;
       case 'binary':
       case 'varbinary':
       case 'tinyblob':
@@ -54,24 +46,48 @@ export function columnType(c: Column): string {
 }
 
 function enumValues(columnType: string): string[] {
-  const inner = /^(?:enum|set)\((.*)\)$/i.exec(columnType)?.[1] ?? '';
-  return [...inner.matchAll(/'((?:[^'\\]|''|\\.)*)'/g)].map((m) =>
-    (m[1] as string).replace(/''/g, "'").replace(/'/g, "\\'"),
-  );
+  const inner = /^(?:enum|set)\((.*)\)$/is.exec(columnType)?.[1] ?? '';
+  return [...inner.matchAll(/'((?:[^'\\]|''|\\.)*)'/g)].map((m) => (m[1] as string).replace(/''/g, "'"));
 }
 
-const pascal = (name: string) => name.replace(/(^|[_\-\s]+)(\w)/g, (_m, _s, c: string) => c.toUpperCase());
+/** A JavaScript string literal, single-quoted, of any text (a MySQL name may hold quotes). */
+const text = (value: string) => `'${JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
+
+/** An identifier when the name is one, else the quoted name: for property keys. */
+const property = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : text(name));
+
+/** `row.name`, or `row['a name']` when the column's name is not an identifier. */
+const field = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? `row.${name}` : `row[${text(name)}]`);
+
+/**
+ * The mapping's name, its files' and its DynamoDB table's: the source table's name with each
+ * character a mapping name and a DynamoDB table name refuse as "_" (a MySQL name may hold spaces,
+ * "€"...), and the database's before it when that is shorter than DynamoDB's 3 characters.
+ */
+export function scaffoldName(shape: Pick<TableShape, 'db' | 'table'>): string {
+  const safe = (name: string) => name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return safe(shape.table).length >= 3 ? safe(shape.table) : `${safe(shape.db)}-${safe(shape.table)}`;
+}
+
+/** The row type's name: `<Name>Row` in PascalCase, ASCII letters and digits only. */
+function rowTypeName(name: string): string {
+  const pascal = name.replace(/(^|[^A-Za-z0-9]+)([A-Za-z0-9])/g, (_m, _s, c: string) => c.toUpperCase());
+  const type = `${pascal.replace(/[^A-Za-z0-9]/g, '')}Row`;
+  return /^[0-9]/.test(type) ? `Table${type}` : type;
+}
 
 /**
  * A mapping module, its test and a row type generated from the source table's columns; items are
  * keyed by the table's row key, and named key columns are declared as `source.key`.
  */
 export function scaffoldMapping(shape: TableShape, rowKey: RowKey): { module: string; test: string } {
-  const type = `${pascal(shape.table)}Row`;
+  const name = scaffoldName(shape);
+  const type = rowTypeName(name);
+  const prefix = name.toUpperCase();
+  const source = text(`${shape.db}.${shape.table}`);
   const needsDecimal = shape.columns.some((c) => c.dataType === 'decimal' || c.dataType === 'numeric');
-  const keyExpr = rowKey.columns.map((k) => `\${row.${k}}`).join('#');
-  const sourceKey = rowKey.origin.kind === 'named' ? `, key: [${rowKey.columns.map((k) => `'${k}'`).join(', ')}]` : '';
-  const property = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : `'${name}'`);
+  const keyExpr = rowKey.columns.map((k) => `\${${field(k)}}`).join('#');
+  const sourceKey = rowKey.origin.kind === 'named' ? `, key: [${rowKey.columns.map(text).join(', ')}]` : '';
   const fields = shape.columns.map((c) => `  ${property(c.name)}: ${columnType(c)};`).join('\n');
   const sampleRow = shape.columns.map((c) => `  ${property(c.name)}: ${sampleValue(c)},`).join('\n');
   const module = `import { defineMapping${needsDecimal ? ', type Decimal' : ''} } from 'ferry';
@@ -82,10 +98,10 @@ ${fields}
 }
 
 export default defineMapping<${type}>({
-  name: '${shape.table}',
-  source: { table: '${shape.db}.${shape.table}'${sourceKey} },
-  target: { table: '${shape.table}', partitionKey: 'pk', sortKey: 'sk' },
-  key: (row) => ({ pk: \`${shape.table.toUpperCase()}#${keyExpr}\`, sk: '${shape.table.toUpperCase()}' }),
+  name: '${name}',
+  source: { table: ${source}${sourceKey} },
+  target: { table: '${name}', partitionKey: 'pk', sortKey: 'sk' },
+  key: (row) => ({ pk: \`${prefix}#${keyExpr}\`, sk: '${prefix}' }),
   item: (row) => ({ ...row }),
   onDelete: 'delete',
 });
@@ -93,9 +109,9 @@ export default defineMapping<${type}>({
   const sampleKey = rowKey.columns
     .map((k) => sampleKeyText(shape.columns.find((c) => c.name === k) as Column))
     .join('#');
-  const key = `{ pk: '${shape.table.toUpperCase()}#${sampleKey}', sk: '${shape.table.toUpperCase()}' }`;
+  const key = `{ pk: ${text(`${prefix}#${sampleKey}`)}, sk: '${prefix}' }`;
   const test = `import { changes, ferryMatchers, runMapping } from 'ferry/testing';
-import mapping, { type ${type} } from './${shape.table}';
+import mapping, { type ${type} } from './${name}';
 ${sampleRow.includes('Decimal.from(') ? "import { Decimal } from 'ferry';\n" : ''}
 expect.extend(ferryMatchers);
 
@@ -103,30 +119,34 @@ const row: ${type} = {
 ${sampleRow}
 };
 
-describe('mappings > ${shape.table}', () => {
+describe('mappings > ${name}', () => {
   it('puts one item per row', () => {
-    expect(runMapping(mapping, changes.insert('${shape.db}.${shape.table}', { ...row }))).toPut(${key});
+    expect(runMapping(mapping, changes.insert(${source}, { ...row }))).toPut(${key});
   });
 
   it('deletes the item when the row is deleted', () => {
-    expect(runMapping(mapping, changes.delete('${shape.db}.${shape.table}', { ...row }))).toDelete(${key});
+    expect(runMapping(mapping, changes.delete(${source}, { ...row }))).toDelete(${key});
   });
 });
 `;
   return { module, test };
 }
 
-/** The sample key column value as it appears in the key text. */
+/** The sample key column's value as the key's template literal writes it. */
 function sampleKeyText(c: Column): string {
-  const value = sampleValue({ ...c, nullable: false });
-  return value.replace(/^'(.*)'$/, '$1').replace(/n$/, '');
+  const type = columnType({ ...c, nullable: false });
+  if (type.startsWith("'")) return enumValues(c.columnType)[0] as string;
+  if (type === 'Decimal') return '1.00';
+  if (type === 'boolean') return 'true';
+  if (['number', 'number | bigint', 'bigint', 'Uint8Array'].includes(type)) return '1';
+  return sampleText(c);
 }
 
 function sampleValue(c: Column): string {
   if (c.nullable) return 'null';
   const type = columnType({ ...c, nullable: false });
   if (type === 'Decimal') return "Decimal.from('1.00')";
-  if (type.startsWith("'")) return type.split(' | ')[0] as string;
+  if (type.startsWith("'")) return text(enumValues(c.columnType)[0] as string);
   if (type.startsWith('Array<')) return '[]';
   switch (type) {
     case 'number':
@@ -139,7 +159,7 @@ function sampleValue(c: Column): string {
     case 'Uint8Array':
       return 'new Uint8Array([1])';
     default:
-      return type.startsWith('{') ? '{ srid: null, wkb: new Uint8Array() }' : `'${sampleText(c)}'`;
+      return type.startsWith('{') ? '{ srid: null, wkb: new Uint8Array() }' : text(sampleText(c));
   }
 }
 

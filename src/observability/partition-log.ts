@@ -33,6 +33,7 @@ export function logPartitionHealth(
   };
   const seenLetterKinds = new Set<string>();
   const uncheckedReasons = new Set<string>();
+  const otherTables = new Set<string>();
   const unsubscribe = [
     events.on('partition.blocked', ({ topic, partition, sinceMs, error, key }) => {
       const id = `${topic}/${partition}`;
@@ -63,6 +64,15 @@ export function logPartitionHealth(
         `the Kafka key of ${table} changed columns: if changes keyed the old way were still unprocessed, one row's changes were on two partitions and may have been applied out of order; see the README runbook "Changing a table's key columns"`,
       ),
     ),
+    events.on('source.other-table', ({ sourceTable, table, topic, partition, offset }) => {
+      // Said once per table: all its rows are skipped alike.
+      if (otherTables.has(table) || otherTables.size >= 100) return;
+      otherTables.add(table);
+      logger.warn(
+        { topic, partition, offset, table, sourceTable },
+        `${topic} also carries changes of ${table}: Debezium gives it the topic name of ${sourceTable}, as their names differ only in characters a topic name cannot hold. This worker applies ${sourceTable} only and skips the rows of ${table}`,
+      );
+    }),
     events.on('source.partitions-grew', ({ topic, groupId, firstNew, partitions, partition, grewBy, behind }) => {
       const unprocessed = behind.reduce((sum, p) => sum + p.messages, 0);
       const at = new Date(grewBy).toISOString();

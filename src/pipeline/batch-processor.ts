@@ -228,6 +228,17 @@ export class BatchProcessor implements BatchHandler {
   }
 
   private checked(decoded: Decoded & { kind: 'change' }, shape: string | null, origin: KafkaOrigin): Decoded {
+    const { mapping, events } = this.deps;
+    // Another table's row sharing the topic (see topicFor) is not this mapping's: its key, order and schema are its own.
+    if (decoded.event.table !== mapping.sourceTable) {
+      events?.emit('source.other-table', {
+        mapping: mapping.name,
+        sourceTable: mapping.sourceTable,
+        table: decoded.event.table,
+        ...origin,
+      });
+      return { kind: 'skip', reason: 'other-table' };
+    }
     this.keys.check(decoded.event, shape, origin);
     this.order.check(decoded.event, origin);
     return decoded;

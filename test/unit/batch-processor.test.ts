@@ -150,6 +150,59 @@ describe('pipeline > batch processor', () => {
     expect(seen).toEqual([]);
   });
 
+  it("skips another table's rows sharing the topic, before its key, order or schema is judged, and says so", async () => {
+    const events = new FerryEvents();
+    const other: unknown[] = [];
+    events.on('source.other-table', (e) => other.push(e));
+    const sink = new MemorySink();
+    const letters: DeadLetter[] = [];
+    // "db.things" and "db.thing$" both go to topic p.db.things; the other table has another key.
+    const processor = new BatchProcessor({
+      mapping,
+      itemRules: { numberOverflow: 'error' },
+      decoder: {
+        decode: async (value) => {
+          const { table, ...row } = JSON.parse(String(value)) as { table: string };
+          return { kind: 'change', event: changes.insert(table, row) };
+        },
+        keyShape: async (key) => String(key),
+      },
+      sink,
+      deadLetters: { publish: async (batch) => void letters.push(...batch) },
+      events,
+    });
+    const at = (offset: number, table: string, key: string, row: object): SourceMessage => ({
+      key: Buffer.from(key),
+      value: Buffer.from(JSON.stringify({ table, ...row })),
+      offset: String(offset),
+    });
+    await processor.process({
+      topic: 'p.db.things',
+      partition: 0,
+      highWatermark: '3',
+      messages: [
+        at(0, 'db.things', 'id', { id: 1, x: 'mine' }),
+        at(1, 'db.thing$', 'code', { id: 2, code: 'z', x: 'theirs' }),
+        at(2, 'db.things', 'id', { id: 3, x: 'mine' }),
+      ],
+    });
+    expect(sink.items('things').map(({ pk, x }) => [pk, x])).toEqual([
+      [{ S: 'T#1' }, { S: 'mine' }],
+      [{ S: 'T#3' }, { S: 'mine' }],
+    ]);
+    expect(letters).toEqual([]);
+    expect(other).toEqual([
+      {
+        mapping: 'things',
+        sourceTable: 'db.things',
+        table: 'db.thing$',
+        topic: 'p.db.things',
+        partition: 0,
+        offset: '1',
+      },
+    ]);
+  });
+
   it("hands the chunk's tombstones to the lost-delete check once its writes are done", async () => {
     const sink = new MemorySink();
     const checked: Array<{ tombstones: readonly number[]; itemsWritten: number }> = [];

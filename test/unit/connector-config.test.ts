@@ -1,7 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../../src/core/errors';
-import { type ConnectorSettings, connectorConfig, defaultServerId } from '../../src/source/debezium/connector-config';
+import {
+  type ConnectorSettings,
+  connectorConfig,
+  defaultServerId,
+  topicFor,
+} from '../../src/source/debezium/connector-config';
 import type { Column, TableShape } from '../../src/source/mysql/table-shape';
 
 const column = (name: string, nullable = false): Column => ({
@@ -184,6 +189,16 @@ describe('source > debezium > connector config', () => {
     expect(
       refusal(() => connectorConfig({ ...local, keys: new Map([['inventory.legacy', ['a code']]]) }, [spaced])),
     ).toMatch(/message.key.columns cannot name "a code"/);
+  });
+
+  it("names a table's topic as Debezium does: each unit a topic name cannot hold made _, at most 249 characters", () => {
+    expect(topicFor('ferry', { sourceTable: 'inventory.orders' })).toBe('ferry.inventory.orders');
+    // Seen on the local stack: "order items" -> order_items, "Prix€" -> Prix_.
+    expect(topicFor('ferry', { sourceTable: 'inventory.order items' })).toBe('ferry.inventory.order_items');
+    expect(topicFor('ferry', { sourceTable: 'inventory.Prix€' })).toBe('ferry.inventory.Prix_');
+    // Java's chars are UTF-16 units: an emoji is two.
+    expect(topicFor('p', { sourceTable: 'd.a😀b' })).toBe('p.d.a__b');
+    expect(topicFor('p', { sourceTable: `d.${'t'.repeat(300)}` })).toHaveLength(249);
   });
 
   it('derives a server id from the name: stable, six digits, different names apart', () => {

@@ -29,7 +29,7 @@ jest.mock('../../src/cli/context', () => ({
     topic: 'p.db.things',
     groupId: 'ferry.things',
     kafka: () => ({}),
-    admin: async () => ({}),
+    admin: async () => ({ listTopics: async () => ['p.db.things'] }),
     close: async () => undefined,
   }),
 }));

@@ -1,4 +1,9 @@
-import { scaffoldMapping } from '../../src/mapping/scaffold';
+import fc from 'fast-check';
+import ts from 'typescript';
+import * as ferryApi from '../../src/index';
+import { compileMapping } from '../../src/mapping/define-mapping';
+import { scaffoldMapping, scaffoldName } from '../../src/mapping/scaffold';
+import * as ferryTesting from '../../src/mapping/testing';
 import { rowKey } from '../../src/source/mysql/row-key';
 import type { Column, TableShape } from '../../src/source/mysql/table-shape';
 
@@ -67,5 +72,94 @@ describe('mapping new > imports', () => {
     expect(nullable.test).not.toContain('import { Decimal }');
     // The row type names it either way.
     expect(nullable.module).toContain('type Decimal');
+  });
+});
+
+/**
+ * Any MySQL table: its names may hold spaces, quotes, backticks, `${`, "€" or start with a digit.
+ * The scaffolded module must load as a valid mapping, and the scaffolded test must pass as written.
+ */
+describe('mapping new > any table', () => {
+  const modules = { ferry: ferryApi, 'ferry/testing': ferryTesting };
+
+  /** Runs generated TypeScript as CommonJS: describe and it run their bodies at once, expect is jest's. */
+  function run(code: string, imports: Record<string, unknown>): Record<string, unknown> {
+    const out = ts.transpileModule(code, {
+      compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+      reportDiagnostics: true,
+    });
+    if (out.diagnostics?.length)
+      throw new Error(
+        `does not compile: ${ts.flattenDiagnosticMessageText(out.diagnostics[0]?.messageText ?? '', '\n')}\n${code}`,
+      );
+    const module = { exports: {} as Record<string, unknown> };
+    const load = (id: string) => {
+      if (!(id in imports)) throw new Error(`unexpected import ${id}`);
+      return imports[id];
+    };
+    const now = (_name: string, body: () => void) => body();
+    new Function('require', 'module', 'exports', 'describe', 'it', 'expect', out.outputText)(
+      load,
+      module,
+      module.exports,
+      now,
+      now,
+      expect,
+    );
+    return module.exports;
+  }
+
+  // MySQL names: up to 64 characters, not ending in a space, no NUL.
+  const name = fc
+    .string({
+      unit: fc.constantFrom('a', 'Z', '7', '_', '-', ' ', "'", '"', '`', '$', '{', '}', '\\', '€', 'é', '😀', '.', '#'),
+      minLength: 1,
+      maxLength: 12,
+    })
+    .filter((n) => !n.endsWith(' ') && !n.includes('.'));
+  const type = fc.constantFrom('int', 'bigint', 'varchar', 'decimal', 'date', 'datetime', 'enum', 'binary', 'json');
+  const shapes = fc
+    .record({
+      db: name,
+      table: name,
+      columns: fc.uniqueArray(fc.record({ name, type, nullable: fc.boolean() }), {
+        minLength: 1,
+        maxLength: 5,
+        selector: (c) => c.name,
+      }),
+      keyCount: fc.integer({ min: 1, max: 3 }),
+    })
+    .map(({ db, table, columns, keyCount }): TableShape => {
+      const key = columns.slice(0, keyCount).map((c) => c.name);
+      return {
+        db,
+        table,
+        columns: columns.map((c) => ({
+          ...column(c.name, c.type, c.type === 'datetime' ? 3 : 0),
+          columnType: c.type === 'enum' ? "enum('it''s','b')" : c.type,
+          nullable: c.nullable && !key.includes(c.name),
+        })),
+        primaryKey: key,
+        uniqueKeys: [],
+      };
+    });
+
+  it('loads as a mapping named for DynamoDB and Kafka, and its test passes as written', () => {
+    fc.assert(
+      fc.property(shapes, (shape) => {
+        const { module, test } = scaffoldMapping(shape, rowKey(shape));
+        const name = scaffoldName(shape);
+        expect(name).toMatch(/^[A-Za-z0-9_.-]{3,255}$/);
+        const definition = run(module, modules).default;
+        const mapping = compileMapping(definition, module);
+        expect([mapping.name, mapping.sourceTable, mapping.targetTable]).toEqual([
+          name,
+          `${shape.db}.${shape.table}`,
+          name,
+        ]);
+        run(test, { ...modules, [`./${name}`]: { __esModule: true, default: definition } });
+      }),
+      { numRuns: 300 },
+    );
   });
 });

@@ -7,7 +7,7 @@ import { applyMapping } from '../../mapping/apply-mapping';
 import { schemaChangeFor } from '../../pipeline/schema-watch';
 import { itemSignature, readableItem } from '../../mapping/prepare-item';
 import { loadMapping } from '../../mapping/load-mapping';
-import { scaffoldMapping } from '../../mapping/scaffold';
+import { scaffoldMapping, scaffoldName } from '../../mapping/scaffold';
 import { createDecoder } from '../../source/debezium/create-decoder';
 import { JsonEnvelopeDecoder } from '../../source/debezium/json-decoder';
 import type { RowSchema } from '../../core/row-schema';
@@ -239,7 +239,8 @@ export function mappingCommand(setCode: (code: number) => void): Command {
           namedBy: '--key',
           hint: 'then pass the same columns here: --key <columns>',
         });
-        const files = { module: join(dir, `${shape.table}.ts`), test: join(dir, `${shape.table}.test.ts`) };
+        const name = scaffoldName(shape);
+        const files = { module: join(dir, `${name}.ts`), test: join(dir, `${name}.test.ts`) };
         const existing = Object.values(files).filter(existsSync);
         if (existing.length > 0)
           throw new RefusedError(

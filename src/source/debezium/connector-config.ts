@@ -144,9 +144,13 @@ export const PROPAGATED_SOURCE_TYPES = ['BIGINT UNSIGNED', 'BOOLEAN', 'BOOL', 'F
 /** Where the connector writes its heartbeats (Debezium's default topic.heartbeat.prefix, which ferry connector keeps). */
 export const heartbeatTopic = (topicPrefix: string) => `__debezium-heartbeat.${topicPrefix}`;
 
-/** Where Debezium puts a table's changes: `<prefix>.<db>.<table>`. */
+/**
+ * Where Debezium puts a table's changes: `<prefix>.<db>.<table>`, each UTF-16 unit a topic name
+ * cannot hold made "_" and at most 249 characters, as Debezium's topic naming does ("order items"
+ * -> order_items, "Prix€" -> Prix_). Two tables can so share a topic; a worker skips the other's rows.
+ */
 export const topicFor = (topicPrefix: string, mapping: Pick<Mapping, 'sourceTable'>) =>
-  `${topicPrefix}.${mapping.sourceTable}`;
+  `${topicPrefix}.${mapping.sourceTable}`.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 249);
 
 const PLACEHOLDER = /^\$\{[^}]+\}$/;
 

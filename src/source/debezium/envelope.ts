@@ -10,7 +10,7 @@ import type { RowSchema } from '../../core/row-schema';
  */
 export type Decoded =
   | { kind: 'change'; event: ChangeEvent; schema?: RowSchema }
-  | { kind: 'skip'; reason: 'tombstone' | 'heartbeat' | 'schema-change' };
+  | { kind: 'skip'; reason: 'tombstone' | 'heartbeat' | 'schema-change' | 'other-table' };
 
 /** The payload of a Debezium change event, after row values have been decoded. */
 export interface EnvelopePayload {
