@@ -70,7 +70,7 @@ export function logPartitionHealth(
       otherTables.add(table);
       logger.warn(
         { topic, partition, offset, table, sourceTable },
-        `${topic} also carries changes of ${table}: Debezium gives it the topic name of ${sourceTable}, as their names differ only in characters a topic name cannot hold. This worker applies ${sourceTable} only and skips the rows of ${table}`,
+        `${topic} also carries changes of ${table}: Debezium names the topics of ${table} and ${sourceTable} alike, their names differing only in characters a topic name cannot hold. This worker applies ${sourceTable} only and skips the rows of ${table}`,
       );
     }),
     events.on('source.partitions-grew', ({ topic, groupId, firstNew, partitions, partition, grewBy, behind }) => {
