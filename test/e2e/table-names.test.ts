@@ -18,6 +18,7 @@ describe('e2e > table names a topic cannot hold', () => {
     await scenario.setUp(`CREATE TABLE \`order items\` (id INT PRIMARY KEY, note VARCHAR(20) NOT NULL);
       CREATE TABLE order_items (code VARCHAR(8) PRIMARY KEY, qty INT NOT NULL);
       CREATE TABLE \`Prix€ 2\` (id INT PRIMARY KEY, amount DECIMAL(10,2) NOT NULL);
+      CREATE TABLE \`a.b\` (id INT PRIMARY KEY);
       INSERT INTO \`order items\` VALUES (1, 'snap'), (2, 'snap');
       INSERT INTO order_items VALUES ('1', 10), ('b', 20);
       INSERT INTO \`Prix€ 2\` VALUES (1, 9.99)`);
@@ -79,4 +80,13 @@ describe('e2e > table names a topic cannot hold', () => {
     );
     expect(output).not.toContain('dead-letter');
   }, 150_000);
+
+  it('ferry connector describes every table, a dot in its name too, and names the tables sharing a topic', async () => {
+    const result = await runFerry('connector', '--database', database, '--topic-prefix', 'p');
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.out).config['database.include.list']).toBe(database);
+    expect(result.err).toContain(
+      `ferry: ${database}.order items and ${database}.order_items share topic p.${database}.order_items`,
+    );
+  });
 });

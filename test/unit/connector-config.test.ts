@@ -201,6 +201,17 @@ describe('source > debezium > connector config', () => {
     expect(topicFor('p', { sourceTable: `d.${'t'.repeat(300)}` })).toHaveLength(249);
   });
 
+  it('names the tables that share a topic', () => {
+    const { cautions } = connectorConfig(local, [
+      ...inventory,
+      table('order items', { primaryKey: ['id'] }),
+      table('order_items', { primaryKey: ['id'] }),
+    ]);
+    expect(cautions).toEqual([
+      "inventory.order items and inventory.order_items share topic ferry.inventory.order_items (a topic name holds none of the characters their names differ in): each worker skips the other tables' rows, but they share its partitions",
+    ]);
+  });
+
   it('derives a server id from the name: stable, six digits, different names apart', () => {
     expect(defaultServerId('ferry-shop-json')).toBe(defaultServerId('ferry-shop-json'));
     expect(defaultServerId('ferry-shop-json')).toMatch(/^[1-9]\d{5}$/);

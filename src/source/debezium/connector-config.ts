@@ -218,6 +218,14 @@ export function connectorConfig(
     }
   }
   if (refusals.length > 0) throw new ConfigError(refusals.join('\n'));
+  const byTopic = Map.groupBy(tables.map(qualifiedName), (table) =>
+    topicFor(settings.topicPrefix, { sourceTable: table }),
+  );
+  for (const [topic, sharing] of byTopic)
+    if (sharing.length > 1)
+      cautions.push(
+        `${sharing.sort().join(' and ')} share topic ${topic} (a topic name holds none of the characters their names differ in): each worker skips the other tables' rows, but they share its partitions`,
+      );
 
   const db = settings.database;
   const name = (shape: TableShape) => `${literal(shape.db)}.${literal(shape.table)}`;

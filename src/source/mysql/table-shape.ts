@@ -29,7 +29,9 @@ export interface TableShape {
 export const qualifiedName = (shape: Pick<TableShape, 'db' | 'table'>) => `${shape.db}.${shape.table}`;
 
 export async function describeTable(connection: Connection, qualified: string): Promise<TableShape> {
-  const [db, table] = qualified.split('.') as [string, string];
+  // A table's name may hold a dot ("a.b"); the database's, as ferry is given it, does not.
+  const dot = qualified.indexOf('.');
+  const [db, table] = [qualified.slice(0, dot), qualified.slice(dot + 1)];
   const [columns] = await connection.query<RowDataPacket[]>(
     `SELECT COLUMN_NAME AS name, DATA_TYPE AS dataType, COLUMN_TYPE AS columnType, IS_NULLABLE = 'YES' AS nullable,
        COALESCE(DATETIME_PRECISION, NUMERIC_PRECISION, 0) AS \`precision\`
