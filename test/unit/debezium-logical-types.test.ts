@@ -4,7 +4,14 @@
  */
 import { DecodeError } from '../../src/core/errors';
 import { toConnect } from '../../src/source/debezium/avro-decoder';
-import { fixedFloat, isoZonedTimestamp, mysqlFloat, valueDecoder } from '../../src/source/debezium/logical-types';
+import {
+  fixedFloat,
+  isoZonedTimestamp,
+  mysqlFloat,
+  rowDecoder,
+  valueDecoder,
+} from '../../src/source/debezium/logical-types';
+import { rowSchemaOf } from '../../src/source/debezium/row-schema';
 
 describe('source > debezium > logical types seen in real messages', () => {
   it('renders a TIMESTAMP with six fractional digits, however Debezium trimmed it', () => {
@@ -148,5 +155,30 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(g2?.name).toBe('io.debezium.data.geometry.Geometry');
     const row = valueDecoder(value)({ g1: null, g2: { wkb: Buffer.from([1]), srid: null } });
     expect(row).toEqual({ g1: null, g2: { srid: null, wkb: Buffer.from([1]) } });
+  });
+
+  it('names a row column by the source column an Avro field carries (seen: `order-ref` as field `order_ref`)', () => {
+    // The field as the local stack's Avro connector wrote it, its source type propagated.
+    const value = toConnect({
+      type: 'record',
+      name: 'Value',
+      namespace: 'p.db.t',
+      fields: [
+        { name: 'id', type: 'int' },
+        {
+          name: 'order_ref',
+          type: {
+            type: 'string',
+            'connect.parameters': {
+              '__debezium.source.column.type': 'VARCHAR',
+              '__debezium.source.column.length': '10',
+              '__debezium.source.column.name': 'order-ref',
+            },
+          },
+        },
+      ],
+    });
+    expect(rowDecoder(value)({ id: 1, order_ref: 'R-1' })).toEqual({ id: 1, 'order-ref': 'R-1' });
+    expect(rowSchemaOf(value).columns.map((c) => c.name)).toEqual(['id', 'order-ref']);
   });
 });

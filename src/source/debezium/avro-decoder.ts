@@ -11,7 +11,7 @@ import {
   toChangeEvent,
   wrapDecodeError,
 } from './envelope';
-import { type ConnectSchema, flavorOf, rowDecoder } from './logical-types';
+import { type ConnectSchema, columnName, flavorOf, rowDecoder } from './logical-types';
 import type { RowSchema } from '../../core/row-schema';
 import { rowSchemaOf } from './row-schema';
 import { RegistryHttp, type RegistrySettings } from './registry-http';
@@ -198,10 +198,7 @@ function compile(avro: AvroType): WriterSchema {
     type,
     decodeRow: rowSchema ? rowDecoder(rowSchema, flavorOf(envelope)) : (raw: unknown) => raw as Row,
     ...(rowSchema ? { rowSchema: rowSchemaOf(rowSchema) } : {}),
-    keyShape: shapeOfFields(
-      envelope.fields?.map((f) => f.field as string),
-      envelope.type,
-    ),
+    keyShape: shapeOfFields(envelope.fields?.map(columnName), envelope.type),
     keyRow: () => {
       if (keyRow === null)
         keyRow = envelope.type === 'struct' && (envelope.fields?.length ?? 0) > 0 ? rowDecoder(envelope) : undefined;

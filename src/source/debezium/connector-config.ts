@@ -136,6 +136,14 @@ export const HISTORY_SETTINGS = { minCompactionLagMs: 604_800_000, deleteRetenti
 /** Where Debezium writes its notifications (snapshot progress) for a topic prefix. */
 export const notificationTopic = (topicPrefix: string) => `${topicPrefix}.notifications`;
 
+/**
+ * The columns Avro cannot name, as Debezium matches `<db>.<table>.<column>`: a character other
+ * than [A-Za-z0-9_] or a leading digit (a dot in any name matches too, which costs only a
+ * parameter). Their source types are propagated for the column's own name that comes with them
+ * (see logical-types' columnName), seen on the local stack: `order-ref` arrives as `order_ref`.
+ */
+export const AVRO_RENAMED_COLUMNS = '.+\\.(?:[^.]*[^A-Za-z0-9_.][^.]*|[0-9][^.]*)|.+\\..+\\..+\\..+';
+
 /** Debezium's regexes of `<db>.<table>.<type>`, each matched whole. */
 export const PROPAGATED_SOURCE_TYPES = ['BIGINT UNSIGNED', 'BOOLEAN', 'BOOL', 'FLOAT', 'FLOAT UNSIGNED']
   .map((t) => `.+\\.${t}`)
@@ -298,7 +306,11 @@ export function connectorConfig(
     'datatype.propagate.source.type': PROPAGATED_SOURCE_TYPES,
     'binary.handling.mode': 'bytes',
     ...(settings.format === 'avro'
-      ? { 'schema.name.adjustment.mode': 'avro', 'field.name.adjustment.mode': 'avro' }
+      ? {
+          'schema.name.adjustment.mode': 'avro',
+          'field.name.adjustment.mode': 'avro',
+          'column.propagate.source.type': AVRO_RENAMED_COLUMNS,
+        }
       : {}),
 
     'topic.creation.default.partitions': settings.partitions,

@@ -11,7 +11,7 @@ import {
   toChangeEvent,
   wrapDecodeError,
 } from './envelope';
-import { type ConnectSchema, flavorOf, rowDecoder } from './logical-types';
+import { type ConnectSchema, columnName, flavorOf, rowDecoder } from './logical-types';
 import type { RowSchema } from '../../core/row-schema';
 import { rowSchemaOf } from './row-schema';
 
@@ -66,10 +66,7 @@ export class JsonEnvelopeDecoder implements EnvelopeDecoder, KeyDecoder, RecordD
         let shape = this.keyShapes.get(schemaText);
         if (shape === undefined) {
           const schema = JSON.parse(schemaText) as ConnectSchema;
-          shape = shapeOfFields(
-            schema.fields?.map((f) => f.field as string),
-            schema.type,
-          );
+          shape = shapeOfFields(schema.fields?.map(columnName), schema.type);
           this.keyShapes.set(schemaText, shape);
         }
         return shape;

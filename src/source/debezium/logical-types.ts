@@ -79,17 +79,28 @@ export function compactJson(text: string): string {
 
 /** Builds, once per schema, a function that decodes a row struct. */
 export function rowDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): (raw: Raw) => Record<string, unknown> {
-  const fields = (schema.fields ?? []).map((field) => [field.field as string, valueDecoder(field, flavor)] as const);
+  const fields = (schema.fields ?? []).map(
+    (field) => [field.field as string, columnName(field), valueDecoder(field, flavor)] as const,
+  );
   return (raw) => {
     const source = raw as Record<string, Raw>;
     const row: Record<string, unknown> = {};
-    for (const [name, decode] of fields) {
+    for (const [name, column, decode] of fields) {
       const value = source[name];
-      row[name] = value === null || value === undefined ? null : decode(value);
+      row[column] = value === null || value === undefined ? null : decode(value);
     }
     return row;
   };
 }
+
+/**
+ * The source column a field carries. An Avro name holds only [A-Za-z0-9_] and starts with no
+ * digit, so Debezium writes `order-ref` as field `order_ref`; a column whose source type it
+ * propagates keeps its own name in a parameter, which `ferry connector` asks for (see
+ * AVRO_RENAMED_COLUMNS): rows carry the column's name in every format.
+ */
+export const columnName = (field: ConnectSchema): string =>
+  field.parameters?.['__debezium.source.column.name'] ?? (field.field as string);
 
 export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): ValueDecoder {
   const sourceType = schema.parameters?.[SOURCE_TYPE] ?? '';

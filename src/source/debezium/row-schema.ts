@@ -1,5 +1,5 @@
 import type { RowSchema } from '../../core/row-schema';
-import type { ConnectSchema } from './logical-types';
+import { type ConnectSchema, columnName } from './logical-types';
 
 const SOURCE_TYPE = '__debezium.source.column.type';
 
@@ -21,7 +21,7 @@ export function rowSchemaOf(row: ConnectSchema): RowSchema {
         .filter(Boolean)
         .join('/');
       return {
-        name: field.field as string,
+        name: columnName(field),
         type,
         optional: field.optional === true,
         ...(field.default === undefined || field.default === null ? {} : { default: field.default }),
