@@ -65,6 +65,15 @@ export function mappingCommand(setCode: (code: number) => void): Command {
             );
             continue;
           }
+          // As a worker does: a change of another table sharing the topic is not the mapping's.
+          if (decoded.event.table !== compiled.sourceTable) {
+            print(
+              opts.json
+                ? json({ line: index + 1, skip: 'other-table', table: decoded.event.table })
+                : `line ${index + 1}: skipped (a change of ${decoded.event.table}, not ${compiled.sourceTable})`,
+            );
+            continue;
+          }
           // Events of several source schemas: say where the columns change and what that does to the items.
           const change = schema && decoded.schema ? schemaChangeFor(compiled, schema, decoded.schema) : undefined;
           schema = decoded.schema ?? schema;
@@ -148,7 +157,7 @@ export function mappingCommand(setCode: (code: number) => void): Command {
                 const decoded = await Promise.resolve()
                   .then(() => decoder.decode(m.value, { topic: ctx.topic, partition, offset: m.offset }))
                   .catch(() => undefined);
-                if (!decoded || decoded.kind === 'skip') continue;
+                if (!decoded || decoded.kind === 'skip' || decoded.event.table !== ctx.mapping.sourceTable) continue;
                 events++;
                 const seen = decoded.schema && schemas.get(decoded.schema);
                 if (decoded.schema && (seen === undefined || decoded.event.position.version < seen))
