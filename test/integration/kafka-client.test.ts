@@ -1,6 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { configSchema } from '../../src/config/config';
+import { auditTopic, recordAudit } from '../../src/source/kafka/audit';
+import { topicPolicy } from '../../src/source/kafka/history';
 import { createKafka } from '../../src/source/kafka/kafka-client';
 import { stack, uniqueId } from '../support/stack';
 
@@ -46,10 +48,11 @@ describe('the Kafka client (local broker)', () => {
     }
   });
 
-  it("names a missing topic when its offsets are asked for (kafkajs's answer names none), creating nothing", async () => {
+  it("names a missing topic when its offsets are asked for (kafkajs's answer names none); asking or writing creates nothing", async () => {
     const settings = configSchema.parse({ mapping: 'm', kafka: { brokers: stack.kafkaBrokers } }).kafka;
+    const kafka = createKafka(settings, pino({ level: 'silent' }));
     // kafkajs asks again for seconds by default: once is enough here.
-    const admin = createKafka(settings, pino({ level: 'silent' })).admin({ retry: { retries: 0 } });
+    const admin = kafka.admin({ retry: { retries: 0 } });
     await admin.connect();
     const topic = `ferry-test-missing-${uniqueId()}`;
     try {
@@ -59,9 +62,37 @@ describe('the Kafka client (local broker)', () => {
       await expect(admin.fetchTopicOffsetsByTimestamp(topic, Date.now())).rejects.toThrow(
         `topic ${topic} does not exist`,
       );
+      // Nor does a ferry producer writing to it.
+      const producer = kafka.producer({ retry: { retries: 0 } });
+      await producer.connect();
+      await expect(producer.send({ topic, messages: [{ value: 'x' }] })).rejects.toThrow();
+      await producer.disconnect();
+      // A broker creates a topic a moment after the request that asked for it.
+      await sleep(2000);
       expect(await admin.listTopics()).not.toContain(topic);
     } finally {
       await admin.disconnect();
     }
   }, 60_000);
+
+  it("creates the audit topic it writes: one partition, kept forever, not the broker's defaults", async () => {
+    const settings = configSchema.parse({ mapping: 'm', kafka: { brokers: stack.kafkaBrokers } }).kafka;
+    const kafka = createKafka(settings, pino({ level: 'silent' }));
+    const prefix = `ferry-test-audit-${uniqueId()}`;
+    const entry = { action: 'test', group: 'g', topic: 't', detail: {} };
+    await recordAudit(kafka, prefix, entry);
+    await recordAudit(kafka, prefix, { ...entry, action: 'again' });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      // The local broker would auto-create it with 12 partitions and 7 days' retention.
+      expect(await admin.fetchTopicOffsets(auditTopic(prefix))).toEqual([
+        expect.objectContaining({ partition: 0, low: '0', high: '2' }),
+      ]);
+      expect((await topicPolicy(admin, auditTopic(prefix))).retentionMs).toBe('-1');
+    } finally {
+      await admin.deleteTopics({ topics: [auditTopic(prefix)] }).catch(() => undefined);
+      await admin.disconnect();
+    }
+  });
 });

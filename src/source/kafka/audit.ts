@@ -12,8 +12,25 @@ export interface AuditEntry {
 
 export const auditTopic = (topicPrefix: string) => `${topicPrefix}.ferry-audit`;
 
-/** Appends who did what, and when, to a Kafka topic: as durable as the offsets it describes. */
+/**
+ * Appends who did what, and when, to a Kafka topic: as durable as the offsets it describes. ferry
+ * creates the topic (one partition, so entries stay in order; kept forever); a broker's
+ * auto-creation, which many clusters turn off, would give it the broker's retention.
+ */
 export async function recordAudit(kafka: Kafka, topicPrefix: string, entry: AuditEntry): Promise<void> {
+  const topic = auditTopic(topicPrefix);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    // Created only when missing: an operator allowed to write entries need not be allowed to create topics.
+    if (!(await admin.listTopics()).includes(topic))
+      await admin.createTopics({
+        topics: [{ topic, numPartitions: 1, configEntries: [{ name: 'retention.ms', value: '-1' }] }],
+        waitForLeaders: true,
+      });
+  } finally {
+    await admin.disconnect();
+  }
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -27,7 +44,7 @@ export async function recordAudit(kafka: Kafka, topicPrefix: string, entry: Audi
       when: new Date().toISOString(),
     };
     await producer.send({
-      topic: auditTopic(topicPrefix),
+      topic,
       acks: -1,
       messages: [{ key: entry.group, value: JSON.stringify(record) }],
     });

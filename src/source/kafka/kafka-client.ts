@@ -47,8 +47,13 @@ export function kafkaLogMethod(level: logLevel, message: string): 'error' | 'war
  * partition's leadership moves: every command and the worker meet both here, once.
  */
 class SetupCheckedKafka extends Kafka {
-  override producer(...args: Parameters<Kafka['producer']>) {
-    return this.checked(super.producer(...args));
+  /**
+   * A ferry producer never has the broker create a topic either: ferry creates each topic it
+   * writes, with its settings, before the first write (a broker's defaults are not those, and
+   * many clusters turn auto-creation off).
+   */
+  override producer(config?: Parameters<Kafka['producer']>[0]) {
+    return this.checked(super.producer({ ...config, allowAutoTopicCreation: false }));
   }
 
   /** A ferry consumer never creates the topic it reads: Debezium does, with its partitions (see change-topic). */
