@@ -53,11 +53,13 @@ function enumValues(columnType: string): string[] {
 /** A JavaScript string literal, single-quoted, of any text (a MySQL name may hold quotes). */
 const text = (value: string) => `'${JSON.stringify(value).slice(1, -1).replace(/\\"/g, '"').replace(/'/g, "\\'")}'`;
 
+const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
+
 /** An identifier when the name is one, else the quoted name: for property keys. */
-const property = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? name : text(name));
+const property = (name: string) => (IDENTIFIER.test(name) ? name : text(name));
 
 /** `row.name`, or `row['a name']` when the column's name is not an identifier. */
-const field = (name: string) => (/^[A-Za-z_$][\w$]*$/.test(name) ? `row.${name}` : `row[${text(name)}]`);
+const field = (name: string) => (IDENTIFIER.test(name) ? `row.${name}` : `row[${text(name)}]`);
 
 /**
  * The mapping's name, its files' and its DynamoDB table's: the source table's name with each

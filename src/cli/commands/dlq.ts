@@ -28,14 +28,14 @@ const withMapping = (cmd: Command) =>
     .option('-c, --config <file>', 'JSON config file')
     .option('--json', 'machine-readable output');
 
-/** The dead-letter topic, or undefined before a worker of the mapping first started (it creates it): no letters. */
-async function letterTopic(ctx: CommandContext): Promise<string | undefined> {
+/** The dead-letter topic, and whether it exists: a worker of the mapping creates it when it first starts. */
+async function letterTopic(ctx: CommandContext): Promise<{ topic: string; exists: boolean }> {
   const topic = deadLetterTopic(ctx.config.kafka.topicPrefix, ctx.mapping.name);
-  return (await (await ctx.admin()).listTopics()).includes(topic) ? topic : undefined;
+  return { topic, exists: (await (await ctx.admin()).listTopics()).includes(topic) };
 }
 
-const noLetterTopic = (ctx: CommandContext) =>
-  `no dead letters: ${deadLetterTopic(ctx.config.kafka.topicPrefix, ctx.mapping.name)} does not exist (a worker of ${ctx.mapping.name} creates it when it starts)`;
+const noLetterTopic = (ctx: CommandContext, topic: string) =>
+  `no dead letters: ${topic} does not exist (a worker of ${ctx.mapping.name} creates it when it starts)`;
 
 async function readLetters(ctx: CommandContext, topic: string): Promise<DeadLetterView[]> {
   const letters: DeadLetterView[] = [];
@@ -56,10 +56,10 @@ export function dlqCommand(setCode: (code: number) => void): Command {
     .action(async (opts: Opts) => {
       const ctx = await commandContext(opts);
       try {
-        const topic = await letterTopic(ctx);
-        if (!topic)
+        const { topic, exists } = await letterTopic(ctx);
+        if (!exists)
           return print(
-            opts.json ? json({ topic: null, total: 0, notRedriven: 0, byErrorClass: [] }) : noLetterTopic(ctx),
+            opts.json ? json({ topic: null, total: 0, notRedriven: 0, byErrorClass: [] }) : noLetterTopic(ctx, topic),
           );
         const letters = await readLetters(ctx, topic);
         const pending = (await groupOffsets(await ctx.admin(), redriveGroup(ctx.groupId), topic)).reduce(
@@ -108,8 +108,8 @@ export function dlqCommand(setCode: (code: number) => void): Command {
     .action(async (opts: Opts & { limit: string }) => {
       const ctx = await commandContext(opts);
       try {
-        const topic = await letterTopic(ctx);
-        const letters = topic ? (await readLetters(ctx, topic)).slice(-Number(opts.limit)) : [];
+        const { topic, exists } = await letterTopic(ctx);
+        const letters = exists ? (await readLetters(ctx, topic)).slice(-Number(opts.limit)) : [];
         if (opts.json) return print(json(letters));
         for (const l of letters) {
           print(
@@ -120,7 +120,7 @@ export function dlqCommand(setCode: (code: number) => void): Command {
             `  value: ${l.value === null ? '(null)' : l.value.length > 300 ? `${l.value.slice(0, 300)}…` : l.value}`,
           );
         }
-        if (letters.length === 0) print(topic ? '(no dead letters)' : noLetterTopic(ctx));
+        if (letters.length === 0) print(exists ? '(no dead letters)' : noLetterTopic(ctx, topic));
       } finally {
         await ctx.close();
       }
@@ -132,8 +132,11 @@ export function dlqCommand(setCode: (code: number) => void): Command {
     .action(async (opts: Opts & { dryRun?: boolean }) => {
       const ctx = await commandContext(opts);
       try {
-        if (!(await letterTopic(ctx)))
-          return print(opts.json ? json({ dryRun: opts.dryRun === true, ...emptyReport() }) : noLetterTopic(ctx));
+        const { topic, exists } = await letterTopic(ctx);
+        if (!exists)
+          return print(
+            opts.json ? json({ dryRun: opts.dryRun === true, ...emptyReport() }) : noLetterTopic(ctx, topic),
+          );
         const bar = progressBar(!opts.json, 'redriving');
         const report = await redriveDeadLetters(ctx.kafka(), ctx.config, ctx.mapping, ctx.groupId, {
           dryRun: opts.dryRun === true,
