@@ -20,11 +20,14 @@ describe('e2e > values real tables hold', () => {
       expect({ mode, seed, verify: m.verify }).toEqual({
         mode,
         seed,
-        verify: { code: mode === 'string' ? 0 : m.verify.code, ...m.expectedVerify },
+        // Kept as text, nothing is refused: verify finds only what a snapshot read wrong (a YEAR 0000 as 2000).
+        verify: {
+          code: mode === 'string' ? (m.expectedVerify.different > 0 ? 4 : 0) : m.verify.code,
+          ...m.expectedVerify,
+        },
       });
       expect(m.blockedPartitions).toBe(0);
     }
-    // Kept as text, nothing is refused: verify finds zero divergence.
     expect(report.modes.string.deadLetters).toBe(0);
   }, 300_000);
 });

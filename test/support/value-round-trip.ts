@@ -20,6 +20,7 @@ import {
   type ValueRow,
   expectedItem,
   history,
+  snapshotRead,
   sqlValues,
 } from './value-rows';
 
@@ -52,27 +53,53 @@ export interface RoundTripReport {
   >;
 }
 
-/** The oracle's replay of a history: final items, refused changes, and what verify must say. */
-function replay(h: History, mode: Mode) {
+/**
+ * The oracle's replay of a history whose first `snapshotRows` inserts are snapshot reads: final
+ * items, refused changes, what verify must say, and the items a snapshot read left different from
+ * their row (a YEAR 0000 read as 2000), which verify reports.
+ */
+function replay(h: History, mode: Mode, snapshotRows: number) {
   const items = new Map<number, Item>();
   const live = new Map<number, ValueRow>();
   const refused: string[] = [];
-  const apply = (r: ValueRow) => {
+  const readAsOtherYear = new Set<number>();
+  const apply = (r: ValueRow, read = r) => {
     live.set(r.id, r);
-    const e = expectedItem(r, mode);
-    if ('item' in e) items.set(r.id, e.item);
-    else refused.push(`V#${r.id}:${e.refused[0]}`);
+    readAsOtherYear.delete(r.id);
+    const e = expectedItem(read, mode);
+    if ('item' in e) {
+      items.set(r.id, e.item);
+      if (read !== r) readAsOtherYear.add(r.id);
+    } else refused.push(`V#${r.id}:${e.refused[0]}`);
   };
-  h.inserts.forEach(apply);
+  h.inserts.forEach((r, i) => apply(r, i < snapshotRows ? snapshotRead(r) : r));
   for (const change of h.changes) {
     if (change.kind === 'delete') {
       if (live.delete(change.id)) items.delete(change.id);
+      readAsOtherYear.delete(change.id);
     } else apply(change.row);
   }
   // Live rows the mapping cannot prepare: verify counts them unmappable; their older item (if any) is theirs, not extra.
   let unmappable = 0;
   for (const r of live.values()) if ('refused' in expectedItem(r, mode)) unmappable++;
-  return { items, refused, verify: { missing: 0, different: 0, unmappable, extra: 0 } };
+  const different = readAsOtherYear.size;
+  return { items, refused, readAsOtherYear, verify: { missing: 0, different, unmappable, extra: 0 } };
+}
+
+/** verify's example of an item a snapshot read gave year 2000 where its row holds 0000, and nothing else. */
+function readAsOtherYear(
+  e: { key: unknown; expected?: Record<string, unknown>; actual?: Record<string, unknown> },
+  ids: Set<number>,
+): boolean {
+  const id = Number(String((e.key as { pk?: string }).pk).slice(2));
+  const { c_year: expectedYear, ...expected } = e.expected ?? {};
+  const { c_year: actualYear, ...actual } = e.actual ?? {};
+  return (
+    ids.has(id) &&
+    Number(expectedYear) === 0 &&
+    Number(actualYear) === 2000 &&
+    canonical(expected) === canonical(actual)
+  );
 }
 
 export async function valueRoundTrip(options: {
@@ -142,7 +169,7 @@ export async function valueRoundTrip(options: {
     };
     scenario.configureCli();
     for (const mode of ['error', 'string'] as const) {
-      const oracle = replay(h, mode);
+      const oracle = replay(h, mode, half);
       // Offsets commit only after writes and dead letters are durable: caught up means final.
       await waitFor(
         `${mode}: group ferry.${names[mode]} to catch up`,
@@ -181,6 +208,7 @@ export async function valueRoundTrip(options: {
         expectedVerify: oracle.verify,
         verifyExamples: (verify.examples ?? [])
           .filter((e) => e.kind === 'different' || e.kind === 'missing')
+          .filter((e) => !(e.kind === 'different' && readAsOtherYear(e, oracle.readAsOtherYear)))
           .map((e) => {
             const names = Object.keys({ ...e.expected, ...e.actual });
             // Map attributes come back from DynamoDB in any order.

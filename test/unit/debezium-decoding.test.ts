@@ -63,7 +63,8 @@ function expectedHistory(v: Variant) {
   const old = (set: Record<string, unknown> = {}) => ({ lateJson: true, set: { c_json_late: null, ...set } });
   return [
     { op: 'snapshot', before: null, after: expectedRow(v, 'max', 1, snap) },
-    { op: 'snapshot', before: null, after: expectedRow(v, 'min', 2, snap) },
+    // Debezium's snapshot adds 2000 to a YEAR below 70, 0000 included (README, "How column values arrive").
+    { op: 'snapshot', before: null, after: expectedRow(v, 'min', 2, { ...snap, set: { c_year: 2000 } }) },
     { op: 'snapshot', before: null, after: expectedRow(v, 'typical', 3, snap) },
     { op: 'snapshot', before: null, after: expectedRow(v, 'null', 4, snap) },
     { op: 'create', before: null, after: expectedRow(v, 'max', 11, late) },

@@ -305,6 +305,10 @@ export function connectorConfig(
     // The source types the decoder needs: BIGINT UNSIGNED, BOOLEAN (a TINYINT(1)), FLOAT(M,D) (see logical-types).
     'datatype.propagate.source.type': PROPAGATED_SOURCE_TYPES,
     'binary.handling.mode': 'bytes',
+    // Stored dates have four-digit years: the adjuster would turn 0050-06-01 into 2050-06-01.
+    'enable.time.adjuster': 'false',
+    // The snapshot reads YEAR as a number: the driver's default makes a Date, which fails on 0000 and stops the connector.
+    'driver.yearIsDateType': 'false',
     ...(settings.format === 'avro'
       ? {
           'schema.name.adjustment.mode': 'avro',

@@ -141,7 +141,8 @@ export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): 
     case 'io.debezium.data.Enum':
       return (raw) => String(raw);
     case 'io.debezium.time.Year':
-      return (raw) => Number(raw);
+      // A YEAR holds 1901-2155 or 0000; Debezium's binlog reader reads a streamed 0000 as 1900.
+      return (raw) => (Number(raw) === 1900 ? 0 : Number(raw));
     case 'io.debezium.data.Json':
       // MariaDB's JSON is LONGTEXT: Debezium marks it JSON only sometimes, so JSON is always text.
       return flavor.compactJson ? (raw) => compactJson(String(raw)) : (raw) => String(raw);
