@@ -1,4 +1,5 @@
 import { types } from 'node:util';
+import { setOwn } from '../core/own-property';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { ItemError } from '../core/errors';
 import type { AttributeMap } from '../core/write-intent';
@@ -59,7 +60,7 @@ export function prepareItem(item: Record<string, unknown>, rules: ItemRules, key
     const value = item[name];
     if (value === undefined) continue; // the mapping says "no attribute"
     const prepared = isKey(name, key) ? keyAttribute(name, value, key) : prepare(value, name, 1, walk);
-    attributes[name] = prepared.value;
+    setOwn(attributes, name, prepared.value);
     size += Buffer.byteLength(name) + prepared.size;
   }
   if (size > MAX_ITEM_BYTES) {
@@ -71,7 +72,7 @@ export function prepareItem(item: Record<string, unknown>, rules: ItemRules, key
 /** Prepares a key alone, for a delete. */
 export function prepareKey(values: Record<string, unknown>, key: KeyNames): AttributeMap {
   const attributes: AttributeMap = {};
-  for (const name in values) attributes[name] = keyAttribute(name, values[name], key).value;
+  for (const name in values) setOwn(attributes, name, keyAttribute(name, values[name], key).value);
   return attributes;
 }
 
@@ -137,7 +138,7 @@ function prepare(value: unknown, path: string, depth: number, walk: Walk): Prepa
     if (element === undefined) continue;
     if (typeof name !== 'string') throw new ItemError(`attribute "${path}": map keys must be strings`);
     const prepared = prepare(element, `${path}.${name}`, depth + 1, walk);
-    map[name] = prepared.value;
+    setOwn(map, name, prepared.value);
     size += Buffer.byteLength(name) + prepared.size + 1;
   }
   return { value: { M: map }, size };

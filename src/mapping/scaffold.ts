@@ -58,6 +58,9 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 /** An identifier when the name is one, else the quoted name: for property keys. */
 const property = (name: string) => (IDENTIFIER.test(name) ? name : text(name));
 
+/** A key in an object literal: there `__proto__: v` sets the prototype, `['__proto__']: v` makes the property. */
+const literalKey = (name: string) => (name === '__proto__' ? `[${text(name)}]` : property(name));
+
 /** `row.name`, or `row['a name']` when the column's name is not an identifier. */
 const field = (name: string) => (IDENTIFIER.test(name) ? `row.${name}` : `row[${text(name)}]`);
 
@@ -91,7 +94,7 @@ export function scaffoldMapping(shape: TableShape, rowKey: RowKey): { module: st
   const keyExpr = rowKey.columns.map((k) => `\${${field(k)}}`).join('#');
   const sourceKey = rowKey.origin.kind === 'named' ? `, key: [${rowKey.columns.map(text).join(', ')}]` : '';
   const fields = shape.columns.map((c) => `  ${property(c.name)}: ${columnType(c)};`).join('\n');
-  const sampleRow = shape.columns.map((c) => `  ${property(c.name)}: ${sampleValue(c)},`).join('\n');
+  const sampleRow = shape.columns.map((c) => `  ${literalKey(c.name)}: ${sampleValue(c)},`).join('\n');
   const module = `import { defineMapping${needsDecimal ? ', type Decimal' : ''} } from 'ferry';
 
 /** Columns of ${shape.db}.${shape.table} as ferry decodes them (generated from information_schema). */

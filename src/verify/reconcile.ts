@@ -1,4 +1,4 @@
-import { BatchGetItemCommand, DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeTableCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import type { Connection } from 'mysql2/promise';
 import type { Config } from '../config/config';
 import { mapConcurrent } from '../core/concurrency';
@@ -10,7 +10,7 @@ import { prepareMappedItem, preparedKey } from '../mapping/apply-mapping';
 import type { Mapping } from '../mapping/define-mapping';
 import { itemSignature, readableItem } from '../mapping/prepare-item';
 import { type DynamoDbPort, DynamoDbWriter, writerOptions } from '../sink/dynamodb/dynamodb-writer';
-import { sdkWrites } from '../sink/dynamodb/lean-client';
+import type { DynamoDbBatches, DynamoDbWrites } from '../sink/dynamodb/lean-client';
 import { classifyDynamoDbError } from '../sink/dynamodb/errors';
 import { VERSION_ATTRIBUTE, formatVersion } from '../core/version';
 import { describeRowKey, keyFix, rowKey } from '../source/mysql/row-key';
@@ -105,6 +105,7 @@ interface Expected {
 export async function verifyMapping(
   source: Connection,
   client: DynamoDbPort,
+  items: DynamoDbWrites & DynamoDbBatches,
   config: Config,
   mapping: Mapping,
   options: VerifyOptions,
@@ -163,7 +164,7 @@ export async function verifyMapping(
   };
   // Repairs go through the writer: a repaired delete is remembered, a repaired create checks for
   // a remembered delete, exactly as the worker's writes do.
-  const writer = new DynamoDbWriter(sdkWrites(client), {
+  const writer = new DynamoDbWriter(items, {
     ...writerOptions(config.dynamodb),
     retry: { maxAttempts: 8 },
   });
@@ -225,7 +226,7 @@ export async function verifyMapping(
     }
     return expected;
   };
-  const getItems = (keys: AttributeMap[]) => batchGet(client, table, keyNames, keys, retry);
+  const getItems = (keys: AttributeMap[]) => batchGet(items, table, keyNames, keys, retry);
   /** The expected items DynamoDB does not hold as expected. */
   const differences = async (expected: Map<string, Expected>) => {
     const actual = await getItems([...expected.values()].map((e) => e.key));
@@ -387,7 +388,7 @@ async function* readAhead<T>(pages: AsyncGenerator<T>): AsyncGenerator<T> {
 }
 
 async function batchGet(
-  client: DynamoDbPort,
+  client: DynamoDbBatches,
   table: string,
   keyNames: string[],
   keys: AttributeMap[],
@@ -401,7 +402,7 @@ async function batchGet(
     // UnprocessedKeys come back under throttling: ask again for just those, with backoff.
     await retry(async () => {
       const out = await client
-        .send(new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }))
+        .batchGetItem({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } })
         .catch((err: unknown) => {
           throw classifyDynamoDbError(err, table);
         });

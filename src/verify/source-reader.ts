@@ -15,17 +15,22 @@ const FIXED_FLOAT = /^float\(\d+,\d+\)/i;
 
 const quote = (name: string) => `\`${name.replace(/`/g, '``')}\``;
 
-/** The select expression that reads a column as text ferry can decode exactly. */
-function selectExpression(c: Column): string {
+/**
+ * The select expressions that read a column as text ferry can decode exactly: what its
+ * conversion needs first, the value itself last. Rows are read as arrays, by position, and every
+ * expression gets a plain alias: a column may have any name, `__proto__` included, which mysql2
+ * refuses as a result's column name.
+ */
+function selectExpressions(c: Column): string[] {
   const col = quote(c.name);
   switch (c.dataType) {
     case 'datetime':
     case 'timestamp':
-      return `DATE_FORMAT(${col}, '%Y-%m-%dT%H:%i:%s.%f') AS ${col}`;
+      return [`DATE_FORMAT(${col}, '%Y-%m-%dT%H:%i:%s.%f')`];
     case 'date':
-      return `DATE_FORMAT(${col}, '%Y-%m-%d') AS ${col}`;
+      return [`DATE_FORMAT(${col}, '%Y-%m-%d')`];
     case 'time':
-      return `TIME_FORMAT(${col}, '%H:%i:%s.%f') AS ${col}`;
+      return [`TIME_FORMAT(${col}, '%H:%i:%s.%f')`];
     // As text, decoded below; mysql2's own DOUBLE parser is lossy (918273.0653115719 -> 918273.065311572).
     case 'decimal':
     case 'bigint':
@@ -33,22 +38,23 @@ function selectExpression(c: Column): string {
     case 'longtext':
     case 'double':
     case 'float':
-      return `CAST(${col} AS CHAR) AS ${col}`;
+      return [`CAST(${col} AS CHAR)`];
     case 'bit':
-      return `CAST(${col} AS UNSIGNED) AS ${col}`;
+      return [`CAST(${col} AS UNSIGNED)`];
     case 'point':
-      return `ST_SRID(${col}) AS ${quote(`${c.name}.srid`)}, CAST(ST_X(${col}) AS CHAR) AS ${quote(`${c.name}.x`)}, CAST(ST_Y(${col}) AS CHAR) AS ${quote(`${c.name}.y`)}, ST_AsWKB(${col}) AS ${col}`;
+      return [`ST_SRID(${col})`, `CAST(ST_X(${col}) AS CHAR)`, `CAST(ST_Y(${col}) AS CHAR)`, `ST_AsWKB(${col})`];
     case 'geometry':
     case 'linestring':
     case 'polygon':
-      return `ST_SRID(${col}) AS ${quote(`${c.name}.srid`)}, ST_AsWKB(${col}) AS ${col}`;
+      return [`ST_SRID(${col})`, `ST_AsWKB(${col})`];
     default:
-      return col;
+      return [col];
   }
 }
 
-/** Converts one selected value by the same rules ferry decodes Debezium events with (see the README). */
-function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
+/** Converts one column's selected values (see selectExpressions) by the same rules ferry decodes Debezium events with (see the README). */
+function convert(c: Column, selected: unknown[]): unknown {
+  const raw = selected.at(-1);
   if (raw === null || raw === undefined) return null;
   if (typeof raw === 'string' && raw.startsWith('0000-00-00')) return zeroDate(c);
   switch (c.dataType) {
@@ -79,17 +85,14 @@ function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
     case 'float':
       return FIXED_FLOAT.test(c.columnType) ? Number(raw) : mysqlFloat(Number(raw));
     // SRID 0 (none) is null, as Debezium sends it.
-    case 'point':
-      return {
-        srid: Number(row[`${c.name}.srid`]) || null,
-        wkb: raw as Uint8Array,
-        x: Number(row[`${c.name}.x`]),
-        y: Number(row[`${c.name}.y`]),
-      };
+    case 'point': {
+      const [srid, x, y] = selected;
+      return { srid: Number(srid) || null, wkb: raw as Uint8Array, x: Number(x), y: Number(y) };
+    }
     case 'geometry':
     case 'linestring':
     case 'polygon':
-      return { srid: Number(row[`${c.name}.srid`]) || null, wkb: raw as Uint8Array };
+      return { srid: Number(selected[0]) || null, wkb: raw as Uint8Array };
     default:
       return raw;
   }
@@ -101,7 +104,7 @@ function convert(c: Column, raw: unknown, row: RowDataPacket): unknown {
  */
 function zeroDate(c: Column): unknown {
   if (c.nullable || c.dataType === 'timestamp') return null;
-  return c.dataType === 'date' ? '1970-01-01' : convert(c, '1970-01-01T00:00:00.000000', {} as RowDataPacket);
+  return c.dataType === 'date' ? '1970-01-01' : convert(c, ['1970-01-01T00:00:00.000000']);
 }
 
 export interface ReadOptions {
@@ -121,11 +124,39 @@ export interface SourceRow {
 }
 
 const fromClause = (shape: TableShape) => `${quote(shape.db)}.${quote(shape.table)}`;
-const selectList = (shape: TableShape) => shape.columns.map(selectExpression).join(', ');
-const decodeRow = (shape: TableShape, raw: RowDataPacket, key: readonly string[]): SourceRow => ({
-  row: Object.fromEntries(shape.columns.map((c) => [c.name, convert(c, raw[c.name], raw)])),
-  key: key.map((k) => raw[k]),
-});
+
+/** How a table's rows are selected and decoded: each column's values by position, and where the key's values are. */
+interface RowReader {
+  selectList: string;
+  decode: (values: unknown[]) => SourceRow;
+}
+
+function rowReader(shape: TableShape, key: readonly string[]): RowReader {
+  const expressions = shape.columns.map(selectExpressions);
+  const spans: Array<{ column: Column; start: number; end: number }> = [];
+  let end = 0;
+  for (const [i, column] of shape.columns.entries()) {
+    const start = end;
+    end += (expressions[i] as string[]).length;
+    spans.push({ column, start, end });
+  }
+  const keyAt = key.map((k) => (spans.find((s) => s.column.name === k)?.end ?? 0) - 1);
+  return {
+    selectList: aliased(expressions.flat()),
+    decode: (values) => ({
+      row: Object.fromEntries(spans.map((s) => [s.column.name, convert(s.column, values.slice(s.start, s.end))])),
+      key: keyAt.map((at) => values[at]),
+    }),
+  };
+}
+
+const aliased = (expressions: string[]) => expressions.map((e, i) => `${e} AS c${i}`).join(', ');
+
+/** Rows as arrays of values in select order (see selectExpressions). */
+async function selectValues(connection: Connection, sql: string, values: unknown[] = []): Promise<unknown[][]> {
+  const [rows] = await connection.query<RowDataPacket[]>({ sql, rowsAsArray: true }, values);
+  return rows as unknown as unknown[][];
+}
 
 /** Streams a table in key order, one batch at a time: the table is never all in memory. */
 export async function* readTable(
@@ -142,13 +173,14 @@ export async function* readTable(
     conditions.push(`CRC32(CONCAT_WS(',', ${pk.join(', ')})) % 10000 < ${Math.round(options.samplePercent * 100)}`);
   }
   if (options.where) conditions.push(`(${options.where})`);
+  const reader = rowReader(shape, key);
   let after: unknown[] | undefined;
   for (;;) {
     const where = [...conditions, ...(after ? [`(${pk.join(', ')}) > (${pk.map(() => '?').join(', ')})`] : [])];
-    const sql = `SELECT ${selectList(shape)} FROM ${fromClause(shape)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${pk.join(', ')} LIMIT ${options.batchSize}`;
-    const [rows] = await connection.query<RowDataPacket[]>(sql, after ?? []);
+    const sql = `SELECT ${reader.selectList} FROM ${fromClause(shape)}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ${pk.join(', ')} LIMIT ${options.batchSize}`;
+    const rows = await selectValues(connection, sql, after);
     if (rows.length === 0) return;
-    const page = rows.map((raw) => decodeRow(shape, raw, key));
+    const page = rows.map(reader.decode);
     after = (page.at(-1) as SourceRow).key;
     yield page;
     if (rows.length < options.batchSize) return;
@@ -171,15 +203,17 @@ export async function readRowsByKey(
   tuples: unknown[][],
 ): Promise<SourceRow[]> {
   const found: SourceRow[] = [];
+  const reader = rowReader(shape, columns);
   const target = columns.length === 1 ? quote(columns[0] as string) : `(${columns.map(quote).join(', ')})`;
   const placeholder = columns.length === 1 ? '?' : `(${columns.map(() => '?').join(', ')})`;
   for (let i = 0; i < tuples.length; i += LOOKUP_BATCH) {
     const chunk = tuples.slice(i, i + LOOKUP_BATCH);
-    const [rows] = await connection.query<RowDataPacket[]>(
-      `SELECT ${selectList(shape)} FROM ${fromClause(shape)} WHERE ${target} IN (${chunk.map(() => placeholder).join(', ')})`,
+    const rows = await selectValues(
+      connection,
+      `SELECT ${reader.selectList} FROM ${fromClause(shape)} WHERE ${target} IN (${chunk.map(() => placeholder).join(', ')})`,
       chunk.flat(),
     );
-    for (const raw of rows) found.push(decodeRow(shape, raw, columns));
+    for (const values of rows) found.push(reader.decode(values));
   }
   return found;
 }
@@ -204,11 +238,11 @@ export async function sharedKeyValue(
   columns: readonly string[],
 ): Promise<unknown[] | undefined> {
   const cols = columns.map(quote).join(', ');
-  const [rows] = await connection.query<RowDataPacket[]>(
-    `SELECT ${cols} FROM ${fromClause(shape)} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 1`,
+  const [row] = await selectValues(
+    connection,
+    `SELECT ${aliased(columns.map(quote))} FROM ${fromClause(shape)} GROUP BY ${cols} HAVING COUNT(*) > 1 LIMIT 1`,
   );
-  const row = rows[0];
-  return row ? columns.map((c) => row[c]) : undefined;
+  return row;
 }
 
 /** The binlog position now, as file and byte position, by the statement this server takes. */

@@ -181,4 +181,21 @@ describe('source > debezium > logical types seen in real messages', () => {
     expect(rowDecoder(value)({ id: 1, order_ref: 'R-1' })).toEqual({ id: 1, 'order-ref': 'R-1' });
     expect(rowSchemaOf(value).columns.map((c) => c.name)).toEqual(['id', 'order-ref']);
   });
+
+  it("keeps a column named __proto__ as the row's own property (assigned, it would set the prototype)", () => {
+    const value = toConnect({
+      type: 'record',
+      name: 'Value',
+      fields: [
+        { name: 'id', type: 'int' },
+        { name: '__proto__', type: ['null', 'string'] },
+      ],
+    });
+    const row = rowDecoder(value)(JSON.parse('{"id": 1, "__proto__": "p"}'));
+    expect(Object.entries(row)).toEqual([
+      ['id', 1],
+      ['__proto__', 'p'],
+    ]);
+    expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
+  });
 });

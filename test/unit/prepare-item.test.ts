@@ -36,6 +36,19 @@ describe('mapping > prepare item', () => {
     );
   });
 
+  it('keeps an attribute or a map key named __proto__ (assigned, it would set the prototype and be lost)', () => {
+    // A column of that name arrives as the row's own property, as JSON.parse makes it.
+    const item = JSON.parse('{"pk": "a", "__proto__": {"__proto__": 1}, "constructor": 2}') as Record<string, unknown>;
+    expect(JSON.stringify(prepareItem(item, strict, KEY))).toBe(
+      '{"pk":{"S":"a"},"__proto__":{"M":{"__proto__":{"N":"1"}}},"constructor":{"N":"2"}}',
+    );
+    expect(
+      JSON.stringify(
+        prepareKey(JSON.parse('{"pk": "a", "__proto__": "b"}'), { partitionKey: 'pk', sortKey: '__proto__' }),
+      ),
+    ).toBe('{"pk":{"S":"a"},"__proto__":{"S":"b"}}');
+  });
+
   it('keeps integers of any size exact, up to 38 digits', () => {
     fc.assert(
       fc.property(fc.bigInt({ min: -(10n ** 40n), max: 10n ** 40n }), (n) => {

@@ -109,14 +109,39 @@ describe('mapping new > any table', () => {
     return module.exports;
   }
 
-  // MySQL names: up to 64 characters, not ending in a space, no NUL.
-  const name = fc
-    .string({
-      unit: fc.constantFrom('a', 'Z', '7', '_', '-', ' ', "'", '"', '`', '$', '{', '}', '\\', '€', 'é', '😀', '.', '#'),
-      minLength: 1,
-      maxLength: 12,
-    })
-    .filter((n) => !n.endsWith(' ') && !n.includes('.'));
+  // MySQL names: up to 64 characters, not ending in a space, no NUL; or a name Object.prototype has.
+  const name = fc.oneof(
+    {
+      weight: 4,
+      arbitrary: fc
+        .string({
+          unit: fc.constantFrom(
+            'a',
+            'Z',
+            '7',
+            '_',
+            '-',
+            ' ',
+            "'",
+            '"',
+            '`',
+            '$',
+            '{',
+            '}',
+            '\\',
+            '€',
+            'é',
+            '😀',
+            '.',
+            '#',
+          ),
+          minLength: 1,
+          maxLength: 12,
+        })
+        .filter((n) => !n.endsWith(' ') && !n.includes('.')),
+    },
+    { weight: 1, arbitrary: fc.constantFrom('__proto__', 'constructor', 'toString', 'hasOwnProperty') },
+  );
   const type = fc.constantFrom('int', 'bigint', 'varchar', 'decimal', 'date', 'datetime', 'enum', 'binary', 'json');
   const shapes = fc
     .record({

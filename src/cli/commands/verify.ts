@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { ConfigError } from '../../core/errors';
 import { ensureDeletesTable } from '../../sink/dynamodb/deletes';
 import { createDynamoDbClient } from '../../sink/dynamodb/client';
+import { LeanDynamoDb } from '../../sink/dynamodb/lean-client';
 import { PUSH_JOB, type PushTarget, pushVerifyResult, pushgatewayUrl, pushingFailure } from '../../verify/push-result';
 import { SEGMENT_ITEMS, type VerifyReport, verifyMapping } from '../../verify/reconcile';
 import { scheduleIntervalSeconds } from '../../verify/schedule';
@@ -93,6 +94,8 @@ async function measure(
   opts: { sample?: number; segments?: number; repair?: boolean; table?: string; json?: boolean },
 ): Promise<VerifyReport> {
   const source = await connectSource(ctx.config.source.url);
+  // Items are read and written as the worker writes them: the SDK reads an attribute named __proto__ back as undefined.
+  const items = new LeanDynamoDb(ctx.config.dynamodb);
   try {
     const dynamo = createDynamoDbClient(ctx.config.dynamodb);
     // A repair remembers the deletes it makes, as the worker does.
@@ -100,7 +103,7 @@ async function measure(
       await ensureDeletesTable(dynamo, ctx.config.dynamodb.deletesTable, ctx.config.dynamodb.createTables);
     const bar = progressBar(!opts.json, 'verifying');
     let scanBar: ReturnType<typeof progressBar> | undefined;
-    const report = await verifyMapping(source, dynamo, ctx.config, ctx.mapping, {
+    const report = await verifyMapping(source, dynamo, items, ctx.config, ctx.mapping, {
       samplePercent: opts.sample,
       repair: opts.repair === true,
       table: opts.table,
@@ -118,6 +121,7 @@ async function measure(
     scanBar?.stop();
     return report;
   } finally {
+    items.destroy();
     await source.end();
   }
 }

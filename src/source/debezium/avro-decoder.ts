@@ -11,7 +11,7 @@ import {
   toChangeEvent,
   wrapDecodeError,
 } from './envelope';
-import { type ConnectSchema, columnName, flavorOf, rowDecoder } from './logical-types';
+import { COLUMN_NAME, type ConnectSchema, columnName, flavorOf, rowDecoder } from './logical-types';
 import type { RowSchema } from '../../core/row-schema';
 import { rowSchemaOf } from './row-schema';
 import { RegistryHttp, type RegistrySettings } from './registry-http';
@@ -188,7 +188,8 @@ function decodeWith({ type, decodeRow, rowSchema }: WriterSchema, value: Buffer,
   );
 }
 
-function compile(avro: AvroType): WriterSchema {
+function compile(writer: AvroType): WriterSchema {
+  const avro = withoutProtoFields(writer);
   // A fresh registry of names for every schema: versions of one table share record names.
   const type = avsc.Type.forSchema(avro as avsc.Schema, { registry: {}, typeHook: longsAsBigInt });
   const envelope = toConnect(avro);
@@ -205,6 +206,34 @@ function compile(avro: AvroType): WriterSchema {
       return keyRow;
     },
   };
+}
+
+/** Where a renamed field keeps its column's name (see withoutProtoFields). */
+const COLUMN_ATTRIBUTE = 'ferry.column';
+
+/**
+ * The schema with each record field named `__proto__` renamed (a name no other field has).
+ * avsc compiles a record into `this.<field> = value`, which for that name sets the record's
+ * prototype and loses the value; Avro's binary encoding is positional, so the name is free. The
+ * column keeps its name through COLUMN_ATTRIBUTE.
+ */
+function withoutProtoFields(avro: AvroType): AvroType {
+  if (Array.isArray(avro)) return avro.map(withoutProtoFields);
+  if (typeof avro === 'string') return avro;
+  const copy: Record<string, unknown> = { ...avro, type: withoutProtoFields(avro.type) };
+  if (avro.type === 'record') {
+    const fields = avro.fields as Array<{ name: string; type: AvroType }>;
+    const names = new Set(fields.map((f) => f.name));
+    let safe = '__proto___';
+    while (names.has(safe)) safe += '_';
+    copy.fields = fields.map((f) => ({
+      ...f,
+      type: withoutProtoFields(f.type),
+      ...(f.name === '__proto__' ? { name: safe, [COLUMN_ATTRIBUTE]: f.name } : {}),
+    }));
+  }
+  if (avro.type === 'array') copy.items = withoutProtoFields(avro.items as AvroType);
+  return copy as AvroType;
 }
 
 const isRegistryUnavailable = (err: unknown) => Boolean((err as { registryUnavailable?: boolean }).registryUnavailable);
@@ -257,8 +286,12 @@ export function toConnect(
     const inner = fullName.includes('.') ? fullName.slice(0, fullName.lastIndexOf('.')) : undefined;
     const record: ConnectSchema = { ...base, type: 'struct', fields: [] };
     named.set(fullName, record);
-    const fields = attrs.fields as Array<{ name: string; type: AvroType }>;
-    record.fields = fields.map((f) => toConnect(f.type, f.name, named, inner));
+    const fields = attrs.fields as Array<{ name: string; type: AvroType; [COLUMN_ATTRIBUTE]?: string }>;
+    record.fields = fields.map((f) => {
+      const connect = toConnect(f.type, f.name, named, inner);
+      const column = f[COLUMN_ATTRIBUTE];
+      return column ? { ...connect, parameters: { ...connect.parameters, [COLUMN_NAME]: column } } : connect;
+    });
     return record;
   }
   if (avro.type === 'array')

@@ -1,4 +1,5 @@
 import { NumberValue } from '@aws-sdk/lib-dynamodb';
+import { setOwn } from '../../core/own-property';
 import { DecodeError } from '../../core/errors';
 
 /**
@@ -87,7 +88,7 @@ export function rowDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): (r
     const row: Record<string, unknown> = {};
     for (const [name, column, decode] of fields) {
       const value = source[name];
-      row[column] = value === null || value === undefined ? null : decode(value);
+      setOwn(row, column, value === null || value === undefined ? null : decode(value));
     }
     return row;
   };
@@ -99,8 +100,10 @@ export function rowDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): (r
  * propagates keeps its own name in a parameter, which `ferry connector` asks for (see
  * AVRO_RENAMED_COLUMNS): rows carry the column's name in every format.
  */
-export const columnName = (field: ConnectSchema): string =>
-  field.parameters?.['__debezium.source.column.name'] ?? (field.field as string);
+/** The schema parameter Debezium names a propagated column by. */
+export const COLUMN_NAME = '__debezium.source.column.name';
+
+export const columnName = (field: ConnectSchema): string => field.parameters?.[COLUMN_NAME] ?? (field.field as string);
 
 export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): ValueDecoder {
   const sourceType = schema.parameters?.[SOURCE_TYPE] ?? '';
