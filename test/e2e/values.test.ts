@@ -82,3 +82,42 @@ describe('e2e > values of a table the connector learned from its DDL', () => {
     expect(verified.out).toMatch(/3 source rows .* -> 2 items; 0 missing, 0 extra, 0 different, 1 unmappable/);
   }, 300_000);
 });
+
+/**
+ * A change event over Kafka's 1 MB default: an update carries the row twice. The connector
+ * config ferry prints lets Connect send it and the topic take it, where it stopped the connector
+ * (RecordTooLargeException), and with it every table of the database.
+ */
+describe('e2e > a change event over 1 MB', () => {
+  const scenario = new Scenario();
+  afterAll(() => scenario.tearDown());
+
+  it('is carried: the connector keeps running and the mapping writes what it takes of the row', async () => {
+    const { id, table } = scenario;
+    await scenario.setUp(`CREATE TABLE docs (id INT PRIMARY KEY, title VARCHAR(20), body MEDIUMTEXT);
+      INSERT INTO docs VALUES (1, 'snap', REPEAT('a', 700000))`);
+    await scenario.startConnector('json', 'docs');
+    const mapping = scenario.writeMapping(
+      'docs.ts',
+      `name: 'docs-${id}', key: (row) => ({ pk: 'D#' + row.id, sk: 'D' }), item: (row) => ({ title: row.title, size: row.body.length }),`,
+      'docs',
+    );
+    await scenario.startWorker(mapping);
+    // Before and after together: 1.6 MB of JSON in one event.
+    await scenario.db.query("UPDATE docs SET title = 'long', body = REPEAT('b', 900000) WHERE id = 1");
+    await scenario.db.query("INSERT INTO docs VALUES (2, 'after', 'c')");
+    await waitFor(
+      `table ${table} to hold both rows as they are now`,
+      async () => {
+        const failure = await scenario.connectorFailure();
+        if (failure) throw new Error(`the connector failed: ${failure.slice(0, 400)}`);
+        const items = await scanAll(table);
+        return items.some((i) => i.title === 'long' && Number(i.size) === 900000) && items.length === 2;
+      },
+      90_000,
+    );
+    scenario.configureCli();
+    const verified = await runFerry('verify', '--mapping', mapping);
+    expect(verified.out).toMatch(/2 source rows .* -> 2 items; 0 missing, 0 extra, 0 different, 0 unmappable/);
+  }, 300_000);
+});

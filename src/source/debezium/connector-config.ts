@@ -133,6 +133,13 @@ const CONNECTOR_CLASS = {
 /** The change topics' compaction settings: 7 days each (README: "How long can I go back?"). */
 export const HISTORY_SETTINGS = { minCompactionLagMs: 604_800_000, deleteRetentionMs: 604_800_000 } as const;
 
+/**
+ * The largest change event Connect sends and a change topic takes, as ferry's own topics: an
+ * update carries the row twice (before and after), and one event over Kafka's 1 MB default
+ * stopped the connector, and so the capture of every table of the database.
+ */
+export const CHANGE_EVENT_MAX_BYTES = 8 * 1024 * 1024;
+
 /** Where Debezium writes its notifications (snapshot progress) for a topic prefix. */
 export const notificationTopic = (topicPrefix: string) => `${topicPrefix}.notifications`;
 
@@ -326,6 +333,9 @@ export function connectorConfig(
     'topic.creation.default.min.compaction.lag.ms': String(HISTORY_SETTINGS.minCompactionLagMs),
     // A tombstone outlives its delete event by this much: ferry reads it to detect a lost delete.
     'topic.creation.default.delete.retention.ms': String(HISTORY_SETTINGS.deleteRetentionMs),
+    'topic.creation.default.max.message.bytes': String(CHANGE_EVENT_MAX_BYTES),
+    // Needs Connect's connector.client.config.override.policy to allow it (All, Kafka's default since 3.0).
+    'producer.override.max.request.size': String(CHANGE_EVENT_MAX_BYTES),
 
     // Incremental snapshot progress (ferry rebuild --snapshot follows its chunks here).
     'notification.enabled.channels': 'sink',
