@@ -294,14 +294,15 @@ export const COLUMNS: Column[] = [
   { name: 'c_blob', sql: 'BLOB', value: bytes(3000), expect: (v: Buffer) => ({ B: v }) },
   {
     name: 'c_enum',
-    sql: "ENUM('a','b','c d','ü')",
-    value: fc.constantFrom('a', 'b', 'c d', 'ü'),
+    // Options a streamed change names as Debezium parsed the DDL: a comma escaped, the literal's escapes left in.
+    sql: "ENUM('a','b','c d','ü','1,000+','x\\\\y','line\\nbreak','it''s','50\\%')",
+    value: fc.constantFrom('a', 'b', 'c d', 'ü', '1,000+', 'x\\y', 'line\nbreak', "it's", '50\\%'),
     expect: (v: string) => S(v),
   },
   {
     name: 'c_set',
-    sql: "SET('x','y','z')",
-    value: fc.subarray(['x', 'y', 'z']).map((members) => members.join(',')),
+    sql: "SET('x','y','z','p\\\\q','r''s')",
+    value: fc.subarray(['x', 'y', 'z', 'p\\q', "r's"]).map((members) => members.join(',')),
     // A SET arrives as a list in definition order; empty is an empty list.
     expect: (v: string) => ({ L: v === '' ? [] : v.split(',').map((m) => ({ S: m })) }),
   },

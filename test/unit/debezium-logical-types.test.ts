@@ -198,4 +198,21 @@ describe('source > debezium > logical types seen in real messages', () => {
     ]);
     expect(Object.getPrototypeOf(row)).toBe(Object.prototype);
   });
+
+  it("reads a streamed ENUM or SET value as the option it names: Debezium leaves the DDL literal's escapes in and escapes commas", () => {
+    // As the local stack's connector sent them for ENUM('x\\y','a,b',',','\\','q''t','c\nd','g\%h','o\qp') in SQL.
+    const allowed = "x\\\\y,a\\,b,\\,,\\\\,q't,c\\nd,g\\%h,o\\qp";
+    const option = valueDecoder({ type: 'string', name: 'io.debezium.data.Enum', parameters: { allowed } });
+    const streamed = ['x\\\\y', 'a\\,b', '\\,', '\\\\', "q't", 'c\\nd', 'g\\%h', 'o\\qp'];
+    const exact = ['x\\y', 'a,b', ',', '\\', "q't", 'c\nd', 'g\\%h', 'oqp'];
+    expect(streamed.map(option)).toEqual(exact);
+    // A snapshot reads the values themselves.
+    expect(exact.map(option)).toEqual(exact);
+    const set = valueDecoder({
+      type: 'string',
+      name: 'io.debezium.data.EnumSet',
+      parameters: { allowed: "p\\\\q,r's,t" },
+    });
+    expect([set('p\\\\q,t'), set('p\\q,t'), set('')]).toEqual([['p\\q', 't'], ['p\\q', 't'], []]);
+  });
 });

@@ -141,16 +141,22 @@ export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): 
       return (raw) =>
         ZERO_TIMESTAMP.test(String(raw)) ? null : isoZonedTimestamp(String(raw), schema.field ?? schema.name);
     case 'io.debezium.time.ZonedTime':
-    case 'io.debezium.data.Enum':
       return (raw) => String(raw);
+    case 'io.debezium.data.Enum': {
+      const option = enumOption(schema.parameters?.allowed);
+      return (raw) => option(String(raw));
+    }
     case 'io.debezium.time.Year':
       // A YEAR holds 1901-2155 or 0000; Debezium's binlog reader reads a streamed 0000 as 1900.
       return (raw) => (Number(raw) === 1900 ? 0 : Number(raw));
     case 'io.debezium.data.Json':
       // MariaDB's JSON is LONGTEXT: Debezium marks it JSON only sometimes, so JSON is always text.
       return flavor.compactJson ? (raw) => compactJson(String(raw)) : (raw) => String(raw);
-    case 'io.debezium.data.EnumSet':
-      return (raw) => (raw === '' ? [] : String(raw).split(','));
+    case 'io.debezium.data.EnumSet': {
+      // A SET member holds no comma.
+      const option = enumOption(schema.parameters?.allowed);
+      return (raw) => (raw === '' ? [] : String(raw).split(',').map(option));
+    }
     case 'io.debezium.data.Bits':
       return (raw) => littleEndianUnsigned(toBytes(raw));
     case 'io.debezium.data.geometry.Geometry':
@@ -190,6 +196,37 @@ export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): 
     default:
       return (raw) => raw;
   }
+}
+
+/** MySQL's escapes in a string literal; `\%` and `\_` keep their backslash, any other `\x` is x. */
+const ESCAPED: Record<string, string> = {
+  '0': '\0',
+  b: '\b',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  Z: '\x1a',
+  '%': '\\%',
+  _: '\\_',
+};
+
+/**
+ * The ENUM or SET option a value names. A streamed value is the option as Debezium parsed it from
+ * the table's DDL, with the literal's backslash escapes left in and each comma escaped (the
+ * options are listed in `allowed`, comma-separated): 'a,b' arrives as `a\,b`, 'x\\y' as `x\\y`.
+ * A snapshot reads the value itself. A value that is one option's escaped form and no option
+ * itself is that option.
+ */
+function enumOption(allowed = ''): (value: string) => string {
+  const options = new Map<string, string>();
+  const exact = new Set<string>();
+  for (const [escaped] of allowed.matchAll(/(?:[^\\,]|\\[^])*/g)) {
+    const option = escaped.replace(/\\([^])/g, (_m, next: string) => ESCAPED[next] ?? next);
+    if (escaped !== option) options.set(escaped, option);
+    exact.add(option);
+  }
+  for (const value of exact) options.delete(value);
+  return options.size === 0 ? (value) => value : (value) => options.get(value) ?? value;
 }
 
 function toBytes(raw: Raw): Uint8Array {
