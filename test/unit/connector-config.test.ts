@@ -37,6 +37,7 @@ const local: ConnectorSettings = {
   name: 'ferry-inventory-json',
   database: 'inventory',
   namedTables: false,
+  leftOut: [],
   keys: new Map(),
   hostname: '127.0.0.1',
   port: '${FERRY_MARIADB_PORT:-3307}',
@@ -129,6 +130,12 @@ describe('source > debezium > connector config', () => {
     expect(config['table.include.list']).toBe('shop\\$1.line\\.items,shop\\$1.orders');
     expect(config).not.toHaveProperty('table.exclude.list');
     expect(config['signal.data.collection']).toBe('shop$1.debezium_signal');
+  });
+
+  it('leaves out, besides the signalling table, the tables it is told Debezium cannot capture', () => {
+    const config = connectorConfig({ ...local, database: 'shop$1', leftOut: ['ids.seq', 'audited'] }, []).connector
+      .config;
+    expect(config['table.exclude.list']).toBe('shop\\$1.debezium_signal,shop\\$1.ids\\.seq,shop\\$1.audited');
   });
 
   it('refuses every table it cannot key at once, naming each and the fix', () => {

@@ -13,6 +13,10 @@ import { connectSource } from '../../source/mysql/connection';
 import { describeRowKey } from '../../source/mysql/row-key';
 import { serverOf } from '../../source/mysql/server';
 import { describeTable, listTables } from '../../source/mysql/table-shape';
+
+/** Why a sequence or a system-versioned table is not captured (README runbook "The connector stopped"). */
+const UNCAPTURABLE =
+  "whose row events Debezium 3.4 cannot read: a captured one stops the connector for the whole database (README runbook 'The connector stopped')";
 import { json, print } from '../output';
 
 /**
@@ -117,7 +121,10 @@ export function connectorCommand(): Command {
     )
     .option('--source <kind>', "mysql | mariadb: the connector class (default: the server's, from SELECT VERSION())")
     .requiredOption('--database <db>', 'the database to capture')
-    .option('--tables <names>', 'only these tables, comma-separated (default: every table but the signalling table)')
+    .option(
+      '--tables <names>',
+      'only these tables, comma-separated (default: every table but the signalling table, sequences and system-versioned tables)',
+    )
     .option('--format <format>', 'json | avro (default: FERRY_FORMAT)')
     .option('--name <name>', 'connector name (default: ferry-<database>-<format>)')
     .option(
@@ -196,7 +203,7 @@ export function connectorCommand(): Command {
       const source = await connectSource(config.source.url);
       try {
         const kind = (opts.source as 'mysql' | 'mariadb' | undefined) ?? (await serverOf(source)).kind;
-        const existing = await listTables(source, database);
+        const { base: existing, uncapturable } = await listTables(source, database);
         if (existing.length === 0)
           throw new ConfigError(`database ${database} has no tables (or does not exist, or this user cannot read it)`);
         const named = opts.tables
@@ -204,11 +211,13 @@ export function connectorCommand(): Command {
           .map((t) => t.trim())
           .filter(Boolean)
           .map((t) => (t.startsWith(`${database}.`) ? t.slice(database.length + 1) : t));
-        const unknown = (named ?? []).filter((t) => !existing.includes(t));
+        const unknown = (named ?? []).filter((t) => !existing.includes(t) && !uncapturable.some((u) => u.name === t));
         if (unknown.length > 0)
           throw new ConfigError(
             `--tables: ${database} has no table ${unknown.join(', ')} (it has ${existing.join(', ')})`,
           );
+        for (const { name: table, kind } of uncapturable.filter((t) => named?.includes(t.name)))
+          throw new ConfigError(`--tables: ${database}.${table} is a ${kind}, ${UNCAPTURABLE}`);
         if (named?.includes(signalTable))
           throw new ConfigError(`--tables: ${signalTable} is Debezium's signalling table, which ferry does not carry`);
         const tables = named ?? existing.filter((t) => t !== signalTable);
@@ -221,6 +230,7 @@ export function connectorCommand(): Command {
             name,
             database,
             namedTables: named !== undefined,
+            leftOut: named ? [] : uncapturable.map((t) => t.name),
             keys,
             hostname: opts.dbHost ?? sourceUrl.hostname,
             port: opts.dbPort ?? (sourceUrl.port || '3306'),
@@ -247,6 +257,10 @@ export function connectorCommand(): Command {
           );
         for (const { table, key } of keyed)
           process.stderr.write(`ferry: ${table} has no primary key: keyed by ${describeRowKey(key)}\n`);
+        for (const { name: table, kind } of named ? [] : uncapturable)
+          process.stderr.write(
+            `ferry: ${database}.${table} is left out (table.exclude.list): a ${kind}, ${UNCAPTURABLE}\n`,
+          );
         for (const caution of cautions) process.stderr.write(`ferry: ${caution}\n`);
         print(json(connector));
         if (opts.apply) {

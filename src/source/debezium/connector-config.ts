@@ -9,8 +9,10 @@ export interface ConnectorSettings {
   format: 'json' | 'avro';
   name: string;
   database: string;
-  /** True when the tables were named: the connector captures only them (else every table but the signalling table). */
+  /** True when the tables were named: the connector captures only them (else every table but the signalling table and leftOut). */
   namedTables: boolean;
+  /** Tables left out besides the signalling table when none were named: those Debezium cannot capture. */
+  leftOut: readonly string[];
   /** Columns named per table (`db.table`), for tables without a key of their own. */
   keys: ReadonlyMap<string, readonly string[]>;
   /** The database as Kafka Connect reaches it. */
@@ -282,7 +284,11 @@ export function connectorConfig(
     'database.include.list': literal(db),
     ...(settings.namedTables
       ? { 'table.include.list': tables.map(name).sort().join(',') }
-      : { 'table.exclude.list': `${literal(db)}.${literal(settings.signalTable)}` }),
+      : {
+          'table.exclude.list': [settings.signalTable, ...settings.leftOut]
+            .map((t) => `${literal(db)}.${literal(t)}`)
+            .join(','),
+        }),
     ...(keyed.length > 0
       ? {
           'message.key.columns': keyed

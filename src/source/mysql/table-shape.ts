@@ -67,12 +67,24 @@ export async function describeTable(connection: Connection, qualified: string): 
   };
 }
 
-/** The base tables of a database (not views), by name. */
-export async function listTables(connection: Connection, db: string): Promise<string[]> {
+/**
+ * A database's tables by name (not views): base tables, and those whose row events Debezium 3.4
+ * cannot read (a MariaDB sequence, a system-versioned table's hidden row_start and row_end), which
+ * stop the connector for the whole database.
+ */
+export async function listTables(
+  connection: Connection,
+  db: string,
+): Promise<{ base: string[]; uncapturable: Array<{ name: string; kind: 'sequence' | 'system-versioned table' }> }> {
   const [rows] = await connection.query<RowDataPacket[]>(
-    `SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'
-     ORDER BY TABLE_NAME`,
+    `SELECT TABLE_NAME AS name, TABLE_TYPE AS type FROM information_schema.TABLES
+     WHERE TABLE_SCHEMA = ? AND TABLE_TYPE IN ('BASE TABLE', 'SEQUENCE', 'SYSTEM VERSIONED') ORDER BY TABLE_NAME`,
     [db],
   );
-  return rows.map((r) => r.name as string);
+  return {
+    base: rows.filter((r) => r.type === 'BASE TABLE').map((r) => r.name as string),
+    uncapturable: rows
+      .filter((r) => r.type !== 'BASE TABLE')
+      .map((r) => ({ name: r.name as string, kind: r.type === 'SEQUENCE' ? 'sequence' : 'system-versioned table' })),
+  };
 }
