@@ -29,7 +29,7 @@ void (async () => {
     const verifyOk =
       v.missing === e.missing && v.extra === e.extra && v.different === e.different && v.unmappable === e.unmappable;
     console.log(
-      `fuzz: numberOverflow=${mode}: ${m.items} items, ${m.mismatchCount} mismatched; ${m.deadLetters} dead letters, ${m.letterMismatches.length} unexpected; verify exit ${v.code}: ${v.missing} missing, ${v.extra} extra, ${v.different} different, ${v.unmappable} unmappable (oracle: ${e.extra} extra, ${e.unmappable} unmappable); ${m.blockedPartitions} partitions blocked`,
+      `fuzz: numberOverflow=${mode}: ${m.items} items, ${m.mismatchCount} mismatched; ${m.deadLetters} dead letters, ${m.letterMismatches.length} unexpected; verify exit ${v.code}: ${v.missing} missing, ${v.extra} extra, ${v.different} different, ${v.unmappable} unmappable (oracle: ${e.extra} extra, ${e.different} different: YEAR 0000 read by the snapshot, ${e.unmappable} unmappable); ${m.blockedPartitions} partitions blocked`,
     );
     for (const line of [...m.mismatches, ...m.letterMismatches, ...m.verifyExamples]) console.log(`fuzz:   ${line}`);
     problems +=
