@@ -1,5 +1,5 @@
 /**
- * The long value round trip: `npm run fuzz -- [--rows 20000] [--seed N]` (the local stack running).
+ * The long value round trip: `npm run fuzz -- [--rows 20000] [--seed N] [--format json|avro]` (the local stack running).
  * Generated rows of every column type go through the real connector and worker into DynamoDB
  * Local; it prints what was checked and every disagreement, and exits 1 on any.
  */
@@ -7,18 +7,23 @@ import { parseArgs } from 'node:util';
 import { valueRoundTrip } from '../test/support/value-round-trip';
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '20000' }, seed: { type: 'string' } },
+  options: {
+    rows: { type: 'string', default: '20000' },
+    seed: { type: 'string' },
+    format: { type: 'string', default: 'json' },
+  },
 });
 const rows = Number(values.rows);
 const seed = values.seed === undefined ? Date.now() % 2 ** 31 : Number(values.seed);
-if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(seed)) {
-  console.error('usage: npm run fuzz -- [--rows <count>] [--seed <integer>]');
+const format = values.format;
+if (!Number.isInteger(rows) || rows < 1 || !Number.isInteger(seed) || (format !== 'json' && format !== 'avro')) {
+  console.error('usage: npm run fuzz -- [--rows <count>] [--seed <integer>] [--format json|avro]');
   process.exit(2);
 }
 
 void (async () => {
   const workerLog = `.stack/fuzz-${seed}.log`;
-  const report = await valueRoundTrip({ rows, seed, workerLog, log: (line) => console.log(`fuzz: ${line}`) });
+  const report = await valueRoundTrip({ rows, seed, format, workerLog, log: (line) => console.log(`fuzz: ${line}`) });
   let problems = 0;
   console.log(
     `fuzz: seed ${report.seed}: ${report.rows} rows of ${report.columns} columns, ${report.changes} changes, ${report.seconds} s`,
@@ -38,7 +43,7 @@ void (async () => {
   console.log(
     problems === 0
       ? 'fuzz: no disagreement'
-      : `fuzz: ${problems} disagreements (rerun: npm run fuzz -- --rows ${rows} --seed ${seed})`,
+      : `fuzz: ${problems} disagreements (rerun: npm run fuzz -- --rows ${rows} --seed ${seed} --format ${format})`,
   );
   process.exit(problems === 0 ? 0 : 1);
 })().catch((err: unknown) => {

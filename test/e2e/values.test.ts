@@ -10,26 +10,30 @@ import { valueRoundTrip } from '../support/value-round-trip';
  */
 describe('e2e > values real tables hold', () => {
   const seed = Number(process.env.FERRY_FUZZ_SEED ?? Date.now() % 2 ** 31);
-  it(`round-trips generated rows exactly, refusing only numbers DynamoDB cannot hold (seed ${seed})`, async () => {
-    const report = await valueRoundTrip({ rows: 120, seed });
-    for (const mode of ['error', 'string'] as const) {
-      const m = report.modes[mode];
-      expect({ mode, seed, mismatches: m.mismatches }).toEqual({ mode, seed, mismatches: [] });
-      expect({ mode, seed, letters: m.letterMismatches }).toEqual({ mode, seed, letters: [] });
-      expect({ mode, seed, verifyExamples: m.verifyExamples }).toEqual({ mode, seed, verifyExamples: [] });
-      expect({ mode, seed, verify: m.verify }).toEqual({
-        mode,
-        seed,
-        // Kept as text, nothing is refused: verify finds only what a snapshot read wrong (a YEAR 0000 as 2000).
-        verify: {
-          code: mode === 'string' ? (m.expectedVerify.different > 0 ? 4 : 0) : m.verify.code,
-          ...m.expectedVerify,
-        },
-      });
-      expect(m.blockedPartitions).toBe(0);
-    }
-    expect(report.modes.string.deadLetters).toBe(0);
-  }, 300_000);
+  it.each(['json', 'avro'] as const)(
+    `round-trips generated rows exactly in %s, refusing only numbers DynamoDB cannot hold (seed ${seed})`,
+    async (format) => {
+      const report = await valueRoundTrip({ rows: 120, seed, format });
+      for (const mode of ['error', 'string'] as const) {
+        const m = report.modes[mode];
+        expect({ mode, seed, mismatches: m.mismatches }).toEqual({ mode, seed, mismatches: [] });
+        expect({ mode, seed, letters: m.letterMismatches }).toEqual({ mode, seed, letters: [] });
+        expect({ mode, seed, verifyExamples: m.verifyExamples }).toEqual({ mode, seed, verifyExamples: [] });
+        expect({ mode, seed, verify: m.verify }).toEqual({
+          mode,
+          seed,
+          // Kept as text, nothing is refused: verify finds only what a snapshot read wrong (a YEAR 0000 as 2000).
+          verify: {
+            code: mode === 'string' ? (m.expectedVerify.different > 0 ? 4 : 0) : m.verify.code,
+            ...m.expectedVerify,
+          },
+        });
+        expect(m.blockedPartitions).toBe(0);
+      }
+      expect(report.modes.string.deadLetters).toBe(0);
+    },
+    300_000,
+  );
 });
 
 /**

@@ -11,7 +11,7 @@ import { itemSignature } from '../../src/mapping/prepare-item';
 import { readRange } from '../../src/source/kafka/read-range';
 import { runFerry } from './cli';
 import { Scenario } from './scenario';
-import { dropTable, dynamoDb, kafka, waitFor } from './stack';
+import { dropTable, dynamoDb, kafka, stack, waitFor } from './stack';
 import {
   COLUMNS,
   CREATE_TABLE,
@@ -105,6 +105,8 @@ function readAsOtherYear(
 export async function valueRoundTrip(options: {
   rows: number;
   seed: number;
+  /** The connector's converter and the workers' decoder. */
+  format?: 'json' | 'avro';
   log?: (line: string) => void;
   /** Where to keep the workers' logs. */
   workerLog?: string;
@@ -124,7 +126,12 @@ export async function valueRoundTrip(options: {
     // Half the rows become snapshot reads, the rest and every change are streamed.
     const half = Math.ceil(h.inserts.length / 2);
     for (const r of h.inserts.slice(0, half)) await insert(r);
-    await scenario.startConnector('json', 'vals');
+    const format = options.format ?? 'json';
+    await scenario.startConnector(format, 'vals');
+    const decoding: Record<string, string> =
+      format === 'avro'
+        ? { FERRY_FORMAT: 'avro', FERRY_SCHEMA_REGISTRY_URL: `${stack.registryUrl}/apis/ccompat/v7` }
+        : {};
     const mappings = Object.fromEntries(
       (['error', 'string'] as const).map((mode) => [
         mode,
@@ -132,8 +139,8 @@ export async function valueRoundTrip(options: {
       ]),
     ) as Record<Mode, string>;
     const workers = {
-      error: await scenario.startWorker(mappings.error),
-      string: await scenario.startWorker(mappings.string, { FERRY_PIPELINE_NUMBER_OVERFLOW: 'string' }),
+      error: await scenario.startWorker(mappings.error, decoding),
+      string: await scenario.startWorker(mappings.string, { ...decoding, FERRY_PIPELINE_NUMBER_OVERFLOW: 'string' }),
     };
     log(`seed ${options.seed}: ${h.inserts.length} rows (${half} snapshot), ${h.changes.length} changes`);
     for (const r of h.inserts.slice(half)) await insert(r);
