@@ -13,11 +13,11 @@ import { connectSource } from '../../source/mysql/connection';
 import { describeRowKey } from '../../source/mysql/row-key';
 import { serverOf } from '../../source/mysql/server';
 import { describeTable, listTables } from '../../source/mysql/table-shape';
+import { json, print } from '../output';
 
 /** Why a sequence or a system-versioned table is not captured (README runbook "The connector stopped"). */
 const UNCAPTURABLE =
   "whose row events Debezium 3.4 cannot read: a captured one stops the connector for the whole database (README runbook 'The connector stopped')";
-import { json, print } from '../output';
 
 /**
  * Where the connector's database password comes from by default: a Kafka Connect config provider
@@ -216,11 +216,13 @@ export function connectorCommand(): Command {
           throw new ConfigError(
             `--tables: ${database} has no table ${unknown.join(', ')} (it has ${existing.join(', ')})`,
           );
-        for (const { name: table, kind } of uncapturable.filter((t) => named?.includes(t.name)))
-          throw new ConfigError(`--tables: ${database}.${table} is a ${kind}, ${UNCAPTURABLE}`);
+        const refused = uncapturable.find((t) => named?.includes(t.name));
+        if (refused)
+          throw new ConfigError(`--tables: ${database}.${refused.name} is a ${refused.kind}, ${UNCAPTURABLE}`);
         if (named?.includes(signalTable))
           throw new ConfigError(`--tables: ${signalTable} is Debezium's signalling table, which ferry does not carry`);
         const tables = named ?? existing.filter((t) => t !== signalTable);
+        const leftOut = named ? [] : uncapturable;
         const shapes = [];
         for (const table of tables) shapes.push(await describeTable(source, `${database}.${table}`));
         const { connector, keyed, cautions } = connectorConfig(
@@ -230,7 +232,7 @@ export function connectorCommand(): Command {
             name,
             database,
             namedTables: named !== undefined,
-            leftOut: named ? [] : uncapturable.map((t) => t.name),
+            leftOut: leftOut.map((t) => t.name),
             keys,
             hostname: opts.dbHost ?? sourceUrl.hostname,
             port: opts.dbPort ?? (sourceUrl.port || '3306'),
@@ -257,7 +259,7 @@ export function connectorCommand(): Command {
           );
         for (const { table, key } of keyed)
           process.stderr.write(`ferry: ${table} has no primary key: keyed by ${describeRowKey(key)}\n`);
-        for (const { name: table, kind } of named ? [] : uncapturable)
+        for (const { name: table, kind } of leftOut)
           process.stderr.write(
             `ferry: ${database}.${table} is left out (table.exclude.list): a ${kind}, ${UNCAPTURABLE}\n`,
           );

@@ -94,15 +94,15 @@ export function rowDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): (r
   };
 }
 
+/** The schema parameter Debezium names a propagated column by. */
+export const COLUMN_NAME = '__debezium.source.column.name';
+
 /**
  * The source column a field carries. An Avro name holds only [A-Za-z0-9_] and starts with no
  * digit, so Debezium writes `order-ref` as field `order_ref`; a column whose source type it
  * propagates keeps its own name in a parameter, which `ferry connector` asks for (see
  * AVRO_RENAMED_COLUMNS): rows carry the column's name in every format.
  */
-/** The schema parameter Debezium names a propagated column by. */
-export const COLUMN_NAME = '__debezium.source.column.name';
-
 export const columnName = (field: ConnectSchema): string => field.parameters?.[COLUMN_NAME] ?? (field.field as string);
 
 export function valueDecoder(schema: ConnectSchema, flavor: SourceFlavor = {}): ValueDecoder {
@@ -220,7 +220,7 @@ const ESCAPED: Record<string, string> = {
 function enumOption(allowed = ''): (value: string) => string {
   const options = new Map<string, string>();
   const exact = new Set<string>();
-  for (const [escaped] of allowed.matchAll(/(?:[^\\,]|\\[^])*/g)) {
+  for (const [escaped] of allowed.matchAll(/(?:[^\\,]|\\[^])+/g)) {
     const option = escaped.replace(/\\([^])/g, (_m, next: string) => ESCAPED[next] ?? next);
     if (escaped !== option) options.set(escaped, option);
     exact.add(option);
