@@ -156,6 +156,38 @@ function stackCpu() {
   };
 }
 
+/**
+ * How much of a run DynamoDB Local sat idle (under a quarter of a core, sampled every 100 ms), and
+ * how busy this process (ferry's consumer runs in it) was meanwhile: whether DynamoDB Local waited
+ * on ferry, from now until the returned function is called.
+ */
+function dynamoDbWaits() {
+  const pid = Number(readFileSync(join(ROOT, '.stack', 'dynamodb', 'dynamodb.pid'), 'utf8').trim());
+  const own = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+  };
+  let last = { at: performance.now(), dynamodb: processCpu(pid), ferry: own() };
+  let [totalMs, idleMs, ferryWhileIdle] = [0, 0, 0];
+  const timer = setInterval(() => {
+    const now = { at: performance.now(), dynamodb: processCpu(pid), ferry: own() };
+    const ms = now.at - last.at;
+    totalMs += ms;
+    if ((now.dynamodb - last.dynamodb) / (ms / 1000) < 0.25) {
+      idleMs += ms;
+      ferryWhileIdle += now.ferry - last.ferry;
+    }
+    last = now;
+  }, 100);
+  return () => {
+    clearInterval(timer);
+    return {
+      idleShare: totalMs > 0 ? idleMs / totalMs : 0,
+      ferryCoresWhileIdle: idleMs > 0 ? ferryWhileIdle / (idleMs / 1000) : 0,
+    };
+  };
+}
+
 interface Result {
   id: string;
   scenario: string;
@@ -315,6 +347,8 @@ async function rebuild(template: Template): Promise<Outcome> {
       compactedItemsPerSec: compacted.figures.itemsPerSec as number,
       compactedCeilingItemsPerSec: compacted.figures.ceilingItemsPerSec as number,
       compactedRatioToCeiling: compacted.figures.ratioToCeiling as number,
+      compactedDynamodbLocalIdleShare: compacted.figures.dynamodbLocalIdleShare as number,
+      compactedFerryCoresWhileDynamodbLocalIdle: compacted.figures.ferryCoresWhileDynamodbLocalIdle as number,
     },
   };
 }
@@ -328,6 +362,7 @@ async function rebuildOf(template: Template, name: string, keys: number, what: s
     const lean = new LeanDynamoDb(config.dynamodb);
     const conditional = new DynamoDbWriter(lean, options);
     const servers = stackCpu();
+    const waits = dynamoDbWaits();
     const { seconds, cpuSeconds, writes } = await drainBacklog(
       // As `ferry rebuild` into the table it has just created.
       {
@@ -339,6 +374,7 @@ async function rebuildOf(template: Template, name: string, keys: number, what: s
       gen,
     );
     const during = servers();
+    const waited = waits();
     const items = await scanTable(table);
     const check = checkState(gen, items);
 
@@ -361,6 +397,8 @@ async function rebuildOf(template: Template, name: string, keys: number, what: s
         ferryCpuSeconds: Number(cpuSeconds.toFixed(1)),
         dynamodbLocalCpuSeconds: Number(during.dynamodb.toFixed(1)),
         kafkaCpuSeconds: Number(during.kafka.toFixed(1)),
+        dynamodbLocalIdleShare: Number(waited.idleShare.toFixed(2)),
+        ferryCoresWhileDynamodbLocalIdle: Number(waited.ferryCoresWhileIdle.toFixed(2)),
         ceilingDynamodbLocalCpuSeconds: Number(ceilingDynamoDb.toFixed(1)),
         sdkCeilingItemsPerSec: Math.round(writes / sdkCeiling),
       },
@@ -372,7 +410,7 @@ async function rebuildOf(template: Template, name: string, keys: number, what: s
           seconds,
           rate: gen.events / seconds,
           cpuSeconds,
-          extra: `${fmt(writes)} items at ${fmt(itemsPerSec)}/s; BatchWriteItem-only ceiling ${fmt(ceilingItemsPerSec)}/s (lean client ${fmt(writes / leanCeiling)}/s, SDK ${fmt(writes / sdkCeiling)}/s): ${(ratio * 100).toFixed(0)}%; ${during.text}, ceiling's DynamoDB Local ${fmt(ceilingDynamoDb, 1)} CPU-s`,
+          extra: `${fmt(writes)} items at ${fmt(itemsPerSec)}/s; BatchWriteItem-only ceiling ${fmt(ceilingItemsPerSec)}/s (lean client ${fmt(writes / leanCeiling)}/s, SDK ${fmt(writes / sdkCeiling)}/s): ${(ratio * 100).toFixed(0)}%; ${during.text}, ceiling's DynamoDB Local ${fmt(ceilingDynamoDb, 1)} CPU-s; DynamoDB Local idle ${(waited.idleShare * 100).toFixed(0)}% of the rebuild, ferry at ${fmt(waited.ferryCoresWhileIdle, 2)} cores meanwhile`,
           goal: '>= 80% of the ceiling',
           check: `${ratio >= 0.8 ? 'met' : 'MISSED'}; ${check}`,
         },
