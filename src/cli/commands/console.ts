@@ -1,3 +1,4 @@
+import { wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { ConfigError } from '../../core/errors';
@@ -18,12 +19,6 @@ interface Opts {
   readOnly?: boolean;
   config?: string;
 }
-
-const port = (text: string, flag: string) => {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ConfigError(`${flag} "${text}" is not a port (0-65535)`);
-  return n;
-};
 
 /** Worker URLs from `--workers`: each an http(s) URL; the error names the one that is not. */
 export function parseWorkers(text: string | undefined): string[] | undefined {
@@ -64,13 +59,12 @@ export function consoleCommand(): Command {
     .option('-c, --config <file>', 'JSON config file')
     .action(async (opts: Opts) => {
       const config = loadConfig({ file: opts.config, overrides: opts.mappings ? { mappingsDir: opts.mappings } : {} });
-      const pageSize = Number(opts.pageSize);
-      if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)
-        throw new ConfigError(`--page-size "${opts.pageSize}" is not a whole number from 1 to 1000`);
+      const pageSize = wholeNumber('--page-size', opts.pageSize, 1, 1000);
       const rules = accessRules(opts.host, config.console, opts.readOnly === true);
       const workers = parseWorkers(opts.workers);
-      const workerPort = opts.workerPort === undefined ? config.http.port : port(opts.workerPort, '--worker-port');
-      const listenPort = port(opts.port, '--port');
+      const workerPort =
+        opts.workerPort === undefined ? config.http.port : wholeNumber('--worker-port', opts.workerPort, 0, 65535);
+      const listenPort = wholeNumber('--port', opts.port, 0, 65535);
       const logger = createLogger(config.log.level, 2);
       const kafka = createKafka(config.kafka, logger);
       const data = new ConsoleData(config, kafka, { mappingsDir: config.mappingsDir, workers, workerPort, pageSize });

@@ -1,3 +1,4 @@
+import { wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import type { KafkaMessage } from 'kafkajs';
 import { deadLetterTopic } from '../../pipeline/dead-letters';
@@ -106,10 +107,11 @@ export function dlqCommand(setCode: (code: number) => void): Command {
     .description('Dead letters with their origin, error and message')
     .option('-n, --limit <n>', 'how many, newest last', '20')
     .action(async (opts: Opts & { limit: string }) => {
+      const limit = wholeNumber('--limit', opts.limit, 1);
       const ctx = await commandContext(opts);
       try {
         const { topic, exists } = await letterTopic(ctx);
-        const letters = exists ? (await readLetters(ctx, topic)).slice(-Number(opts.limit)) : [];
+        const letters = exists ? (await readLetters(ctx, topic)).slice(-limit) : [];
         if (opts.json) return print(json(letters));
         for (const l of letters) {
           print(

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resetTarget, wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import { ConfigError, RefusedError, describe } from '../../core/errors';
 import { type WriteIntent, itemIdentity } from '../../core/write-intent';
@@ -12,7 +13,6 @@ import { createDecoder } from '../../source/debezium/create-decoder';
 import { JsonEnvelopeDecoder } from '../../source/debezium/json-decoder';
 import type { RowSchema } from '../../core/row-schema';
 import { describeJudgement } from '../../mapping/columns-read';
-import { parseResetTarget } from '../../source/kafka/offsets';
 import { readRange } from '../../source/kafka/read-range';
 import { connectSource } from '../../source/mysql/connection';
 import { describeRowKey, rowKey } from '../../source/mysql/row-key';
@@ -121,7 +121,8 @@ export function mappingCommand(setCode: (code: number) => void): Command {
         config?: string;
         json?: boolean;
       }) => {
-        const start = parseResetTarget(opts.from);
+        const start = resetTarget('--from', opts.from, ['earliest', 'time', 'offsets']);
+        const limit = wholeNumber('--examples', opts.examples);
         const ctx = await commandContext(opts);
         try {
           const next = await loadMapping(opts.new);
@@ -178,7 +179,6 @@ export function mappingCommand(setCode: (code: number) => void): Command {
           });
           const changes = { added: [] as object[], removed: [] as object[], changed: [] as object[] };
           const counts = { added: 0, removed: 0, changed: 0, unchanged: 0 };
-          const limit = Number(opts.examples);
           const note = (kind: keyof typeof changes, example: object) => {
             counts[kind]++;
             if (changes[kind].length < limit) changes[kind].push(example);

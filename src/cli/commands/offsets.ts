@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { groupMembers, groupOffsets, parseResetTarget, resetGroupOffsets } from '../../source/kafka/offsets';
+import { groupMembers, groupOffsets, resetGroupOffsets } from '../../source/kafka/offsets';
+import { resetTarget } from '../arguments';
 import { auditTopic, recordAudit } from '../../source/kafka/audit';
 import { requireChangeTopic } from '../../source/kafka/change-topic';
 import { createDecoder } from '../../source/debezium/create-decoder';
@@ -72,7 +73,7 @@ export function offsetsCommand(): Command {
     .option('-c, --config <file>', 'JSON config file')
     .option('--json', 'machine-readable output')
     .action(async (opts: { mapping: string; to: string; dryRun?: boolean; config?: string; json?: boolean }) => {
-      const target = parseResetTarget(opts.to);
+      const target = resetTarget('--to', opts.to);
       const ctx = await commandContext(opts);
       try {
         const admin = await ctx.admin();

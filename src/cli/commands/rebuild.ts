@@ -9,7 +9,8 @@ import { type CatchUp, catchUp } from '../../source/kafka/catch-up';
 import { describeGaps, topicHistory } from '../../source/kafka/history';
 import { connectSource } from '../../source/mysql/connection';
 import { requestSnapshot } from '../../source/mysql/snapshot-signal';
-import { groupOffsets, parseResetTarget, resetGroupOffsets } from '../../source/kafka/offsets';
+import { groupOffsets, resetGroupOffsets } from '../../source/kafka/offsets';
+import { resetTarget, wholeNumber } from '../arguments';
 import { recordAudit } from '../../source/kafka/audit';
 import { requireChangeTopic } from '../../source/kafka/change-topic';
 import { Worker } from '../../worker';
@@ -19,11 +20,6 @@ import { progressBar } from '../progress';
 
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '').replace('T', '-');
 const POLL_MS = 1000;
-
-const count = (flag: string, text: string) => {
-  if (!/^\d+$/.test(text)) throw new ConfigError(`${flag} "${text}" is not a whole number`);
-  return Number(text);
-};
 
 interface Opts {
   mapping: string;
@@ -70,9 +66,9 @@ export function rebuildCommand(): Command {
     .option('-c, --config <file>', 'JSON config file')
     .option('--json', 'machine-readable output')
     .action(async (opts: Opts) => {
-      const start = parseResetTarget(opts.from);
-      const withinMessages = count('--within-messages', opts.withinMessages);
-      const withinSeconds = count('--within-seconds', opts.withinSeconds);
+      const start = resetTarget('--from', opts.from, ['earliest', 'time']);
+      const withinMessages = wholeNumber('--within-messages', opts.withinMessages);
+      const withinSeconds = wholeNumber('--within-seconds', opts.withinSeconds);
       if (opts.snapshot && opts.acceptPartial)
         throw new ConfigError('--snapshot and --accept-partial: choose one (a rebuild with --snapshot is complete)');
       const ctx = await commandContext(opts);

@@ -1,5 +1,5 @@
+import { wholeNumber } from '../arguments';
 import { Command } from 'commander';
-import { ConfigError } from '../../core/errors';
 import { connectClient } from '../../source/connect/connect-client';
 import { auditTopic, recordAudit } from '../../source/kafka/audit';
 import { repartitionTopic } from '../../source/kafka/repartition';
@@ -15,12 +15,6 @@ interface RepartitionOpts {
   config?: string;
   json?: boolean;
 }
-
-const whole = (flag: string, text: string, min: number) => {
-  if (!/^\d+$/.test(text) || Number(text) < min)
-    throw new ConfigError(`${flag} "${text}" is not a whole number ≥ ${min}`);
-  return Number(text);
-};
 
 const seconds = (ms = 0) => (ms / 1000).toFixed(1);
 
@@ -45,8 +39,8 @@ export function topicCommand(): Command {
     .option('-c, --config <file>', 'JSON config file')
     .option('--json', 'machine-readable output')
     .action(async (opts: RepartitionOpts) => {
-      const partitions = whole('--partitions', opts.partitions, 1);
-      const drainTimeoutSeconds = whole('--drain-timeout', opts.drainTimeout, 1);
+      const partitions = wholeNumber('--partitions', opts.partitions, 1);
+      const drainTimeoutSeconds = wholeNumber('--drain-timeout', opts.drainTimeout, 1);
       const ctx = await commandContext(opts);
       try {
         const admin = await ctx.admin();

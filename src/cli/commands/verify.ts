@@ -1,3 +1,4 @@
+import { decimal, wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import { ConfigError } from '../../core/errors';
 import { ensureDeletesTable } from '../../sink/dynamodb/deletes';
@@ -19,13 +20,12 @@ export function verifyCommand(setCode: (code: number) => void): Command {
       'Compare DynamoDB with the mapping applied to the source table; exit 4 when divergence exceeds the threshold',
     )
     .requiredOption('-m, --mapping <mapping>', 'mapping name or module path')
-    .option('--sample <percent>', 'check this percent of source rows (no extra-item check)', parseFloat)
+    .option('--sample <percent>', 'check this percent of source rows (no extra-item check)')
     .option(
       '--segments <n>',
       `parallel scan segments for the extra-item check (default: one per ${SEGMENT_ITEMS.toLocaleString('en-US')} items, at least 4)`,
-      (v: string) => Number(v),
     )
-    .option('--max-divergence <ratio>', 'highest acceptable (missing + extra + different) / items', parseFloat, 0)
+    .option('--max-divergence <ratio>', 'highest acceptable (missing + extra + different) / items; 0.01 is 1%', '0')
     .option('--repair', 'rewrite divergent items from the source, delete extras (never over a newer change)')
     .option('--table <name>', "verify another DynamoDB table than the mapping's target (e.g. a rebuild's)")
     .option(
@@ -41,9 +41,9 @@ export function verifyCommand(setCode: (code: number) => void): Command {
     .action(
       async (opts: {
         mapping: string;
-        sample?: number;
-        segments?: number;
-        maxDivergence: number;
+        sample?: string;
+        segments?: string;
+        maxDivergence: string;
         repair?: boolean;
         table?: string;
         pushgateway?: string;
@@ -51,36 +51,28 @@ export function verifyCommand(setCode: (code: number) => void): Command {
         config?: string;
         json?: boolean;
       }) => {
-        if (opts.sample !== undefined && !(opts.sample > 0 && opts.sample <= 100))
-          throw new ConfigError('--sample must be a percent in (0, 100]');
-        if (
-          opts.segments !== undefined &&
-          !(Number.isInteger(opts.segments) && opts.segments >= 1 && opts.segments <= 1_000_000)
-        )
-          throw new ConfigError('--segments must be a whole number from 1 to 1000000');
-        if (!(opts.maxDivergence >= 0 && opts.maxDivergence <= 1))
-          throw new ConfigError('--max-divergence must be a ratio in [0, 1]');
+        const sample = opts.sample === undefined ? undefined : decimal('--sample', opts.sample, 0, 100, 'a percent');
+        if (sample === 0) throw new ConfigError('--sample 0 checks nothing: give a percent above 0');
+        const segments =
+          opts.segments === undefined ? undefined : wholeNumber('--segments', opts.segments, 1, 1_000_000);
+        const maxDivergence = decimal('--max-divergence', opts.maxDivergence, 0, 1, 'a ratio', '0.01 is 1%');
         const pushgateway = opts.pushgateway === undefined ? undefined : pushgatewayUrl(opts.pushgateway);
         const scheduleInterval = opts.schedule === undefined ? undefined : scheduleIntervalSeconds(opts.schedule);
         if (scheduleInterval !== undefined && pushgateway === undefined)
           throw new ConfigError('--schedule is pushed with the result: give --pushgateway too');
         const startedAt = Date.now();
         const ctx = await commandContext(opts);
+        const read = { ...opts, sample, segments, maxDivergence };
         const push: PushTarget | undefined = pushgateway
           ? { url: pushgateway, mapping: ctx.mapping.name, scheduleIntervalSeconds: scheduleInterval }
           : undefined;
         try {
-          const report = await pushingFailure(push, () => measure(ctx, opts));
+          const report = await pushingFailure(push, () => measure(ctx, read));
           const endedAt = Date.now();
-          const within = report.divergenceRatio <= opts.maxDivergence;
+          const within = report.divergenceRatio <= maxDivergence;
           setCode(within ? EXIT.ok : EXIT.diverged);
-          printReport(report, opts, within);
-          if (push)
-            await pushVerifyResult(
-              push,
-              { maxDivergence: opts.maxDivergence, samplePercent: opts.sample, startedAt, endedAt },
-              report,
-            );
+          printReport(report, read, within);
+          if (push) await pushVerifyResult(push, { maxDivergence, samplePercent: sample, startedAt, endedAt }, report);
         } finally {
           await ctx.close();
         }

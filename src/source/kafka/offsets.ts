@@ -25,26 +25,6 @@ export type ResetTarget =
   | { kind: 'time'; at: Date }
   | { kind: 'offsets'; offsets: Map<number, string> };
 
-/** Parses `earliest`, `latest`, an ISO-8601 time or `0=42,3=100`; the error says what is accepted. */
-export function parseResetTarget(text: string): ResetTarget {
-  if (text === 'earliest' || text === 'latest') return { kind: text };
-  if (/^\d+=\d+(,\d+=\d+)*$/.test(text)) {
-    return {
-      kind: 'offsets',
-      offsets: new Map(
-        text
-          .split(',')
-          .map((pair) => pair.split('=') as [string, string])
-          .map(([p, o]) => [Number(p), o]),
-      ),
-    };
-  }
-  if (/^\d{4}-\d{2}-\d{2}/.test(text) && !Number.isNaN(Date.parse(text))) return { kind: 'time', at: new Date(text) };
-  throw new ConfigError(
-    `--to "${text}" is not earliest, latest, an ISO-8601 time (2024-05-01T12:00:00Z) or partition=offset pairs (0=42,3=100)`,
-  );
-}
-
 export async function groupMembers(admin: Pick<Admin, 'describeGroups'>, groupId: string): Promise<GroupMember[]> {
   const { groups } = await admin.describeGroups([groupId]);
   return (groups[0]?.members ?? []).map(({ memberId, clientId, clientHost }) => ({
