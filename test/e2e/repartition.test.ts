@@ -220,7 +220,7 @@ describe('e2e > partitions grown by hand', () => {
     // Many partitions at once: the new partitions' first batches are checked while the old ones still lag.
     const second = await scenario.startWorker(mapping, {
       FERRY_LOG_LEVEL: 'debug',
-      FERRY_PIPELINE_PARTITIONS_CONCURRENTLY: '24',
+      FERRY_PIPELINE_PARTITIONS_CONSUMED_CONCURRENTLY: '24',
       FERRY_PIPELINE_MAX_CHUNK: '50',
     });
     await waitFor('the error naming the runbook', async () => second.output().includes(RUNBOOK_NAME), 60_000).catch(
