@@ -162,15 +162,14 @@ function stackCpu() {
  * on ferry, from now until the returned function is called.
  */
 function dynamoDbWaits() {
-  const pid = Number(readFileSync(join(ROOT, '.stack', 'dynamodb', 'dynamodb.pid'), 'utf8').trim());
   const own = () => {
     const { user, system } = process.cpuUsage();
     return (user + system) / 1e6;
   };
-  let last = { at: performance.now(), dynamodb: processCpu(pid), ferry: own() };
+  let last = { at: performance.now(), dynamodb: serverCpu('dynamodb'), ferry: own() };
   let [totalMs, idleMs, ferryWhileIdle] = [0, 0, 0];
   const timer = setInterval(() => {
-    const now = { at: performance.now(), dynamodb: processCpu(pid), ferry: own() };
+    const now = { at: performance.now(), dynamodb: serverCpu('dynamodb'), ferry: own() };
     const ms = now.at - last.at;
     totalMs += ms;
     if ((now.dynamodb - last.dynamodb) / (ms / 1000) < 0.25) {

@@ -1,4 +1,3 @@
-import { wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import { loadConfig } from '../../config/config';
 import { ConfigError } from '../../core/errors';
@@ -7,6 +6,7 @@ import { accessRules } from '../../console/access';
 import { ConsoleData } from '../../console/console-data';
 import { consoleApp, startConsoleServer } from '../../console/server';
 import { createKafka } from '../../source/kafka/kafka-client';
+import { wholeNumber } from '../arguments';
 import { print } from '../output';
 
 interface Opts {

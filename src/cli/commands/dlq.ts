@@ -1,4 +1,3 @@
-import { wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import type { KafkaMessage } from 'kafkajs';
 import { deadLetterTopic } from '../../pipeline/dead-letters';
@@ -12,6 +11,7 @@ import {
 import { describeDuration, topicPolicy } from '../../source/kafka/history';
 import { groupOffsets } from '../../source/kafka/offsets';
 import { readRange } from '../../source/kafka/read-range';
+import { wholeNumber } from '../arguments';
 import { EXIT } from '../exit-codes';
 import { commandContext, type CommandContext } from '../context';
 import { json, print, table } from '../output';

@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resetTarget, wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import { ConfigError, RefusedError, describe } from '../../core/errors';
 import { type WriteIntent, itemIdentity } from '../../core/write-intent';
@@ -18,6 +17,7 @@ import { connectSource } from '../../source/mysql/connection';
 import { describeRowKey, rowKey } from '../../source/mysql/row-key';
 import { describeTable } from '../../source/mysql/table-shape';
 import { loadConfig } from '../../config/config';
+import { resetTarget, wholeNumber } from '../arguments';
 import { commandContext, resolveMappingPath } from '../context';
 import { EXIT } from '../exit-codes';
 import { json, print } from '../output';

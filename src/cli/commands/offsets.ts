@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import { groupMembers, groupOffsets, resetGroupOffsets } from '../../source/kafka/offsets';
-import { resetTarget } from '../arguments';
 import { auditTopic, recordAudit } from '../../source/kafka/audit';
 import { requireChangeTopic } from '../../source/kafka/change-topic';
 import { createDecoder } from '../../source/debezium/create-decoder';
 import { type History, describeGaps, describePolicy, topicHistory } from '../../source/kafka/history';
+import { resetTarget } from '../arguments';
 import { type CommandContext, commandContext } from '../context';
 import { json, print, table } from '../output';
 

@@ -1,8 +1,8 @@
-import { wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import { connectClient } from '../../source/connect/connect-client';
 import { auditTopic, recordAudit } from '../../source/kafka/audit';
 import { repartitionTopic } from '../../source/kafka/repartition';
+import { wholeNumber } from '../arguments';
 import { commandContext } from '../context';
 import { json, print, table } from '../output';
 

@@ -1,4 +1,3 @@
-import { decimal, wholeNumber } from '../arguments';
 import { Command } from 'commander';
 import { ConfigError } from '../../core/errors';
 import { ensureDeletesTable } from '../../sink/dynamodb/deletes';
@@ -8,6 +7,7 @@ import { PUSH_JOB, type PushTarget, pushVerifyResult, pushgatewayUrl, pushingFai
 import { SEGMENT_ITEMS, type VerifyReport, verifyMapping } from '../../verify/reconcile';
 import { scheduleIntervalSeconds } from '../../verify/schedule';
 import { connectSource } from '../../source/mysql/connection';
+import { decimal, wholeNumber } from '../arguments';
 import { type CommandContext, commandContext } from '../context';
 import { EXIT } from '../exit-codes';
 import { json, print, table } from '../output';
