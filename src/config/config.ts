@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { closest, distance } from 'fastest-levenshtein';
 import { z } from 'zod';
 import { ConfigError } from '../core/errors';
 
@@ -16,7 +17,7 @@ const list = () =>
   );
 const count = () => z.coerce.number().int().positive();
 
-export const kafkaSchema = z.object({
+export const kafkaSchema = z.strictObject({
   brokers: list().default(['127.0.0.1:9092']).describe('Bootstrap brokers, host:port, comma-separated in env'),
   clientId: z.string().min(1).default('ferry').describe('Kafka client id'),
   topicPrefix: z.string().min(1).default('ferry').describe("Debezium's topic.prefix: topics are <prefix>.<db>.<table>"),
@@ -32,12 +33,12 @@ export const kafkaSchema = z.object({
   sslKey: z.string().min(1).optional().describe("PEM file of the client certificate's private key (mTLS)"),
   sasl: z
     .discriminatedUnion('mechanism', [
-      z.object({
+      z.strictObject({
         mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']),
         username: z.string().min(1),
         password: z.string().min(1),
       }),
-      z.object({
+      z.strictObject({
         mechanism: z.literal('aws-msk-iam'),
         region: z
           .string()
@@ -52,7 +53,7 @@ export const kafkaSchema = z.object({
   sessionTimeoutMs: count().default(30_000).describe('Consumer session timeout'),
 });
 
-export const dynamoDbSchema = z.object({
+export const dynamoDbSchema = z.strictObject({
   region: z.string().min(1).default('us-east-1').describe('AWS region (credentials: the default chain)'),
   endpoint: z.url().optional().describe('Endpoint override, e.g. DynamoDB Local'),
   fips: bool().default(false).describe("Use the region's FIPS endpoint (dynamodb-fips.<region>.amazonaws.com)"),
@@ -73,14 +74,14 @@ export const dynamoDbSchema = z.object({
     ),
 });
 
-export const configSchema = z.object({
+export const configSchema = z.strictObject({
   mapping: z.string().min(1).optional().describe('The mapping: a module path (.ts or .js) or a name in mappingsDir'),
   format: z
     .enum(['json', 'avro'])
     .default('json')
     .describe('Debezium converter: JSON with or without schemas, or Avro'),
   schemaRegistry: z
-    .object({
+    .strictObject({
       url: z
         .url()
         .refine((u) => !new URL(u).username && !new URL(u).password, {
@@ -99,13 +100,13 @@ export const configSchema = z.object({
     .default({ url: 'http://127.0.0.1:8081/apis/ccompat/v7' })
     .describe('Confluent-compatible schema registry, for Avro'),
   connect: z
-    .object({ url: z.url().default('http://127.0.0.1:8083') })
+    .strictObject({ url: z.url().default('http://127.0.0.1:8083') })
     .default({ url: 'http://127.0.0.1:8083' })
     .describe('Kafka Connect REST API running the Debezium connector, for ferry topic repartition'),
   kafka: kafkaSchema.default(kafkaSchema.parse({})),
   dynamodb: dynamoDbSchema.default(dynamoDbSchema.parse({})),
   pipeline: z
-    .object({
+    .strictObject({
       partitionsConsumedConcurrently: count().default(4),
       maxChunk: count().default(2000).describe('Messages per pipeline pass; offsets commit after each'),
       numberOverflow: z
@@ -115,14 +116,14 @@ export const configSchema = z.object({
     })
     .default({ partitionsConsumedConcurrently: 4, maxChunk: 2000, numberOverflow: 'error' }),
   dlq: z
-    .object({
+    .strictObject({
       retentionHours: count()
         .default(336)
         .describe('How long dead letters are kept: retention.ms of a dead-letter topic ferry creates (14 days)'),
     })
     .default({ retentionHours: 336 }),
   appliedLog: z
-    .object({
+    .strictObject({
       enabled: bool()
         .default(false)
         .describe('Record every change applied to the table in <prefix>.applied.<mapping>: a change feed'),
@@ -132,7 +133,7 @@ export const configSchema = z.object({
     })
     .default({ enabled: false, retentionHours: 168 }),
   retry: z
-    .object({
+    .strictObject({
       maxAttempts: count()
         .optional()
         .describe(
@@ -144,13 +145,13 @@ export const configSchema = z.object({
     })
     .default({}),
   http: z
-    .object({
+    .strictObject({
       host: z.string().default('127.0.0.1').describe('Bind address of /metrics, /healthz, /readyz'),
       port: z.coerce.number().int().min(0).max(65535).default(9464),
     })
     .default({ host: '127.0.0.1', port: 9464 }),
   source: z
-    .object({
+    .strictObject({
       url: z
         .string()
         .default('mysql://ferry:ferry@127.0.0.1:3307')
@@ -163,7 +164,7 @@ export const configSchema = z.object({
     .default({ url: 'mysql://ferry:ferry@127.0.0.1:3307', signalTable: 'debezium_signal' }),
   mappingsDir: z.string().default('mappings').describe('Where --mapping <name> finds <name>.ts or <name>.js'),
   console: z
-    .object({
+    .strictObject({
       token: z.string().min(1).optional().describe('Bearer token `ferry console` requires (or ?token= once)'),
       user: z.string().min(1).optional().describe('Basic-auth user `ferry console` requires, with password'),
       password: z.string().min(1).optional().describe('Basic-auth password `ferry console` requires, with user'),
@@ -173,7 +174,7 @@ export const configSchema = z.object({
     .default(30_000)
     .describe('How long a SIGTERM may take to finish, commit and leave the group'),
   log: z
-    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .strictObject({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .default({ level: 'info' }),
 });
 
@@ -265,6 +266,39 @@ export interface ConfigSources {
   env?: NodeJS.ProcessEnv;
   /** Values from command-line flags: they win over the file and the environment. */
   overrides?: Tree;
+  /** Told of each FERRY_ variable that is not a setting (a misspelt one would otherwise change nothing, silently); stderr by default. */
+  warn?: (message: string) => void;
+}
+
+/** `name`, followed by the nearest of `known` when it is near enough to be what was meant. */
+function withGuess(name: string, known: readonly string[]): string {
+  const guess = known.length > 0 ? closest(name, known as string[]) : undefined;
+  return guess !== undefined && distance(name, guess) <= Math.max(2, Math.floor(guess.length / 4))
+    ? `${name} (did you mean ${guess}?)`
+    : name;
+}
+
+/** The setting objects `schema` may be: itself, or each option of a union (kafka.sasl). */
+function objectsOf(schema: z.ZodType | undefined): z.ZodObject[] {
+  while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+  if (schema instanceof z.ZodObject) return [schema];
+  return schema instanceof z.ZodUnion ? (schema.options as z.ZodType[]).flatMap(objectsOf) : [];
+}
+
+/** The keys a setting object takes at `path` in the schema (none when `path` is not one). */
+function keysAt(path: PropertyKey[]): string[] {
+  let objects = objectsOf(configSchema);
+  for (const part of path) objects = objects.flatMap((o) => objectsOf(o.shape[String(part)] as z.ZodType | undefined));
+  return [...new Set(objects.flatMap((o) => Object.keys(o.shape)))];
+}
+
+/** FERRY_ variables in `env` that name no setting, each with the setting it most likely meant. */
+export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+  const known = [...ENV_PATHS.map(envName), 'FERRY_CONFIG'];
+  return Object.keys(env)
+    .filter((name) => name.startsWith('FERRY_') && !known.includes(name))
+    .sort()
+    .map((name) => withGuess(name, known));
 }
 
 /** Defaults < file < environment < flags; errors name the field, where it came from and what was expected. */
@@ -286,10 +320,20 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   }
   if (env.AWS_REGION && !env[envName('dynamodb.region')]) setPath(fromEnv, 'dynamodb.region', env.AWS_REGION);
   tree = merge(merge(tree, fromEnv), sources.overrides ?? {});
+  const unknown = unknownVariables(env);
+  if (unknown.length > 0)
+    (sources.warn ?? ((m: string) => process.stderr.write(`ferry: ${m}\n`)))(
+      `ignoring ${unknown.join(', ')}: not a setting ferry reads`,
+    );
   const parsed = configSchema.safeParse(tree);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((issue) => {
       const path = issue.path.join('.');
+      // Only a file or a flag can hold a key that is not a setting: a misspelt one is refused, not ignored.
+      if (issue.code === 'unrecognized_keys') {
+        const known = keysAt(issue.path);
+        return `${path || '(root)'}: not a setting: ${issue.keys.map((k) => withGuess(k, known)).join(', ')}`;
+      }
       const where = ENV_PATHS.includes(path as (typeof ENV_PATHS)[number]) ? ` (${envName(path)})` : '';
       return `${path || '(root)'}${where}: ${issue.message}`;
     });
