@@ -27,13 +27,15 @@ export function decimal(flag: string, text: string, min: number, max: number, wh
 
 const isoDate = z.iso.date();
 const isoDateTime = z.iso.datetime({ offset: true });
+/** To the minute (2024-05-01T12:00Z), as a browser's datetime field gives it. */
+const isoMinute = z.iso.datetime({ offset: true, precision: -1 });
 
 /**
  * An instant in ISO-8601: a date (its midnight UTC), or a date and time with Z or an offset.
  * Without one the time would be the local time of whichever machine runs ferry, so it is refused.
  */
 export function instant(flag: string, text: string): Date {
-  if (isoDate.safeParse(text).success || isoDateTime.safeParse(text).success) return new Date(text);
+  if ([isoDate, isoDateTime, isoMinute].some((form) => form.safeParse(text).success)) return new Date(text);
   const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text);
   throw new ConfigError(
     zoneless

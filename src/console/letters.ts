@@ -1,4 +1,5 @@
 import type { Admin, Kafka, KafkaMessage } from 'kafkajs';
+import { instant } from '../cli/arguments';
 import { ConfigError } from '../core/errors';
 import { type DeadLetterView, letterId, viewDeadLetter } from '../pipeline/redrive';
 import { readRange } from '../source/kafka/read-range';
@@ -50,12 +51,11 @@ export function parseLetterId(text: string, field = 'letter'): Cursor {
   return { partition: Number(match[1]), offset: match[2] as string };
 }
 
-/** A time filter from a form: ISO-8601 or the browser's datetime-local (read as UTC). */
+/** A time filter from a form: read as the CLI reads one, the browser's datetime-local (no zone) as UTC. */
 function parseTime(text: string | undefined, field: string): number | undefined {
   if (!text) return undefined;
-  const ms = Date.parse(/[zZ]|[+-]\d\d:\d\d$/.test(text) ? text : `${text}Z`);
-  if (Number.isNaN(ms)) throw new ConfigError(`${field} "${text}" is not a time (2024-05-01T12:00, UTC)`);
-  return ms;
+  const local = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text);
+  return instant(field, local ? `${text}Z` : text).getTime();
 }
 
 /** The filter a query string or form describes; empty fields filter nothing. */

@@ -61,6 +61,9 @@ describe('cli > arguments', () => {
           if (!/^\d{4}-/.test(wall)) return; // outside four-digit years once shifted
           expect(instant('--to', `${wall}${zone}`).getTime()).toBe(at.getTime());
           expect(instant('--to', `${at.toISOString()}`).getTime()).toBe(at.getTime());
+          // To the minute, as a browser's datetime field writes it.
+          const minute = Math.floor(at.getTime() / 60_000) * 60_000;
+          expect(instant('--to', `${wall.slice(0, 16)}${zone}`).getTime()).toBe(minute);
         },
       ),
     );

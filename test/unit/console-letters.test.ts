@@ -67,7 +67,13 @@ describe('console > letters', () => {
       fromMs: Date.parse('2024-05-01T12:00:00Z'),
     });
     expect(parseFilter({ state: 'all', class: '' })).toEqual({});
-    expect(() => parseFilter({ from: 'yesterday' })).toThrow(/from "yesterday" is not a time/);
+    expect(() => parseFilter({ from: 'yesterday' })).toThrow(/from "yesterday" is not an ISO-8601 date or time/);
+    // Read as the CLI reads times: a day the calendar has not is refused, not rolled into March.
+    expect(() => parseFilter({ to: '2024-02-30T12:00' })).toThrow(/to "2024-02-30T12:00Z" is not an ISO-8601/);
+    expect(parseFilter({ to: '2024-05-01', from: '2024-05-01T14:00:30.5+02:00' })).toEqual({
+      toMs: Date.parse('2024-05-01T00:00:00Z'),
+      fromMs: Date.parse('2024-05-01T12:00:30.5Z'),
+    });
     expect(() => parseFilter({ state: 'gone' })).toThrow(/state "gone"/);
     expect(parseLetterId('2/41')).toEqual({ partition: 2, offset: '41' });
     expect(() => parseLetterId('2-41', 'after')).toThrow(/after "2-41"/);
