@@ -293,7 +293,7 @@ function keysAt(path: PropertyKey[]): string[] {
 }
 
 /** FERRY_ variables in `env` that name no setting, each with the setting it most likely meant. */
-export function unknownVariables(env: NodeJS.ProcessEnv): string[] {
+function unknownVariables(env: NodeJS.ProcessEnv): string[] {
   const known = [...ENV_PATHS.map(envName), 'FERRY_CONFIG'];
   return Object.keys(env)
     .filter((name) => name.startsWith('FERRY_') && !known.includes(name))
