@@ -30,15 +30,20 @@ const isoDateTime = z.iso.datetime({ offset: true });
 /** To the minute (2024-05-01T12:00Z), as a browser's datetime field gives it. */
 const isoMinute = z.iso.datetime({ offset: true, precision: -1 });
 
+/** A date and time with no zone: 2024-05-01T12:00 or 2024-05-01 12:00:30. */
+const ZONELESS = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
+
 /**
  * An instant in ISO-8601: a date (its midnight UTC), or a date and time with Z or an offset.
- * Without one the time would be the local time of whichever machine runs ferry, so it is refused.
+ * Without one the time would be the local time of whichever machine runs ferry, so it is refused;
+ * `zoneless: 'utc'` reads it as UTC instead (a browser's datetime-local field, which has no zone).
  */
-export function instant(flag: string, text: string): Date {
+export function instant(flag: string, text: string, zoneless: 'refuse' | 'utc' = 'refuse'): Date {
   if ([isoDate, isoDateTime, isoMinute].some((form) => form.safeParse(text).success)) return new Date(text);
-  const zoneless = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text);
+  const local = ZONELESS.test(text);
+  if (local && zoneless === 'utc') return instant(flag, `${text.replace(' ', 'T')}Z`);
   throw new ConfigError(
-    zoneless
+    local
       ? `${flag} "${text}" has no time zone: add Z for UTC or an offset such as +02:00 (${text.replace(' ', 'T')}Z)`
       : `${flag} "${text}" is not an ISO-8601 date or time of the calendar (2024-05-01, 2024-05-01T12:00:00Z, 2024-05-01T14:00:00+02:00)`,
   );

@@ -53,9 +53,7 @@ export function parseLetterId(text: string, field = 'letter'): Cursor {
 
 /** A time filter from a form: read as the CLI reads one, the browser's datetime-local (no zone) as UTC. */
 function parseTime(text: string | undefined, field: string): number | undefined {
-  if (!text) return undefined;
-  const local = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/.test(text);
-  return instant(field, local ? `${text}Z` : text).getTime();
+  return text ? instant(field, text, 'utc').getTime() : undefined;
 }
 
 /** The filter a query string or form describes; empty fields filter nothing. */
